@@ -1,0 +1,67 @@
+"""``fate-pkg``: the build-side command line.
+
+Each subcommand lives in ``packager/commands/<name>.py`` and exposes
+``register(subparsers)``; adding a command is adding a module and one line below,
+so parallel work on different commands does not collide in one big file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import signal
+import sys
+from typing import Sequence
+
+from packager import __version__
+from packager.errors import CheckFailed, UserError
+
+#: Subcommand modules under ``packager.commands``, in the order ``--help`` lists them.
+COMMANDS: tuple[str, ...] = (
+    # "rpm" lands with the RPM writer
+)
+
+EPILOG = """\
+examples:
+  fate-pkg rpm specs/demo/hello.yaml -o dist/        one RPM from one YAML file
+  fate-pkg rpm specs/demo/hello.yaml --sign KEYID    the same, GPG-signed for yum gpgcheck=1
+  fate-pkg inspect dist/fate-demo-1.0.0-1.x86_64.rpm  header, deps, files of an RPM
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fate-pkg",
+        description="Build CentOS 7 RPMs and an offline bundle from a FATE release.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"fate-pkg {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"packager.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"fate-pkg: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except CheckFailed as exc:
+        if str(exc):
+            print(f"fate-pkg: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("fate-pkg: interrupted; nothing half-written was left in the output", file=sys.stderr)
+        return 128 + signal.SIGINT
+
+
+if __name__ == "__main__":
+    sys.exit(main())
