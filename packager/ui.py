@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any, Iterable, Sequence
 
 from tqdm import tqdm
+
+_NUMERIC = re.compile(r"^-?[0-9][0-9.,]*( ?(B|KiB|MiB|GiB|s|%))?$")
 
 
 def progress(total: int | None, desc: str, unit: str = "B", enabled: bool = True) -> tqdm:
@@ -41,7 +44,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     def fmt(cells: Sequence[str]) -> str:
         out = []
         for cell, width in zip(cells, widths):
-            numeric = cell.replace(".", "", 1).replace(" ", "").rstrip("BKMGiBs").isdigit()
+            numeric = bool(_NUMERIC.match(cell))
             out.append(cell.rjust(width) if numeric else cell.ljust(width))
         return "  ".join(out).rstrip()
 

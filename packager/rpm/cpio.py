@@ -1,0 +1,73 @@
+"""Streaming writer for the SVR4 ``newc`` cpio archive that rpm 4.11 expects as payload.
+
+Entry names carry the ``./`` prefix (rpmlib(PayloadFilesHavePrefix)); every entry is a
+single link (nlink 1), so no hardlink sets reach the target (el7-rules rule 11).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+MAGIC = b"070701"
+TRAILER = "TRAILER!!!"
+#: newc stores sizes in 8 hex digits: one file must stay below 4 GiB.
+MAX_FILE_SIZE = 0xFFFFFFFF
+_FLUSH_AT = 1 << 20
+
+
+class CpioWriter:
+    """Writes entries to ``sink`` in order; small writes are batched into ~1 MiB chunks."""
+
+    def __init__(self, sink: Callable[[bytes], object]) -> None:
+        self._sink = sink
+        self._buf = bytearray()
+        self.size = 0
+
+    def _emit(self, data: bytes) -> None:
+        self._buf.extend(data)
+        self.size += len(data)
+        if len(self._buf) >= _FLUSH_AT:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buf:
+            self._sink(bytes(self._buf))
+            self._buf.clear()
+
+    def _header(self, name: str, ino: int, mode: int, mtime: int, size: int) -> None:
+        if size > MAX_FILE_SIZE:
+            raise ValueError(f"{name}: {size} bytes does not fit a newc cpio entry (< 4 GiB)")
+        raw = name.encode("utf-8", "surrogateescape") + b"\0"
+        fields = (ino, mode, 0, 0, 1, mtime, size, 0, 0, 0, 0, len(raw), 0)
+        self._emit(MAGIC + b"".join(b"%08x" % f for f in fields) + raw)
+        self._pad()
+
+    def _pad(self) -> None:
+        pad = -self.size % 4
+        if pad:
+            self._emit(b"\0" * pad)
+
+    def begin(self, name: str, ino: int, mode: int, mtime: int, size: int) -> None:
+        """Start an entry; the caller then sends exactly ``size`` bytes with :meth:`data`."""
+        self._header(name, ino, mode, mtime, size)
+
+    def data(self, chunk: bytes) -> None:
+        if len(chunk) >= _FLUSH_AT:
+            self.flush()
+            self._sink(chunk)
+            self.size += len(chunk)
+        else:
+            self._emit(chunk)
+
+    def end(self) -> None:
+        self._pad()
+
+    def add(self, name: str, ino: int, mode: int, mtime: int, content: bytes = b"") -> None:
+        self.begin(name, ino, mode, mtime, len(content))
+        if content:
+            self.data(content)
+        self.end()
+
+    def finish(self) -> None:
+        self._header(TRAILER, 0, 0, 0, 0)
+        self.flush()

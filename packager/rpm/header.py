@@ -1,0 +1,147 @@
+"""Encode and decode the RPM header structure (used for both signature and main header).
+
+A header is: magic, index count, data length, 16-byte index entries (tag, type, offset,
+count), then the data store. rpm 4.11 wants the region tag first with a trailer at the very
+end of the store, entries sorted by tag, and each value aligned to its type's size.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from packager.rpm.tags import HEADERIMMUTABLE, HEADERSIGNATURES, T
+
+MAGIC = b"\x8e\xad\xe8\x01\x00\x00\x00\x00"
+#: rpm 4.11 refuses a header whose data store reaches 16 MiB (HEADER_DATA_MAX).
+HEADER_DATA_MAX = 0x00FFFFFF
+_ALIGN = {T.INT16: 2, T.INT32: 4, T.INT64: 8}
+_INT_FMT = {T.CHAR: "B", T.INT8: "B", T.INT16: "H", T.INT32: "I", T.INT64: "Q"}
+
+Value = Union[int, str, bytes, list]
+
+
+class HeaderTooLarge(ValueError):
+    pass
+
+
+@dataclass
+class Header:
+    """An ordered set of (tag -> typed value); ``encode`` lays it out the way rpm expects."""
+
+    entries: dict[int, tuple[T, Value]] = field(default_factory=dict)
+
+    def add(self, tag: int, typ: T, value: Value) -> None:
+        if tag in self.entries:
+            raise ValueError(f"tag {tag} added twice")
+        self.entries[tag] = (typ, value)
+
+    def encode(self, region_tag: int) -> bytes:
+        index: list[bytes] = []
+        store = bytearray()
+        for tag in sorted(self.entries):
+            typ, value = self.entries[tag]
+            align = _ALIGN.get(typ, 1)
+            store.extend(b"\0" * (-len(store) % align))
+            offset = len(store)
+            data, count = _encode_value(typ, value)
+            store.extend(data)
+            index.append(struct.pack(">IIiI", tag, typ, offset, count))
+        nindex = len(index) + 1
+        trailer_offset = len(store)
+        store.extend(struct.pack(">IIiI", region_tag, T.BIN, -nindex * 16, 16))
+        if len(store) >= HEADER_DATA_MAX:
+            raise HeaderTooLarge(
+                f"header data is {len(store)} bytes; rpm 4.11 refuses 16 MiB or more "
+                "(split the package: about 125 bytes per file)"
+            )
+        region = struct.pack(">IIiI", region_tag, T.BIN, trailer_offset, 16)
+        return b"".join(
+            [MAGIC, struct.pack(">II", nindex, len(store)), region, *index, bytes(store)]
+        )
+
+
+def _encode_value(typ: T, value: Value) -> tuple[bytes, int]:
+    if typ in _INT_FMT:
+        values = value if isinstance(value, list) else [value]
+        fmt = ">" + _INT_FMT[typ] * len(values)
+        mask = (1 << (8 * struct.calcsize(_INT_FMT[typ]))) - 1
+        return struct.pack(fmt, *[v & mask for v in values]), len(values)
+    if typ in (T.STRING, T.I18NSTRING):
+        if not isinstance(value, str):
+            raise TypeError(f"string expected, got {value!r}")
+        _check_nul(value)
+        return value.encode() + b"\0", 1
+    if typ == T.STRING_ARRAY:
+        for v in value:  # type: ignore[union-attr]
+            _check_nul(v)
+        return b"".join(v.encode() + b"\0" for v in value), len(value)  # type: ignore[union-attr]
+    if typ == T.BIN:
+        assert isinstance(value, bytes)
+        return value, len(value)
+    raise ValueError(f"unsupported type {typ}")
+
+
+def _check_nul(s: str) -> None:
+    if "\0" in s:
+        raise ValueError(f"NUL byte in header string {s!r}")
+
+
+# ---------------------------------------------------------------- decoding
+
+
+@dataclass
+class ParsedHeader:
+    """A decoded header: values by tag, plus the raw types and the byte length."""
+
+    values: dict[int, Any]
+    types: dict[int, T]
+    length: int
+    data_length: int
+    region_tag: int | None
+
+    def get(self, tag: int, default: Any = None) -> Any:
+        return self.values.get(tag, default)
+
+    def array(self, tag: int) -> list:
+        v = self.values.get(tag, [])
+        return v if isinstance(v, list) else [v]
+
+
+def decode(buf: bytes, offset: int = 0) -> ParsedHeader:
+    if buf[offset : offset + 8] != MAGIC:
+        raise ValueError("bad header magic")
+    nindex, dlen = struct.unpack_from(">II", buf, offset + 8)
+    index_start = offset + 16
+    store_start = index_start + 16 * nindex
+    if store_start + dlen > len(buf):
+        raise ValueError("truncated header")
+    values: dict[int, Any] = {}
+    types: dict[int, T] = {}
+    region = None
+    for i in range(nindex):
+        tag, typ, off, count = struct.unpack_from(">IIiI", buf, index_start + 16 * i)
+        typ = T(typ)
+        if i == 0 and tag in (HEADERIMMUTABLE, HEADERSIGNATURES, 61):
+            region = tag
+            continue
+        types[tag] = typ
+        values[tag] = _decode_value(buf, store_start + off, typ, count)
+    return ParsedHeader(values, types, 16 + 16 * nindex + dlen, dlen, region)
+
+
+def _decode_value(buf: bytes, pos: int, typ: T, count: int) -> Any:
+    if typ in _INT_FMT:
+        vals = list(struct.unpack_from(">" + _INT_FMT[typ] * count, buf, pos))
+        return vals
+    if typ in (T.STRING, T.I18NSTRING, T.STRING_ARRAY):
+        out = []
+        for _ in range(count):
+            end = buf.index(b"\0", pos)
+            out.append(buf[pos:end].decode("utf-8", "surrogateescape"))
+            pos = end + 1
+        return out[0] if typ == T.STRING else out
+    if typ == T.BIN:
+        return bytes(buf[pos : pos + count])
+    raise ValueError(f"unsupported type {typ}")

@@ -1,0 +1,55 @@
+"""File-list rules from el7-rules.md (10, 11) that are checked before any byte is written."""
+
+from __future__ import annotations
+
+import posixpath
+from functools import lru_cache
+
+from packager.paths import EL7, read_list
+from packager.rpm.model import FileEntry
+
+
+@lru_cache(maxsize=1)
+def system_dirs() -> frozenset[str]:
+    """Directories CentOS 7's own packages own; never list them (rule 10)."""
+    return frozenset(read_list(EL7 / "system-dirs.txt"))
+
+
+def check_entries(entries: list[FileEntry]) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    symlinks = set()
+    for e in entries:
+        p = e.path
+        if not p.startswith("/") or posixpath.normpath(p) != p or p == "/":
+            problems.append(f"{p!r} is not a normalised absolute path")
+            continue
+        if p in seen:
+            problems.append(f"{p} is listed twice")
+        seen.add(p)
+        if p in system_dirs():
+            problems.append(
+                f"{p} is a system directory owned by CentOS 7's own packages; "
+                "list only your own trees (el7 rule 10)"
+            )
+        if e.kind == "file" and not e.ghost and e.source is None:
+            problems.append(f"{p}: a file needs a source")
+        if e.kind == "symlink":
+            symlinks.add(p)
+            if not e.link_target:
+                problems.append(f"{p}: a symlink needs a target")
+        if not 0 <= e.perm <= 0o7777:
+            problems.append(f"{p}: mode {e.perm:o} is not a permission mode")
+        if not e.owner or not e.group:
+            problems.append(f"{p}: owner and group must not be empty")
+    for p in seen:
+        parent = posixpath.dirname(p)
+        while parent != "/":
+            if parent in symlinks:
+                problems.append(
+                    f"{p} lies under {parent}, which this package ships as a symlink "
+                    "(cpio: cannot rename on install; el7 rule 11)"
+                )
+                break
+            parent = posixpath.dirname(parent)
+    return problems

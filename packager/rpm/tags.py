@@ -1,0 +1,160 @@
+"""RPM tag numbers, value types and flag bits, as rpm 4.11.3 defines them.
+
+Only what the writer emits or the lint reads is listed; numbers are from rpm's
+``lib/rpmtag.h`` / ``lib/rpmds.h`` / ``rpmfiles.h`` and must never be renumbered.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class T(enum.IntEnum):
+    """Header value types (``rpmTagType``)."""
+
+    NULL = 0
+    CHAR = 1
+    INT8 = 2
+    INT16 = 3
+    INT32 = 4
+    INT64 = 5
+    STRING = 6
+    BIN = 7
+    STRING_ARRAY = 8
+    I18NSTRING = 9
+
+
+# Region tags: the first index entry of each header, pointing at a trailer.
+HEADERSIGNATURES = 62
+HEADERIMMUTABLE = 63
+HEADERI18NTABLE = 100
+
+# Main header.
+NAME = 1000
+VERSION = 1001
+RELEASE = 1002
+EPOCH = 1003
+SUMMARY = 1004
+DESCRIPTION = 1005
+BUILDTIME = 1006
+BUILDHOST = 1007
+SIZE = 1009
+VENDOR = 1011
+LICENSE = 1014
+PACKAGER = 1015
+GROUP = 1016
+URL = 1020
+OS = 1021
+ARCH = 1022
+PREIN = 1023
+POSTIN = 1024
+PREUN = 1025
+POSTUN = 1026
+FILESIZES = 1028
+FILEMODES = 1030
+FILERDEVS = 1033
+FILEMTIMES = 1034
+FILEDIGESTS = 1035
+FILELINKTOS = 1036
+FILEFLAGS = 1037
+FILEUSERNAME = 1039
+FILEGROUPNAME = 1040
+SOURCERPM = 1044
+FILEVERIFYFLAGS = 1045
+ARCHIVESIZE = 1046
+PROVIDENAME = 1047
+REQUIREFLAGS = 1048
+REQUIRENAME = 1049
+REQUIREVERSION = 1050
+CONFLICTFLAGS = 1053
+CONFLICTNAME = 1054
+CONFLICTVERSION = 1055
+RPMVERSION = 1064
+PREINPROG = 1085
+POSTINPROG = 1086
+PREUNPROG = 1087
+POSTUNPROG = 1088
+OBSOLETENAME = 1090
+FILEDEVICES = 1095
+FILEINODES = 1096
+FILELANGS = 1097
+PROVIDEFLAGS = 1112
+PROVIDEVERSION = 1113
+OBSOLETEFLAGS = 1114
+OBSOLETEVERSION = 1115
+DIRINDEXES = 1116
+BASENAMES = 1117
+DIRNAMES = 1118
+PAYLOADFORMAT = 1124
+PAYLOADCOMPRESSOR = 1125
+PAYLOADFLAGS = 1126
+PLATFORM = 1132
+PRETRANS = 1151
+POSTTRANS = 1152
+PRETRANSPROG = 1153
+POSTTRANSPROG = 1154
+LONGFILESIZES = 5008
+LONGSIZE = 5009
+FILEDIGESTALGO = 5011
+PAYLOADDIGEST = 5092
+PAYLOADDIGESTALGO = 5093
+
+# Signature header (its own number space).
+SIG_SIZE = 1000
+SIG_PGP = 1002
+SIG_MD5 = 1004
+SIG_GPG = 1005
+SIG_PAYLOADSIZE = 1007
+SIG_RESERVEDSPACE = 1008
+SIG_DSA = 267
+SIG_RSA = 268
+SIG_SHA1 = 269
+SIG_LONGSIZE = 270
+SIG_SHA256 = 273
+SIG_OPENPGP = 278
+
+# Dependency flags (rpmsenseFlags).
+SENSE_LESS = 1 << 1
+SENSE_GREATER = 1 << 2
+SENSE_EQUAL = 1 << 3
+SENSE_POSTTRANS = 1 << 5
+SENSE_PREREQ = 1 << 6
+SENSE_PRETRANS = 1 << 7
+SENSE_INTERP = 1 << 8
+SENSE_SCRIPT_PRE = 1 << 9
+SENSE_SCRIPT_POST = 1 << 10
+SENSE_SCRIPT_PREUN = 1 << 11
+SENSE_SCRIPT_POSTUN = 1 << 12
+SENSE_RPMLIB = 1 << 24
+SENSE_CONFIG = 1 << 28
+SENSE_MASK = SENSE_LESS | SENSE_GREATER | SENSE_EQUAL
+
+# File flags (rpmfileAttrs).
+FILE_CONFIG = 1 << 0
+FILE_DOC = 1 << 1
+FILE_MISSINGOK = 1 << 3
+FILE_NOREPLACE = 1 << 4
+FILE_GHOST = 1 << 6
+FILE_LICENSE = 1 << 7
+
+# File digest algorithm ids (PGPHASHALGO_*).
+DIGEST_SHA256 = 8
+
+#: rpmlib() features rpm 4.11.3 provides and that el7-rules.md rule 2 allows us to require.
+RPMLIB_ALLOWED = {
+    "rpmlib(CompressedFileNames)": "3.0.4-1",
+    "rpmlib(PayloadFilesHavePrefix)": "4.0-1",
+    "rpmlib(FileDigests)": "4.6.0-1",
+    "rpmlib(PayloadIsXz)": "5.2-1",
+    "rpmlib(VersionedDependencies)": "3.0.3-1",
+}
+
+#: Scriptlet slots: yaml key -> (script tag, interpreter tag, dependency flag for its interpreter).
+SCRIPTLETS = {
+    "pretrans": (PRETRANS, PRETRANSPROG, SENSE_PRETRANS),
+    "pre": (PREIN, PREINPROG, SENSE_SCRIPT_PRE),
+    "post": (POSTIN, POSTINPROG, SENSE_SCRIPT_POST),
+    "preun": (PREUN, PREUNPROG, SENSE_SCRIPT_PREUN),
+    "postun": (POSTUN, POSTUNPROG, SENSE_SCRIPT_POSTUN),
+    "posttrans": (POSTTRANS, POSTTRANSPROG, SENSE_POSTTRANS),
+}
