@@ -27,7 +27,7 @@ def query(rpm_path: Path, *args: str) -> list[str]:
 
 #: Host programs copied into a scratch root so scriptlets can run chrooted there.
 _PROGRAMS = ["/bin/sh", "/usr/bin/getent", "/usr/sbin/useradd", "/usr/sbin/groupadd",
-             "/usr/sbin/userdel", "/usr/sbin/groupdel"]
+             "/usr/sbin/userdel", "/usr/sbin/groupdel", "/usr/bin/install"]
 
 
 def make_scratch_root(root: Path) -> Path:
