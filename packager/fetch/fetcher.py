@@ -6,12 +6,14 @@ user wants every file that *can* be fetched to be fetched, and one summary of wh
 
 from __future__ import annotations
 
+import fcntl
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Callable
+from pathlib import Path
+from typing import IO, Callable
 
 import requests
 from tqdm import tqdm
@@ -20,6 +22,24 @@ from packager.errors import UserError
 from packager.fetch.cache import Cache, ChecksumMismatch
 from packager.fetch.download import DEFAULT_POLICY, DownloadError, Policy, download
 from packager.release import Artifact, Release
+
+
+class _PartLock:
+    """An flock next to the .part file, so two fetches into one cache never both append."""
+
+    def __init__(self, part: Path) -> None:
+        self.path = part.with_name(part.name + ".lock")
+        self.fh: IO[str] | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a")  # noqa: SIM115 - held until release()
+        fcntl.flock(self.fh, fcntl.LOCK_EX)
+
+    def release(self) -> None:
+        if self.fh is not None:
+            self.fh.close()  # closing drops the lock; the file itself is harmless
+            self.fh = None
 
 
 class Cancelled(Exception):
@@ -41,7 +61,9 @@ class Outcome:
     path: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
 
 
 class _Bars:
@@ -116,7 +138,15 @@ def fetch_release(
         part = cache.partial_path(art)
         position, bar = bars.slot(art.name)
         known = {"total": art.size}
+        lock = _PartLock(part)
         try:
+            # another fetch into the same cache may be on this file: wait, then look again
+            lock.acquire()
+            blob = cache.lookup(art)
+            if blob is not None:
+                return Outcome(art.name, "cached", blob.stat().st_size,
+                               cache.recorded_sha256(art), time.monotonic() - start, url,
+                               art.pinned, path=str(blob))
             already = part.stat().st_size if part.exists() else 0
             bar.update(already)
             bars.overall.update(already)
@@ -150,6 +180,7 @@ def fetch_release(
             return Outcome(art.name, "failed", art.size, art.sha256,
                            time.monotonic() - start, url, art.pinned, error=message)
         finally:
+            lock.release()
             bars.release(position, bar)
 
     pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(todo))),

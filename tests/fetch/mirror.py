@@ -25,6 +25,8 @@ class Served:
     drops: int = 0  # ...this many times
     corrupt: bool = False  # flip a byte in the middle
     delay: float = 0.0  # sleep before sending the body (to see parallel downloads)
+    throttle: int = 0  # send the body in pieces of this size, 20 ms apart
+    ranges: bool = True  # False: ignore Range like a server that cannot resume
 
     def __post_init__(self) -> None:
         if not self.etag:
@@ -101,7 +103,7 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             start = 0
             match = _RANGE.match(self.headers.get("Range", ""))
             if_range = self.headers.get("If-Range")
-            if match and (if_range is None or if_range == served.etag):
+            if match and served.ranges and (if_range is None or if_range == served.etag):
                 start = int(match.group(1))
                 if start >= len(data):
                     self._log(416)
@@ -130,6 +132,15 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
                 self.wfile.flush()
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if served.throttle:
+                try:
+                    for at in range(0, len(body), served.throttle):
+                        self.wfile.write(body[at : at + served.throttle])
+                        self.wfile.flush()
+                        time.sleep(0.02)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True
                 return
             self.wfile.write(body)
 

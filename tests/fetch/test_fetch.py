@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -238,3 +242,53 @@ def test_cli_mirror_replaces_the_url(
     assert main(args) == 0
     urls = [a["url"] for a in json.loads(capsys.readouterr().out)["artifacts"]]
     assert urls == [f"{mirror.url}/{name}" for name in SIZES]
+
+
+def test_server_without_range_support_restarts_cleanly(tmp_path: Path, mirror: Mirror) -> None:
+    manifest = write_manifest(tmp_path / "gen-1.0.yaml", mirror)
+    cache = Cache(tmp_path / "cache")
+    part = cache.partial_path(load_release(manifest).artifact(JDK))
+    part.parent.mkdir(parents=True)
+    part.write_bytes(mirror.files[JDK].data[:300_000])
+    mirror.files[JDK].ranges = False
+    got, _ = _fetch(tmp_path, mirror)
+    assert got[JDK].status == "downloaded"
+    assert [(r.range, r.status) for r in mirror.requests_for(JDK)] == [("bytes=300000-", 200)]
+    assert Path(got[JDK].path).read_bytes() == mirror.files[JDK].data
+
+
+def test_ctrl_c_keeps_the_part_file_and_the_next_run_resumes(
+    tmp_path: Path, mirror: Mirror
+) -> None:
+    """A real interrupted ``fate-pkg fetch`` process, then a real second run."""
+    manifest = write_manifest(tmp_path / "gen-1.0.yaml", mirror, names=[JDK])
+    cache = Cache(tmp_path / "cache")
+    part = cache.partial_path(load_release(manifest).artifact(JDK))
+    mirror.files[JDK].throttle = 16 * 1024  # about 1.1 s for the whole file
+    cmd = [sys.executable, "-m", "packager.cli", "fetch", "--release", str(manifest),
+           "--cache", str(cache.root), "--json"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if part.exists() and part.stat().st_size >= 100_000:
+                break
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 128 + signal.SIGINT, err
+    assert "interrupted" in err and "Traceback" not in err
+    kept = part.stat().st_size
+    assert 100_000 <= kept < SIZES[JDK]
+    mirror.files[JDK].throttle = 0
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["artifacts"][0]["status"] == "resumed"
+    assert mirror.requests_for(JDK)[-1].range == f"bytes={kept}-"
+    assert cache.blob_path(hashlib.sha256(mirror.files[JDK].data).hexdigest()).exists()
