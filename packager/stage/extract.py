@@ -56,18 +56,28 @@ class Extracted:
     symlinks: int
 
 
-def extract(archive: Path | str, dest: Path | str, strip_components: int = 0) -> Extracted:
-    """Extract ``archive`` into ``dest`` (which must not exist yet); all or nothing."""
+def extract(archive: Path | str, dest: Path | str, strip_components: int = 0,
+            prefix: str | None = None) -> Extracted:
+    """Extract ``archive`` into ``dest`` (which must not exist yet); all or nothing.
+
+    ``prefix`` is where ``dest`` will be installed on the target (e.g.
+    ``/data/projects/fate/common/jdk/jdk-8u192``). Absolute symlinks are refused unless
+    they point inside that prefix: such a link stays inside the package once installed.
+    """
     archive, dest = Path(archive), Path(dest)
+    if prefix is not None:
+        prefix = posixpath.normpath(prefix)
+        if not prefix.startswith("/") or prefix == "/":
+            raise UserError(f"install prefix {prefix!r} must be an absolute path below /")
     if os.path.lexists(dest):
         raise UserError(f"{dest}: already exists; extraction needs a fresh directory")
     if not dest.parent.is_dir():
         raise UserError(f"{dest.parent}: no such directory")
     with _open_members(archive) as members:
-        plan = _plan(archive, members, strip_components)
+        plan = _plan(archive, members, strip_components, prefix)
         tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.extract-"))
         try:
-            counts = _write(archive, plan, tmp)
+            counts = _write(archive, plan, tmp, prefix)
             os.chmod(tmp, 0o755)
             os.rename(tmp, dest)
         except BaseException:
@@ -189,7 +199,7 @@ def _normalise(archive: Path, raw: str, strip: int) -> str | None:
 
 
 def _plan(archive: Path, members: list[tuple[str, Member | None, str]],
-          strip: int) -> list[Member]:
+          strip: int, prefix: str | None) -> list[Member]:
     """Validate every member before anything is written; return what to create, in order."""
     by_name: dict[str, Member] = {}
     order: list[str] = []
@@ -218,7 +228,7 @@ def _plan(archive: Path, members: list[tuple[str, Member | None, str]],
                 raise _refuse(archive, name, f"is inside {parent}, which is a {above.kind}")
             parent = posixpath.dirname(parent)
         if member.kind == "symlink":
-            _check_symlink(archive, member)
+            _check_symlink(archive, member, prefix)
         elif member.kind == "hardlink":
             try:
                 target = _normalise(archive, member.target, strip)
@@ -233,15 +243,72 @@ def _plan(archive: Path, members: list[tuple[str, Member | None, str]],
     return [by_name[name] for name in order]
 
 
-def _check_symlink(archive: Path, member: Member) -> None:
+def _check_symlink(archive: Path, member: Member, prefix: str | None) -> None:
     target = member.target
     if not target:
         raise _refuse(archive, member.name, "is a symlink with an empty target")
     if target.startswith("/"):
-        raise _refuse(archive, member.name, f"is a symlink to the absolute path {target!r}")
+        inside = _under(target, prefix)
+        if inside is None or posixpath.normpath(inside or ".").split("/")[0] == "..":
+            where = f"outside the install prefix {prefix}" if prefix else "absolute"
+            raise _refuse(archive, member.name, f"is a symlink to {target!r} ({where})")
+        return
     resolved = posixpath.normpath(posixpath.join(posixpath.dirname(member.name), target))
     if resolved == ".." or resolved.startswith("../"):
         raise _refuse(archive, member.name, f"is a symlink to {target!r}, outside the tree")
+
+
+def _under(target: str, prefix: str | None) -> str | None:
+    """``target`` relative to ``prefix`` ('' for the prefix itself), None if outside it.
+
+    Deliberately no normpath: ``prefix/a/../..`` must be judged by following ``a``,
+    which may be a symlink, not by cancelling it out on paper.
+    """
+    if prefix is None:
+        return None
+    parts = [p for p in target.split("/") if p not in ("", ".")]
+    wanted = [p for p in prefix.split("/") if p]
+    if parts[: len(wanted)] != wanted:
+        return None
+    return "/".join(parts[len(wanted):])
+
+
+def _escapes(root: Path, link: str, prefix: str | None) -> bool:
+    """Resolve symlink ``link`` (relative to ``root``) as if ``root`` were mounted at
+    ``prefix``: True when the path leaves the tree or loops. Only paths inside the tree
+    are ever looked at, so the build host's own file system plays no part."""
+    current = [p for p in posixpath.dirname(link).split("/") if p]
+    pending = [os.readlink(root / link)]
+    queue: list[str] = []
+    hops = 0
+    while pending or queue:
+        if pending:
+            target = pending.pop()
+            if target.startswith("/"):
+                inside = _under(target, prefix)
+                if inside is None:
+                    return True
+                current = []
+                target = inside
+            queue = [p for p in target.split("/") if p] + queue
+            continue
+        part = queue.pop(0)
+        if part == ".":
+            continue
+        if part == "..":
+            if not current:
+                return True
+            current.pop()
+            continue
+        candidate = root.joinpath(*current, part)
+        if candidate.is_symlink():
+            hops += 1
+            if hops > 40:  # the kernel's own limit for a path lookup
+                return True
+            pending.append(os.readlink(candidate))
+            continue
+        current.append(part)
+    return False
 
 
 def _refuse(archive: Path, member: str, reason: str) -> UserError:
@@ -251,7 +318,8 @@ def _refuse(archive: Path, member: str, reason: str) -> UserError:
 # -- writing ---------------------------------------------------------------------------------
 
 
-def _write(archive: Path, plan: list[Member], root: Path) -> tuple[int, int, int]:
+def _write(archive: Path, plan: list[Member], root: Path,
+           prefix: str | None) -> tuple[int, int, int]:
     dirs: dict[str, Member] = {}
     files = links = 0
     for member in plan:
@@ -275,7 +343,6 @@ def _write(archive: Path, plan: list[Member], root: Path) -> tuple[int, int, int
             os.chmod(path, member.mode & 0o777)
             os.utime(path, (member.mtime, member.mtime))
             files += 1
-    real_root = os.path.realpath(root)
     for member in plan:  # symlinks last: nothing was written through one
         if member.kind != "symlink":
             continue
@@ -286,11 +353,10 @@ def _write(archive: Path, plan: list[Member], root: Path) -> tuple[int, int, int
     for member in plan:
         if member.kind != "symlink":
             continue
-        resolved = os.path.realpath(root / member.name)
-        if resolved != real_root and not resolved.startswith(real_root + os.sep):
+        if _escapes(root, member.name, prefix):
             raise _refuse(archive, member.name,
                           f"is a symlink to {member.target!r}, which leads outside the tree "
-                          "through another symlink")
+                          "through another symlink (or loops)")
         os.utime(root / member.name, (member.mtime, member.mtime), follow_symlinks=False)
     # directories: modes and mtimes last, deepest first, so writing inside them is done.
     # Directories the archive does not list get 0755 and the newest mtime in the archive.

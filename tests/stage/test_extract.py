@@ -138,7 +138,7 @@ MALICIOUS = {
                       "'/etc/cron.d/evil': has an absolute path"),
     "dot-dot": ([_info("x/../../evil", data=b"x")], "'x/../../evil': contains '..'"),
     "symlink to absolute path": ([_info("x/etc", tarfile.SYMTYPE, link="/etc")],
-                                 "'x/etc': is a symlink to the absolute path '/etc'"),
+                                 "'x/etc': is a symlink to '/etc' (absolute)"),
     "symlink out of the tree": ([_info("x/y/up", tarfile.SYMTYPE, link="../../../root")],
                                 "'x/y/up': is a symlink to '../../../root', outside the tree"),
     "file written through a symlink": (
@@ -148,6 +148,10 @@ MALICIOUS = {
         [_info("d/", tarfile.DIRTYPE, mode=0o755), _info("d/up", tarfile.SYMTYPE, link=".."),
          _info("esc", tarfile.SYMTYPE, link="d/up/..")],
         "'esc': is a symlink to 'd/up/..', which leads outside the tree through another"),
+    "symlink loop": ([_info("x/a", tarfile.SYMTYPE, link="b"),
+                      _info("x/b", tarfile.SYMTYPE, link="a")],
+                     "'x/a': is a symlink to 'b', which leads outside the tree through another "
+                     "symlink (or loops)"),
     "hardlink to a host file": ([_info("x/passwd", tarfile.LNKTYPE, link="/etc/passwd")],
                                 "'x/passwd': is a hardlink to '/etc/passwd', outside the tree"),
     "hardlink out of the tree": ([_info("x/p", tarfile.LNKTYPE, link="../p")],
@@ -182,7 +186,8 @@ def test_malicious_tar_is_refused_and_nothing_is_left(tmp_path: Path, case: str)
         ("../../evil", stat.S_IFREG | 0o644, b"x", "contains '..'"),
         ("/tmp/evil", stat.S_IFREG | 0o644, b"x", "has an absolute path"),
         ("x\\..\\..\\evil", stat.S_IFREG | 0o644, b"x", "contains a backslash"),
-        ("x/link", stat.S_IFLNK | 0o777, b"/etc/shadow", "is a symlink to the absolute path"),
+        ("x/link", stat.S_IFLNK | 0o777, b"/etc/shadow",
+         "is a symlink to '/etc/shadow' \\(absolute\\)"),
         ("x/link", stat.S_IFLNK | 0o777, b"../../up", "is a symlink to '../../up', outside"),
         ("x/dev", stat.S_IFCHR | 0o600, b"", "is a device, fifo or socket"),
     ],
@@ -222,3 +227,31 @@ def test_destination_must_be_fresh(tmp_path: Path) -> None:
     not_archive.write_text("hello")
     with pytest.raises(UserError, match="notes.txt: not a readable tar or zip archive"):
         extract(not_archive, tmp_path / "out2")
+
+
+def test_absolute_symlinks_inside_the_install_prefix(tmp_path: Path) -> None:
+    prefix = "/data/projects/fate/common/jdk/jdk-8u192"
+    archive = make_tar(tmp_path / "a.tar.gz", [
+        _info("lib/", tarfile.DIRTYPE, mode=0o755),
+        _info("lib/libjli.so", data=b"\x7fELF"),
+        _info("bin/libjli.so", tarfile.SYMTYPE, link=f"{prefix}/lib/libjli.so"),
+    ])
+    extract(archive, tmp_path / "ok", prefix=prefix + "/")
+    assert os.readlink(tmp_path / "ok" / "bin" / "libjli.so") == f"{prefix}/lib/libjli.so"
+    with pytest.raises(UserError, match=r"'bin/libjli.so': is a symlink to '/data/projects/fate/"
+                       r"common/jdk/jdk-8u192/lib/libjli.so' \(absolute\)"):
+        extract(archive, tmp_path / "no-prefix")
+    outside = make_tar(tmp_path / "b.tar.gz", [
+        _info("x", tarfile.SYMTYPE, link=f"{prefix}/../../mysql/conf/my.cnf")])
+    with pytest.raises(UserError, match=r"'x': is a symlink to .* \(outside the install prefix "
+                       r"/data/projects/fate/common/jdk/jdk-8u192\)"):
+        extract(outside, tmp_path / "out", prefix=prefix)
+    # inside the prefix lexically, outside through a second link
+    chain = make_tar(tmp_path / "c.tar.gz", [
+        _info("sub/deeper/", tarfile.DIRTYPE, mode=0o755),
+        _info("sub/deeper/up", tarfile.SYMTYPE, link="../.."),  # the tree's root: fine
+        _info("x", tarfile.SYMTYPE, link=f"{prefix}/sub/deeper/up/../etc"),
+    ])
+    with pytest.raises(UserError, match="'x': is a symlink to .*, which leads outside the tree"):
+        extract(chain, tmp_path / "out2", prefix=prefix)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.tar.gz", "b.tar.gz", "c.tar.gz", "ok"]
