@@ -12,7 +12,7 @@ Each value keeps the position of its text in the file (``Span``), so ``fate-pkg 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,9 +83,6 @@ class Release:
             if art.name == name:
                 return art
         raise UserError(f"{self.path}: release {self.release} has no artifact named {name!r}")
-
-    def with_artifacts(self, artifacts: tuple[Artifact, ...]) -> Release:
-        return replace(self, artifacts=artifacts)
 
 
 def manifest_path(release: str, specs_dir: Path | None = None) -> Path:

@@ -147,13 +147,14 @@ def _attempt(
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
             mode, start = "wb", 0
-            _write_validator(sidecar, response.headers)
         else:
             raise DownloadError(f"HTTP {status} {response.reason} from {url}")
         if total is not None and expected_size is not None and total != expected_size:
             raise DownloadError(
                 f"{url} is {total} bytes, the manifest says {expected_size}"
             )
+        if status == 200:
+            _write_validator(sidecar, response.headers)
         on_total(total if total is not None else -1)
         if start == 0 and have:
             on_bytes(-have)  # the old partial bytes no longer count

@@ -77,10 +77,10 @@ class _Bars:
                             unit_divisor=1024, position=0, file=sys.stderr,
                             disable=not self.enabled, leave=False)
 
-    def slot(self, desc: str) -> tuple[int, tqdm]:
+    def slot(self, desc: str, total: int | None) -> tuple[int, tqdm]:
         with self.lock:
             position = self.free.pop(0)
-        bar = tqdm(total=None, desc=desc[:40], unit="B", unit_scale=True, unit_divisor=1024,
+        bar = tqdm(total=total, desc=desc[:40], unit="B", unit_scale=True, unit_divisor=1024,
                    position=position, file=sys.stderr, disable=not self.enabled, leave=False)
         return position, bar
 
@@ -136,7 +136,7 @@ def fetch_release(
         start = time.monotonic()
         url = art.url_for(mirror)
         part = cache.partial_path(art)
-        position, bar = bars.slot(art.name)
+        position, bar = bars.slot(art.name, art.size)
         known = {"total": art.size}
         lock = _PartLock(part)
         try:

@@ -292,3 +292,12 @@ def test_ctrl_c_keeps_the_part_file_and_the_next_run_resumes(
     assert json.loads(done.stdout)["artifacts"][0]["status"] == "resumed"
     assert mirror.requests_for(JDK)[-1].range == f"bytes={kept}-"
     assert cache.blob_path(hashlib.sha256(mirror.files[JDK].data).hexdigest()).exists()
+
+
+def test_size_from_the_server_contradicting_the_manifest(tmp_path: Path, mirror: Mirror) -> None:
+    manifest = write_manifest(tmp_path / "gen-1.0.yaml", mirror)
+    manifest.write_text(manifest.read_text().replace(f"size: {SIZES[JDK]}", "size: 12345"))
+    got, cache = _fetch(tmp_path, mirror)
+    assert got[JDK].status == "failed"
+    assert got[JDK].error == f"{mirror.url}/{JDK} is {SIZES[JDK]} bytes, the manifest says 12345"
+    assert len(mirror.requests_for(JDK)) == 1, "a wrong manifest is not worth retrying"
