@@ -22,6 +22,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -182,7 +183,7 @@ class Cache:
         link = self.index_path(artifact)
         link.parent.mkdir(parents=True, exist_ok=True)
         target = os.path.join("..", "..", "sha256", sha)
-        tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
+        tmp = link.with_name(f".{link.name}.{_unique()}.tmp")
         tmp.unlink(missing_ok=True)
         os.symlink(target, tmp)
         os.replace(tmp, link)
@@ -198,7 +199,7 @@ class Cache:
     def _stamp(self, blob: Path, sha: str) -> None:
         stamp = self._stamp_path(sha)
         stamp.parent.mkdir(parents=True, exist_ok=True)
-        tmp = stamp.with_name(f".{sha}.{os.getpid()}.tmp")
+        tmp = stamp.with_name(f".{sha}.{_unique()}.tmp")
         tmp.write_text(self._stat_key(blob) + "\n", encoding="ascii")
         os.replace(tmp, stamp)
 
@@ -218,6 +219,11 @@ class Cache:
 
 class ChecksumMismatch(UserError):
     """Downloaded bytes differ from the manifest; the download has been deleted."""
+
+
+def _unique() -> str:
+    """A temp-name suffix unique across processes and threads sharing one cache."""
+    return f"{os.getpid()}-{threading.get_ident()}"
 
 
 def _sidecar(part: Path) -> Path:
