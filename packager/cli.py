@@ -18,6 +18,7 @@ from packager.errors import CheckFailed, UserError
 
 #: Subcommand modules under ``packager.commands``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
+    "fetch",
     "rpm",
     "inspect",
 )

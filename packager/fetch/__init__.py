@@ -1,0 +1,1 @@
+"""Download release artifacts into a verified, content-addressed cache."""

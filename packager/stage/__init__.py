@@ -1,0 +1,1 @@
+"""Staging: turn cached artifacts into the file trees that go into RPMs."""
