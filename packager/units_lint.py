@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DIRECTIVES_FILE = Path(__file__).resolve().parent.parent / "specs" / "el7" / "systemd-219-directives.txt"
+DIRECTIVES_FILE = (Path(__file__).resolve().parent.parent
+                   / "specs" / "el7" / "systemd-219-directives.txt")
 
 #: Sections that take the Service directive set (exec/kill/cgroup contexts included).
 _EXEC_KEYS = ("ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop",

@@ -1,4 +1,4 @@
-"""FATE services as data: load ``units/services.yaml``, render systemd units and supervisor programs.
+"""FATE services as data: load ``units/services.yaml``, render systemd units and supervisor.
 
 One definition per service feeds both process managers, so the command line a systemd host
 runs and the one a supervisor host runs cannot drift apart. This module runs on the build
@@ -42,54 +42,49 @@ class ServiceDefinitionError(ValueError):
     """services.yaml, an env file or a service name is wrong; the message names what and where."""
 
 
-class Service(object):
+class Service:
     """One FATE process: what to run, as which unit/program, on which ports, after what."""
 
-    def __init__(self, data, defaults):
-        # type: (dict, dict) -> None
-        self.name = data["name"]  # type: str
-        self.unit = data["unit"]  # type: str
-        self.program = data["program"]  # type: str
+    def __init__(self, data: dict, defaults: dict) -> None:
+        self.name: str = data["name"]
+        self.unit: str = data["unit"]
+        self.program: str = data["program"]
         self.stage = int(data["stage"])
-        self.description = data["description"]  # type: str
-        self.ports = [int(p) for p in data["ports"]]  # type: List[int]
+        self.description: str = data["description"]
+        self.ports: List[int] = [int(p) for p in data["ports"]]
         self.java = bool(data.get("java", False))
-        self.after = list(data.get("after", []))  # type: List[str]
-        self.directory = data["directory"]  # type: str
-        self.command = [str(a) for a in data["command"]]  # type: List[str]
+        self.after: List[str] = list(data.get("after", []))
+        self.directory: str = data["directory"]
+        self.command: List[str] = [str(a) for a in data["command"]]
         self.environment = {str(k): str(v) for k, v in (data.get("environment") or {}).items()}
-        self.read_write = _outermost(list(defaults.get("read_write", []))
-                                     + list(data.get("read_write", [])))  # type: List[str]
-        self.stdout_log = data["stdout_log"]  # type: str
-        self.stderr_log = data["stderr_log"]  # type: str
-        self.logs = list(data.get("logs", []))  # type: List[str]
+        self.read_write: List[str] = _outermost(list(defaults.get("read_write", []))
+                                                + list(data.get("read_write", [])))
+        self.stdout_log: str = data["stdout_log"]
+        self.stderr_log: str = data["stderr_log"]
+        self.logs: List[str] = list(data.get("logs", []))
         for key in ("start_timeout", "stop_timeout", "restart_sec", "start_limit_interval",
                     "start_limit_burst", "limit_nofile", "limit_nproc"):
             setattr(self, key, int(data.get(key, defaults[key])))
-        self.waitport = defaults["waitport"]  # type: str
+        self.waitport: str = defaults["waitport"]
         self.env_file = os.path.join(defaults["env_dir"], self.unit + ".env")
 
     @property
-    def unit_file(self):
-        # type: () -> str
+    def unit_file(self) -> str:
         return self.unit + ".service"
 
     @property
-    def wait_timeout(self):
-        # type: () -> int
+    def wait_timeout(self) -> int:
         """fate-waitport gives up a little before systemd would kill it, so the journal
         names the port that did not answer instead of only "start operation timed out"."""
         return max(5, self.start_timeout - 15)
 
-    def __repr__(self):
-        # type: () -> str
-        return "Service(%r)" % self.unit
+    def __repr__(self) -> str:
+        return f"Service({self.unit!r})"
 
 
-def _outermost(paths):
-    # type: (List[str]) -> List[str]
+def _outermost(paths: List[str]) -> List[str]:
     """Drop paths inside another listed path: ReadWriteDirectories= of a parent covers them."""
-    kept = []  # type: List[str]
+    kept: List[str] = []
     for path in paths:
         inside = any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept)
         if not inside:
@@ -97,8 +92,7 @@ def _outermost(paths):
     return kept
 
 
-def units_dir():
-    # type: () -> str
+def units_dir() -> str:
     """Where services.yaml and the templates live: ``$FATE_UNITS_DIR``, else ``units/``
     beside the ``packager`` package (the repo checkout, or ``/usr/lib/fate-tools/units``
     on the target, next to ``/usr/lib/fate-tools/packager``)."""
@@ -109,52 +103,50 @@ def units_dir():
     return os.path.join(os.path.dirname(os.path.dirname(here)), "units")
 
 
-def load_services(path=None):
-    # type: (Optional[str]) -> List[Service]
+def load_services(path: Optional[str] = None) -> List[Service]:
     """Read and check services.yaml; every mistake is reported with the service it is in."""
     path = path or os.path.join(units_dir(), "services.yaml")
     try:
         with open(path, encoding="utf-8") as fh:
             doc = yaml.safe_load(fh)
     except OSError as exc:
-        raise ServiceDefinitionError("cannot read %s: %s" % (path, exc.strerror))
+        raise ServiceDefinitionError(f"cannot read {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ServiceDefinitionError("%s: not valid YAML: %s" % (path, exc))
+        raise ServiceDefinitionError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
-        raise ServiceDefinitionError("%s: needs a 'services' list" % path)
+        raise ServiceDefinitionError(f"{path}: needs a 'services' list")
     defaults = doc.get("defaults") or {}
     missing = sorted(_DEFAULT_KEYS - set(defaults))
     if missing:
-        raise ServiceDefinitionError("%s: defaults lacks %s" % (path, ", ".join(missing)))
-    services = []  # type: List[Service]
+        raise ServiceDefinitionError("{}: defaults lacks {}".format(path, ", ".join(missing)))
+    services: List[Service] = []
     for index, data in enumerate(doc["services"]):
-        where = "%s: services[%d]" % (path, index)
+        where = f"{path}: services[{index}]"
         if not isinstance(data, dict):
-            raise ServiceDefinitionError("%s: must be a mapping" % where)
-        where = "%s (%s)" % (where, data.get("name", "?"))
+            raise ServiceDefinitionError(f"{where}: must be a mapping")
+        where = "{} ({})".format(where, data.get("name", "?"))
         unknown = sorted(set(data) - _SERVICE_KEYS)
         if unknown:
-            raise ServiceDefinitionError("%s: unknown key %s" % (where, unknown[0]))
+            raise ServiceDefinitionError(f"{where}: unknown key {unknown[0]}")
         lacking = [k for k in _REQUIRED if k not in data]
         if lacking:
-            raise ServiceDefinitionError("%s: missing key %s" % (where, lacking[0]))
+            raise ServiceDefinitionError(f"{where}: missing key {lacking[0]}")
         if not data["command"] or not str(data["command"][0]).startswith("/"):
-            raise ServiceDefinitionError("%s: command[0] must be an absolute path" % where)
+            raise ServiceDefinitionError(f"{where}: command[0] must be an absolute path")
         services.append(Service(data, defaults))
     names = {s.name: s for s in services}
     for svc in services:
         for dep in svc.after:
             if dep not in names:
-                raise ServiceDefinitionError("%s: %s: after names unknown service %r"
-                                             % (path, svc.name, dep))
+                raise ServiceDefinitionError(
+                    f"{path}: {svc.name}: after names unknown service {dep!r}")
             if names[dep].stage >= svc.stage:
-                raise ServiceDefinitionError("%s: %s: after %r must be an earlier stage"
-                                             % (path, svc.name, dep))
+                raise ServiceDefinitionError(
+                    f"{path}: {svc.name}: after {dep!r} must be an earlier stage")
     return services
 
 
-def find_service(name, services):
-    # type: (str, Sequence[Service]) -> Service
+def find_service(name: str, services: Sequence[Service]) -> Service:
     """Accept every spelling an operator uses: fate-flow, fate-flow.service, fate-fateflow,
     fate_flow, flow, fateflow."""
     wanted = name.strip().lower()
@@ -166,23 +158,22 @@ def find_service(name, services):
         if wanted in spellings:
             return svc
     known = ", ".join(s.unit for s in services)
-    raise ServiceDefinitionError("unknown service %r (known: %s)" % (name, known))
+    raise ServiceDefinitionError(f"unknown service {name!r} (known: {known})")
 
 
 # ---------------------------------------------------------------- env files
 
-def parse_env_file(text, source="<env>"):
-    # type: (str, str) -> Dict[str, str]
+def parse_env_file(text: str, source: str = "<env>") -> Dict[str, str]:
     """The subset of systemd's EnvironmentFile= syntax that fate-configure writes:
     ``KEY=value`` or ``KEY="a b"`` per line, ``#``/``;`` comments, blank lines."""
-    env = {}  # type: Dict[str, str]
+    env: Dict[str, str] = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
         line = raw.strip()
         if not line or line[0] in "#;":
             continue
         match = _ENV_LINE.match(line)
         if not match:
-            raise ServiceDefinitionError("%s:%d: expected KEY=value, got %r" % (source, lineno, raw))
+            raise ServiceDefinitionError(f"{source}:{lineno}: expected KEY=value, got {raw!r}")
         key, value = match.group(1), match.group(2).strip()
         if len(value) >= 2 and value[0] == value[-1] == '"':
             value = re.sub(r'\\(.)', r"\1", value[1:-1])
@@ -192,17 +183,15 @@ def parse_env_file(text, source="<env>"):
     return env
 
 
-def read_env_file(path):
-    # type: (str) -> Dict[str, str]
+def read_env_file(path: str) -> Dict[str, str]:
     try:
         with open(path, encoding="utf-8") as fh:
             return parse_env_file(fh.read(), path)
     except OSError as exc:
-        raise ServiceDefinitionError("cannot read env file %s: %s" % (path, exc.strerror))
+        raise ServiceDefinitionError(f"cannot read env file {path}: {exc.strerror}") from None
 
 
-def service_environment(svc, env_dir):
-    # type: (Service, str) -> Dict[str, str]
+def service_environment(svc: Service, env_dir: str) -> Dict[str, str]:
     """What the process sees: the defaults in services.yaml overridden by the env file,
     exactly as systemd applies Environment= then EnvironmentFile=."""
     env = dict(svc.environment)
@@ -210,8 +199,7 @@ def service_environment(svc, env_dir):
     return env
 
 
-def expand_command(svc, env, user):
-    # type: (Service, Dict[str, str], str) -> List[str]
+def expand_command(svc: Service, env: Dict[str, str], user: str) -> List[str]:
     """The argv the service runs: ``@USER@`` and ``${VAR}`` replaced. A variable the command
     needs but nobody set is an error (systemd would pass an empty argument)."""
     out = []
@@ -221,22 +209,20 @@ def expand_command(svc, env, user):
         def sub(match):
             key = match.group(1)
             if key not in env:
-                raise ServiceDefinitionError("%s: ${%s} is not set in %s"
-                                             % (svc.unit, key, svc.env_file))
+                raise ServiceDefinitionError(f"{svc.unit}: ${{{key}}} is not set in {svc.env_file}")
             return env[key]
 
         out.append(_VAR.sub(sub, arg))
     return out
 
 
-def endpoints(value):
-    # type: (str) -> List[Tuple[str, int]]
+def endpoints(value: str) -> List[Tuple[str, int]]:
     """``"10.0.0.1:3306 [::1]:9370"`` (FATE_WAIT_FOR / FATE_LISTEN) as (host, port) pairs."""
     result = []
     for item in value.split():
         host, sep, port = item.rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ServiceDefinitionError("not a host:port: %r" % item)
+            raise ServiceDefinitionError(f"not a host:port: {item!r}")
         if host.startswith("[") and host.endswith("]"):
             host = host[1:-1]
         result.append((host, int(port)))
@@ -245,8 +231,7 @@ def endpoints(value):
 
 # ---------------------------------------------------------------- rendering
 
-def _sd_quote(arg):
-    # type: (str) -> str
+def _sd_quote(arg: str) -> str:
     """Quote one word for a unit file: ``%`` is a specifier and ``$$`` a literal dollar in
     systemd; ``${VAR}`` is kept because expanding it is the point."""
     arg = arg.replace("%", "%%")
@@ -256,23 +241,20 @@ def _sd_quote(arg):
     return arg
 
 
-def _sv_escape(text):
-    # type: (str) -> str
+def _sv_escape(text: str) -> str:
     """supervisor runs %-interpolation on its values; a literal % is %%."""
     return text.replace("%", "%%")
 
 
-def _sv_env(value):
-    # type: (str) -> str
+def _sv_env(value: str) -> str:
     """A value inside supervisor's ``environment=KEY="..."`` list."""
     if '"' in value or "\n" in value:
-        raise ServiceDefinitionError("environment value %r cannot be written for supervisor"
-                                     % value)
+        raise ServiceDefinitionError(
+            f"environment value {value!r} cannot be written for supervisor")
     return _sv_escape(value)
 
 
-def _environment():
-    # type: () -> jinja2.Environment
+def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(units_dir()),
         undefined=jinja2.StrictUndefined,
@@ -288,13 +270,15 @@ def _environment():
     return env
 
 
-def _by_name(services):
-    # type: (Sequence[Service]) -> Dict[str, Service]
+def _by_name(services: Sequence[Service]) -> Dict[str, Service]:
     return {s.name: s for s in services}
 
 
-def render_unit(svc, services, account=DEFAULT_ACCOUNT):
-    # type: (Service, Sequence[Service], Tuple[str, str]) -> str
+def render_unit(
+    svc: Service,
+    services: Sequence[Service],
+    account: Tuple[str, str] = DEFAULT_ACCOUNT,
+) -> str:
     names = _by_name(services)
     return _environment().get_template("service.j2").render(
         svc=svc,
@@ -309,12 +293,14 @@ def render_unit(svc, services, account=DEFAULT_ACCOUNT):
     )
 
 
-def unit_files(account=DEFAULT_ACCOUNT, services=None):
-    # type: (Tuple[str, str], Optional[Sequence[Service]]) -> Dict[str, str]
+def unit_files(
+    account: Tuple[str, str] = DEFAULT_ACCOUNT,
+    services: Optional[Sequence[Service]] = None,
+) -> Dict[str, str]:
     """Every systemd file the RPMs ship, keyed by its path relative to ``/``."""
     services = list(services) if services is not None else load_services()
     env = _environment()
-    files = {}  # type: Dict[str, str]
+    files: Dict[str, str] = {}
     for svc in services:
         files[os.path.join(UNIT_DIR, svc.unit_file)] = render_unit(svc, services, account)
     files[os.path.join(UNIT_DIR, TARGET)] = env.get_template("fate.target.j2").render(
@@ -323,8 +309,7 @@ def unit_files(account=DEFAULT_ACCOUNT, services=None):
     return files
 
 
-def render_units(out_dir, account=DEFAULT_ACCOUNT):
-    # type: (str, Tuple[str, str]) -> List[str]
+def render_units(out_dir: str, account: Tuple[str, str] = DEFAULT_ACCOUNT) -> List[str]:
     """Write the units, fate.target and the preset under ``out_dir`` (a staging root:
     ``out_dir/usr/lib/systemd/system/...``), mode 0644; returns the written paths."""
     written = []
@@ -338,8 +323,7 @@ def render_units(out_dir, account=DEFAULT_ACCOUNT):
     return written
 
 
-def supervisor_command(svc, env, user):
-    # type: (Service, Dict[str, str], str) -> List[str]
+def supervisor_command(svc: Service, env: Dict[str, str], user: str) -> List[str]:
     """supervisor has no ExecStartPre and no per-program limits: fate-waitport does both,
     then execs the same argv the systemd unit runs."""
     argv = [svc.waitport, "--timeout", str(svc.wait_timeout), "--name",
@@ -349,13 +333,17 @@ def supervisor_command(svc, env, user):
     return argv + ["--"] + expand_command(svc, env, user)
 
 
-def render_supervisor(service_names, env_dir, account=DEFAULT_ACCOUNT, services=None):
-    # type: (Iterable[str], str, Tuple[str, str], Optional[Sequence[Service]]) -> Dict[str, str]
+def render_supervisor(
+    service_names: Iterable[str],
+    env_dir: str,
+    account: Tuple[str, str] = DEFAULT_ACCOUNT,
+    services: Optional[Sequence[Service]] = None,
+) -> Dict[str, str]:
     """supervisor program files (``fate-<module>.conf``, the seed's names) for the services
     of this host, with the values of their env files in ``env_dir`` baked in."""
     services = list(services) if services is not None else load_services()
     template = _environment().get_template("supervisor.conf.j2")
-    out = {}  # type: Dict[str, str]
+    out: Dict[str, str] = {}
     for name in service_names:
         svc = find_service(name, services)
         env = service_environment(svc, env_dir)

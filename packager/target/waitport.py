@@ -26,18 +26,16 @@ except ImportError:  # pragma: no cover - not on Linux
 Endpoint = Tuple[str, int]
 
 
-def parse_endpoint(text):
-    # type: (str) -> Endpoint
+def parse_endpoint(text: str) -> Endpoint:
     host, sep, port = text.rpartition(":")
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError("not a host:port: %r" % text)
+        raise ValueError(f"not a host:port: {text!r}")
     return host, int(port)
 
 
-def answers(endpoint, timeout=1.0):
-    # type: (Endpoint, float) -> bool
+def answers(endpoint: Endpoint, timeout: float = 1.0) -> bool:
     """A TCP connect that succeeds: the server called listen() and its backlog accepts us.
     A name that does not resolve (yet) counts as not answering, not as an error: DNS or
     /etc/hosts may come up after us at boot."""
@@ -59,8 +57,14 @@ def answers(endpoint, timeout=1.0):
     return False
 
 
-def wait_for(endpoints, timeout, interval=0.5, name="", progress_every=15.0, out=sys.stderr):
-    # type: (Sequence[Endpoint], float, float, str, float, object) -> List[Endpoint]
+def wait_for(
+    endpoints: Sequence[Endpoint],
+    timeout: float,
+    interval: float = 0.5,
+    name: str = "",
+    progress_every: float = 15.0,
+    out: object = sys.stderr,
+) -> List[Endpoint]:
     """Poll until every endpoint answers or ``timeout`` seconds pass; returns those that
     never answered (empty = success). Prints what it still waits for now and then, so the
     journal shows progress during a long start."""
@@ -76,20 +80,18 @@ def wait_for(endpoints, timeout, interval=0.5, name="", progress_every=15.0, out
         if now >= deadline:
             return pending
         if now - last_note >= progress_every:
-            print("%swaiting for %s" % (label, " ".join(_fmt(ep) for ep in pending)),
+            print("{}waiting for {}".format(label, " ".join(_fmt(ep) for ep in pending)),
                   file=out, flush=True)
             last_note = now
         time.sleep(min(interval, max(0.0, deadline - now)))
 
 
-def _fmt(endpoint):
-    # type: (Endpoint) -> str
+def _fmt(endpoint: Endpoint) -> str:
     host, port = endpoint
     return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
 
 
-def raise_limits(nofile, nproc, out=sys.stderr):
-    # type: (Optional[int], Optional[int], object) -> None
+def raise_limits(nofile: Optional[int], nproc: Optional[int], out: object = sys.stderr) -> None:
     """Raise soft limits toward what the systemd units set (LimitNOFILE/LimitNPROC): an
     unprivileged process can go up to its hard limit only, and says so if that is lower."""
     if resource is None:
@@ -104,17 +106,16 @@ def raise_limits(nofile, nproc, out=sys.stderr):
                 resource.setrlimit(which, (want, want))
                 continue
             except (ValueError, OSError):
-                print("fate-waitport: warning: %s limit is %d, wanted %d (raise it in "
-                      "/etc/security/limits.conf or supervisord's minfds/minprocs)"
-                      % (label, hard, want), file=out)
+                print(f"fate-waitport: warning: {label} limit is {hard}, wanted {want} "
+                      "(raise it in /etc/security/limits.conf or supervisord's "
+                      "minfds/minprocs)", file=out)
                 want = hard
         if soft == resource.RLIM_INFINITY or soft >= want:
             continue
         resource.setrlimit(which, (want, hard))
 
 
-def build_parser():
-    # type: () -> argparse.ArgumentParser
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fate-waitport",
         description="Wait until every HOST:PORT accepts TCP connections.",
@@ -133,10 +134,9 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
-    # type: (Optional[Sequence[str]]) -> int
+def main(argv: Optional[Sequence[str]] = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    command = []  # type: List[str]
+    command: List[str] = []
     if "--" in args_list:
         cut = args_list.index("--")
         args_list, command = args_list[:cut], args_list[cut + 1:]
@@ -145,7 +145,7 @@ def main(argv=None):
     try:
         targets = [parse_endpoint(item) for item in args.endpoints]
     except ValueError as exc:
-        print("fate-waitport: error: %s" % exc, file=sys.stderr)
+        print(f"fate-waitport: error: {exc}", file=sys.stderr)
         return 2
     if args.timeout <= 0 or args.interval <= 0:
         print("fate-waitport: error: --timeout and --interval must be positive", file=sys.stderr)
@@ -157,20 +157,20 @@ def main(argv=None):
     started = time.monotonic()
     missing = wait_for(targets, args.timeout, args.interval, name=label)
     if missing:
-        print("%s: not answering after %ds: %s"
-              % (label, int(args.timeout), " ".join(_fmt(ep) for ep in missing)),
+        down = " ".join(_fmt(ep) for ep in missing)
+        print(f"{label}: not answering after {int(args.timeout)}s: {down}",
               file=sys.stderr, flush=True)
         return 1
     if targets:
-        print("%s: %s answering after %.1fs"
-              % (label, " ".join(_fmt(ep) for ep in targets), time.monotonic() - started),
+        up = " ".join(_fmt(ep) for ep in targets)
+        print(f"{label}: {up} answering after {time.monotonic() - started:.1f}s",
               file=sys.stderr, flush=True)
     if command:
         raise_limits(args.nofile, args.nproc)
         try:
             os.execvp(command[0], command)
         except OSError as exc:
-            print("fate-waitport: error: cannot run %s: %s" % (command[0], exc.strerror),
+            print(f"fate-waitport: error: cannot run {command[0]}: {exc.strerror}",
                   file=sys.stderr)
             return 127
     return 0
