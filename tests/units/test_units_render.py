@@ -43,7 +43,8 @@ EXPECTED_EXECSTART = {
                   "application.properties -DFATE_DEPLOY_PREFIX=/data/projects/fate/python/logs/ "
                   "-Dssh_config_file=/data/projects/fate/fateboard/ssh/ -Xmx2048m -Xms2048m "
                   "-XX:+PrintGCDetails -XX:+PrintGCDateStamps -Xloggc:gc.log "
-                  "-XX:+HeapDumpOnOutOfMemoryError -jar /data/projects/fate/fateboard/fateboard.jar",
+                  "-XX:+HeapDumpOnOutOfMemoryError "
+                  "-jar /data/projects/fate/fateboard/fateboard.jar",
 }
 EXPECTED_AFTER = {
     "fate-mysql": set(),
