@@ -102,20 +102,40 @@ def port_conflicts(rows: List[dict]) -> List[Check]:
     return checks
 
 
-def drift(host: Host) -> List[Check]:
+APPLIED_PARTY = "/etc/fate/party.yaml"
+
+
+def drift(host: Host, user: str, group: str = "apps") -> List[Check]:
+    """What ``fate-configure apply --check`` would change now, against the party file it
+    last applied (/etc/fate/party.yaml): a hand edit of a rendered config, a deleted env
+    file, a unit disabled by hand. Runs the configurator's own dry run, in-process."""
     try:
-        module = importlib.import_module("packager.target.configure.drift")
+        pipeline = importlib.import_module("packager.target.configure.pipeline")
+        facts_mod = importlib.import_module("packager.target.configure.facts")
+        paths_mod = importlib.import_module("packager.target.configure.paths")
     except ImportError:
-        return [("WARN", "config drift not checked: packager.target.configure.drift is not "
+        return [("WARN", "config drift not checked: packager.target.configure is not "
                  "installed (fate-configure)")]
-    check: Callable = getattr(module, "check", None)
-    if check is None:
-        return [("WARN", "config drift not checked: packager.target.configure.drift has no "
-                 "check(root)")]
-    found = check(root=host.root)
-    if not found:
-        return [("ok", "no config drift since the last fate-configure")]
-    return [("FAIL", f"drift: {line}") for line in found]
+    party = host.path(APPLIED_PARTY)
+    if not os.path.isfile(party):
+        return [("WARN", f"config drift not checked: no {APPLIED_PARTY} "
+                 "(fate-configure has not applied a party here)")]
+    root = paths_mod.Root(host.root)
+    facts = facts_mod.gather()
+    if not root.is_live:
+        facts = facts._replace(systemd=False)
+    init = "supervisor" if host.manager == "supervisor" else "systemd"
+    changes: List[str] = []
+    try:
+        prep = pipeline.prepare(party, root, facts, None, init, (user, group),
+                                probe=lambda _host, _port: None)
+        pipeline.dry_run(root, prep, False, changes.append)
+    except Exception as exc:  # the configurator's errors carry their own one-line messages
+        messages = getattr(exc, "messages", None) or [str(exc)]
+        return [("WARN", f"config drift not checked: fate-configure: {messages[0]}")]
+    if not changes:
+        return [("ok", f"no config drift since the last fate-configure ({APPLIED_PARTY})")]
+    return [("FAIL", f"drift: {line}") for line in changes]
 
 
 def run(host: Host, user: str, out_print: Callable = print) -> int:
@@ -133,7 +153,7 @@ def run(host: Host, user: str, out_print: Callable = print) -> int:
                 what += "; last error: " + row["last_error"]["line"][:120]
             checks.append(("FAIL", what))
     checks += port_conflicts(rows)
-    checks += drift(host)
+    checks += drift(host, user)
     for level, message in checks:
         out_print(f"{level:<4} {message}")
     failed = sum(1 for level, _ in checks if level == "FAIL")
