@@ -19,6 +19,7 @@ from packager.errors import CheckFailed, UserError
 #: Subcommand modules under ``packager.commands``, in the order ``--help`` lists them.
 COMMANDS: tuple[str, ...] = (
     # "rpm" lands with the RPM writer
+    "units",
 )
 
 EPILOG = """\
