@@ -4,7 +4,7 @@ import argparse
 import os
 import subprocess
 import sys
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 from packager.target import services as svcdef
 from packager.target.ctl import doctor, status, toy
@@ -22,6 +22,13 @@ examples:
 """
 
 
+def _account(text: str) -> Tuple[str, str]:
+    user, sep, group = text.partition(":")
+    if not (user and sep and group):
+        raise argparse.ArgumentTypeError(f"expected USER:GROUP, got {text!r}")
+    return user, group
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fate-ctl", description="Operate the FATE services of this host.", epilog=EPILOG,
@@ -32,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fate-home", default="/data/projects/fate")
     parser.add_argument("--manager", choices=("auto", "systemd", "supervisor", "none"),
                         default="auto", help="process manager to ask (default: detect)")
-    parser.add_argument("--user", default="app", help="service account (default app)")
+    parser.add_argument("--account", type=_account, default=("app", "apps"), metavar="USER:GROUP",
+                        help="service account (default app:apps)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("status", help="state, ports and last error of each service here")
@@ -91,7 +99,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _logs(host, args)
         if args.command == "toy":
             return toy.run(host, args.guest, args.host, args.timeout, args.force)
-        return doctor.run(host, args.user)
+        return doctor.run(host, args.account)
     except svcdef.ServiceDefinitionError as exc:
         print(f"fate-ctl: error: {exc}", file=sys.stderr)
         return 2

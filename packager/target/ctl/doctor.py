@@ -105,7 +105,7 @@ def port_conflicts(rows: List[dict]) -> List[Check]:
 APPLIED_PARTY = "/etc/fate/party.yaml"
 
 
-def drift(host: Host, user: str, group: str = "apps") -> List[Check]:
+def drift(host: Host, account: Tuple[str, str]) -> List[Check]:
     """What ``fate-configure apply --check`` would change now, against the party file it
     last applied (/etc/fate/party.yaml): a hand edit of a rendered config, a deleted env
     file, a unit disabled by hand. Runs the configurator's own dry run, in-process."""
@@ -127,7 +127,7 @@ def drift(host: Host, user: str, group: str = "apps") -> List[Check]:
     init = "supervisor" if host.manager == "supervisor" else "systemd"
     changes: List[str] = []
     try:
-        prep = pipeline.prepare(party, root, facts, None, init, (user, group),
+        prep = pipeline.prepare(party, root, facts, None, init, account,
                                 probe=lambda _host, _port: None)
         pipeline.dry_run(root, prep, False, changes.append)
     except Exception as exc:  # the configurator's errors carry their own one-line messages
@@ -138,8 +138,8 @@ def drift(host: Host, user: str, group: str = "apps") -> List[Check]:
     return [("FAIL", f"drift: {line}") for line in changes]
 
 
-def run(host: Host, user: str, out_print: Callable = print) -> int:
-    checks = preflight(host, user)
+def run(host: Host, account: Tuple[str, str], out_print: Callable = print) -> int:
+    checks = preflight(host, account[0])
     rows = status_mod.collect(host) if host.configured() else []
     for row in rows:
         if row["healthy"]:
@@ -153,7 +153,7 @@ def run(host: Host, user: str, out_print: Callable = print) -> int:
                 what += "; last error: " + row["last_error"]["line"][:120]
             checks.append(("FAIL", what))
     checks += port_conflicts(rows)
-    checks += drift(host, user)
+    checks += drift(host, account)
     for level, message in checks:
         out_print(f"{level:<4} {message}")
     failed = sum(1 for level, _ in checks if level == "FAIL")
