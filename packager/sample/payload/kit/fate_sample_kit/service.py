@@ -104,6 +104,7 @@ def setup_logging(log_dir, filename, name):
     handler.setFormatter(fmt)
     err = logging.StreamHandler(sys.stderr)
     err.setFormatter(fmt)
+    err.setLevel(logging.WARNING)
     logger = logging.getLogger(name)
     logger.handlers[:] = [handler, err]
     logger.setLevel(logging.INFO)
