@@ -17,7 +17,7 @@ def _size(text: str) -> int:
             return int(float(text[:-1]) * units[text[-1].lower()])
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a size: {text!r} (bytes, or with K/M/G)")
+        raise argparse.ArgumentTypeError(f"not a size: {text!r} (bytes, or with K/M/G)") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

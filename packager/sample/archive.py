@@ -13,7 +13,7 @@ import io
 import tarfile
 import zipfile
 from dataclasses import dataclass
-from typing import Dict, Optional
+from typing import Dict
 
 #: 2020-09-27 00:00 UTC, the day FATE v1.4.5 was tagged; every member carries this mtime.
 EPOCH = 1601164800
@@ -26,7 +26,7 @@ class Entry:
 
     data: bytes = b""
     mode: int = 0o644
-    link: Optional[str] = None
+    link: str | None = None
     is_dir: bool = False
 
 

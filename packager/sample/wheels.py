@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping
 
 from packager.sample.archive import Tree, file, zip_bytes
 
@@ -19,12 +19,12 @@ def _digest(data: bytes) -> str:
 
 
 def wheel(name: str, version: str, files: Tree, *, summary: str,
-          requires: Iterable[str] = (), console_scripts: Optional[Mapping[str, str]] = None,
+          requires: Iterable[str] = (), console_scripts: Mapping[str, str] | None = None,
           tag: str = "py3-none-any") -> tuple[str, bytes]:
     """(file name, bytes) of a pure-Python wheel holding ``files`` (paths inside site-packages)."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
-    metadata = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
+    metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
                 f"Summary: {summary}", "License: Apache-2.0"]
     metadata += [f"Requires-Dist: {req}" for req in requires]
     members: Tree = dict(files)

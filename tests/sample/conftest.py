@@ -16,6 +16,7 @@ from typing import Iterator
 import pytest
 
 from packager.sample import generate
+
 from .helpers import Processes, free_port
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="stand-ins are Linux programs")

@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Optional
 
 from .helpers import set_properties
 
@@ -25,8 +24,8 @@ def make_home(fate_home: Path, where: Path) -> Path:
 
 
 def configure(home: Path, *, db_port: int, password: str, cm_port: int, nm_port: int,
-              rs_port: int, party: str, flow_port: Optional[int] = None,
-              default_hop: Optional[int] = None, dbname: str = "eggroll_meta") -> Path:
+              rs_port: int, party: str, flow_port: int | None = None,
+              default_hop: int | None = None, dbname: str = "eggroll_meta") -> Path:
     conf = home / "conf" / "eggroll.properties"
     set_properties(conf, {
         "eggroll.resourcemanager.clustermanager.jdbc.driver.class.name": "com.mysql.cj.jdbc.Driver",

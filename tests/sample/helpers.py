@@ -10,7 +10,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, Sequence
 
 
 def free_port() -> int:
@@ -27,7 +27,7 @@ def answers(port: int, path: str = "/health") -> bool:
         return False
 
 
-def set_properties(path: Path, values: Mapping[str, Optional[str]]) -> None:
+def set_properties(path: Path, values: Mapping[str, str | None]) -> None:
     """Set (or with None: delete) ``key=value`` lines of a Java properties file."""
     text = path.read_text()
     for key, value in values.items():
@@ -35,7 +35,8 @@ def set_properties(path: Path, values: Mapping[str, Optional[str]]) -> None:
         if value is None:
             text = pattern.sub("", text)
         elif pattern.search(text):
-            text = pattern.sub(lambda _m: f"{key}={value}\n", text)
+            line = f"{key}={value}\n"
+            text = pattern.sub(lambda _m, line=line: line, text)
         else:
             text += f"{key}={value}\n"
     path.write_text(text)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from . import eggroll_setup as eg
 from .conftest import DB_PASSWORD
@@ -32,13 +30,14 @@ class Party:
 
 
 def make_party(fate_home: Path, root: Path, db, party_id: str, *,
-               default_hop: Optional[int] = None, ports: Optional[dict] = None) -> Party:
+               default_hop: int | None = None, ports: dict | None = None) -> Party:
     """Configured trees (not started) for one party; default_hop = the peer's rollsite port."""
     root.mkdir(parents=True)
     ports = ports or {name: free_port() for name in ("cm", "nm", "rs", "grpc", "http")}
     home = eg.make_home(fate_home, root)
     dbname = f"eggroll_meta_{party_id}"  # each party has its own MySQL in real life
-    eg.create_meta_db(db, fate_home, fate_home / "eggroll" / "deploy" / "create-eggroll-meta-tables.sql",
+    sql_file = fate_home / "eggroll" / "deploy" / "create-eggroll-meta-tables.sql"
+    eg.create_meta_db(db, fate_home, sql_file,
                       dbname)
     eg.configure(home, db_port=db.port, password=DB_PASSWORD, cm_port=ports["cm"],
                  nm_port=ports["nm"], rs_port=ports["rs"], party=party_id,

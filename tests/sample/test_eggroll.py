@@ -144,7 +144,8 @@ def test_wrong_classpath_fails_like_java(fate_home, home, procs, ports):
     cmd[cmd.index("-cp") + 1] = f"{home}/conf/*:"  # no jars there
     run = procs.run_to_exit(cmd, cwd=home, env=eg.env(fate_home, home))
     assert run.returncode == 1
-    assert "Error: Could not find or load main class com.webank.eggroll.core.Bootstrap" in run.stdout
+    expected = "Error: Could not find or load main class com.webank.eggroll.core.Bootstrap"
+    assert expected in run.stdout
 
 
 def test_unknown_bootstrap_class(fate_home, home, procs, ports):

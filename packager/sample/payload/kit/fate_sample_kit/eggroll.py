@@ -34,7 +34,7 @@ def resolve(path):
 
 def logger(conf, source, module):
     log_dir = os.path.join(resolve(require(conf, "eggroll.logs.dir", source)), "eggroll")
-    return setup_logging(log_dir, "{}.jvm.log".format(module), module)
+    return setup_logging(log_dir, f"{module}.jvm.log", module)
 
 
 class MetaDB:
@@ -43,13 +43,13 @@ class MetaDB:
     def __init__(self, conf, source):
         driver = require(conf, JDBC + "driver.class.name", source)
         if driver != MYSQL_DRIVER:
-            raise Fatal("{}: {}driver.class.name is {} but the cluster uses MySQL ({})".format(
-                source, JDBC, driver, MYSQL_DRIVER))
+            raise Fatal(f"{source}: {JDBC}driver.class.name is {driver} but the cluster uses "
+                        f"MySQL ({MYSQL_DRIVER})")
         self.host, self.port, self.database = parse_jdbc_url(require(conf, JDBC + "url", source),
                                                              source)
         self.user = require(conf, JDBC + "username", source)
         if conf.get(JDBC + "password") is None:
-            raise Fatal("missing key {}password in {}".format(JDBC, source))
+            raise Fatal(f"missing key {JDBC}password in {source}")
         self.password = conf[JDBC + "password"]
         self.lock = threading.Lock()
         self.conn = self._connect()

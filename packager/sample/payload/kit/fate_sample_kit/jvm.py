@@ -38,7 +38,7 @@ def find_class(name, entries=None):
         elif zipfile.is_zipfile(entry):
             with zipfile.ZipFile(entry) as jar:
                 if member in jar.namelist():
-                    return jar.read(member).decode("utf-8"), "{}!/{}".format(entry, member)
+                    return jar.read(member).decode("utf-8"), f"{entry}!/{member}"
     raise ClassNotFound(name)
 
 

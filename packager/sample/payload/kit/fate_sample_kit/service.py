@@ -19,7 +19,8 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from socketserver import ThreadingMixIn
 
-LOG_FORMAT = "[%(levelname)s] [%(asctime)s] [%(process)d:%(thread)d] - %(filename)s[line:%(lineno)d]: %(message)s"
+LOG_FORMAT = ("[%(levelname)s] [%(asctime)s] [%(process)d:%(thread)d] - "
+              "%(filename)s[line:%(lineno)d]: %(message)s")
 
 
 class Fatal(Exception):
@@ -41,7 +42,7 @@ def read_properties(path):
         with open(path, encoding="utf-8") as handle:
             lines = handle.read().splitlines()
     except OSError as exc:
-        raise Fatal("cannot read config file {}: {}".format(path, exc.strerror))
+        raise Fatal(f"cannot read config file {path}: {exc.strerror}") from None
     props = {}
     for line in lines:
         text = line.strip()
@@ -59,7 +60,7 @@ def require(conf, key, source):
     """The value of ``key`` or a Fatal naming the key and the file."""
     value = conf.get(key)
     if value is None or value == "":
-        raise Fatal("missing key {} in {}".format(key, source))
+        raise Fatal(f"missing key {key} in {source}")
     return value
 
 
@@ -68,7 +69,7 @@ def require_int(conf, key, source):
     try:
         return int(value)
     except (TypeError, ValueError):
-        raise Fatal("key {} in {} must be a number, not {!r}".format(key, source, value))
+        raise Fatal(f"key {key} in {source} must be a number, not {value!r}") from None
 
 
 def dig(tree, dotted, source):
@@ -76,7 +77,7 @@ def dig(tree, dotted, source):
     node = tree
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node or node[part] is None:
-            raise Fatal("missing key {} in {}".format(dotted, source))
+            raise Fatal(f"missing key {dotted} in {source}")
         node = node[part]
     return node
 
@@ -84,12 +85,11 @@ def dig(tree, dotted, source):
 def parse_jdbc_url(url, source):
     """``jdbc:mysql://host:port/db?opts`` -> (host, port, db)."""
     if not url.startswith("jdbc:mysql://"):
-        raise Fatal("{}: unsupported JDBC URL {!r} (expected jdbc:mysql://host:port/db)".format(
-            source, url))
+        raise Fatal(f"{source}: unsupported JDBC URL {url!r} (expected jdbc:mysql://host:port/db)")
     parsed = urllib.parse.urlsplit(url[len("jdbc:"):])
     database = parsed.path.lstrip("/")
     if not parsed.hostname or not database:
-        raise Fatal("{}: JDBC URL {!r} lacks a host or a database".format(source, url))
+        raise Fatal(f"{source}: JDBC URL {url!r} lacks a host or a database")
     return parsed.hostname, parsed.port or 3306, database
 
 
@@ -99,7 +99,7 @@ def setup_logging(log_dir, filename, name):
         os.makedirs(log_dir, exist_ok=True)
         handler = logging.FileHandler(os.path.join(log_dir, filename))
     except OSError as exc:
-        raise Fatal("cannot write logs to {}: {}".format(log_dir, exc.strerror))
+        raise Fatal(f"cannot write logs to {log_dir}: {exc.strerror}") from None
     fmt = logging.Formatter(LOG_FORMAT)
     handler.setFormatter(fmt)
     err = logging.StreamHandler(sys.stderr)
@@ -120,8 +120,8 @@ def mysql_connect(host, port, user, password, database, what):
         return fate_sample_mysql.connect(host=host, port=port, user=user, password=password,
                                          database=database)
     except fate_sample_mysql.MySQLError as exc:
-        raise Fatal("{}: cannot use MySQL database {} at {}:{} as {}: {}".format(
-            what, database, host, port, user, exc.message))
+        raise Fatal(f"{what}: cannot use MySQL database {database} at {host}:{port} "
+                    f"as {user}: {exc.message}") from None
 
 
 # -- HTTP -----------------------------------------------------------------------------------
@@ -183,11 +183,11 @@ def serve(host, port, routes, logger, what):
     try:
         server = _Server((host, int(port)), JsonHandler)
     except OSError as exc:
-        raise Fatal("{} cannot listen on {}:{}: {} (port in use?)".format(
-            what, host, port, exc.strerror))
+        raise Fatal(f"{what} cannot listen on {host}:{port}: {exc.strerror} "
+                    "(port in use?)") from None
     server.routes = routes
     server.logger = logger
-    thread = threading.Thread(target=server.serve_forever, name="http-{}".format(port))
+    thread = threading.Thread(target=server.serve_forever, name=f"http-{port}")
     thread.daemon = True
     thread.start()
     logger.info("%s listening on %s:%s", what, host, port)
@@ -205,7 +205,7 @@ def http_json(method, url, body=None, timeout=10.0):
     except urllib.error.HTTPError as exc:
         raw, status = exc.read(), exc.code
     except urllib.error.URLError as exc:
-        raise OSError(str(exc.reason))
+        raise OSError(str(exc.reason)) from None
     try:
         return status, json.loads(raw.decode("utf-8"))
     except ValueError:
@@ -215,7 +215,7 @@ def http_json(method, url, body=None, timeout=10.0):
 def healthy(host, port, timeout=2.0):
     """True when ``http://host:port/health`` answers 200."""
     try:
-        status, _ = http_json("GET", "http://{}:{}/health".format(host, port), timeout=timeout)
+        status, _ = http_json("GET", f"http://{host}:{port}/health", timeout=timeout)
     except (OSError, socket.timeout):
         return False
     return status == 200
@@ -227,8 +227,7 @@ def wait_healthy(peers, timeout, logger):
     for what, host, port in peers:
         while not healthy(host, port):
             if time.time() >= deadline:
-                raise Fatal("{} at {}:{} did not answer within {:.0f}s".format(
-                    what, host, port, timeout))
+                raise Fatal(f"{what} at {host}:{port} did not answer within {timeout:.0f}s")
             time.sleep(0.3)
         logger.info("%s at %s:%s answers", what, host, port)
 
@@ -239,7 +238,7 @@ def run_main(component, main):
         main()
     except Fatal as exc:
         logging.getLogger(component).error("%s", exc)
-        sys.stderr.write("{}: error: {}\n".format(component, exc))
+        sys.stderr.write(f"{component}: error: {exc}\n")
         sys.stderr.flush()
         sys.exit(1)
     except KeyboardInterrupt:

@@ -15,13 +15,13 @@ def _scalar(text):
         return None
     if text[0] in "'\"":
         if len(text) < 2 or text[-1] != text[0]:
-            raise ValueError("unterminated quoted scalar {!r}".format(text))
+            raise ValueError(f"unterminated quoted scalar {text!r}")
         return text[1:-1]
     if text.startswith("[") and text.endswith("]"):
         inner = text[1:-1].strip()
         return [_scalar(part) for part in inner.split(",")] if inner else []
     if text.startswith("{") or text.startswith("&") or text.startswith("*"):
-        raise ValueError("unsupported YAML construct {!r}".format(text))
+        raise ValueError(f"unsupported YAML construct {text!r}")
     lowered = text.lower()
     if lowered in ("true", "yes", "on"):
         return True
@@ -52,13 +52,13 @@ def loads(text):
     lines = []
     for number, raw in enumerate(text.splitlines(), 1):
         if "\t" in raw[:len(raw) - len(raw.lstrip())]:
-            raise ValueError("line {}: tab in indentation".format(number))
+            raise ValueError(f"line {number}: tab in indentation")
         body = _strip_comment(raw).rstrip()
         if body.strip() and body.strip() != "---":
             lines.append((number, len(body) - len(body.lstrip()), body.strip()))
     value, pos = _block(lines, 0, 0)
     if pos != len(lines):
-        raise ValueError("line {}: unexpected indentation".format(lines[pos][0]))
+        raise ValueError(f"line {lines[pos][0]}: unexpected indentation")
     return value
 
 
@@ -78,7 +78,7 @@ def _mapping(lines, pos, indent):
             break
         key, sep, rest = text.partition(":")
         if not sep or (rest and not rest.startswith(" ")):
-            raise ValueError("line {}: expected 'key: value'".format(number))
+            raise ValueError(f"line {number}: expected 'key: value'")
         key = key.strip().strip("'\"")
         pos += 1
         if rest.strip():
@@ -90,7 +90,7 @@ def _mapping(lines, pos, indent):
         else:
             result[key] = None
     if pos < len(lines) and lines[pos][1] > indent:
-        raise ValueError("line {}: unexpected indentation".format(lines[pos][0]))
+        raise ValueError(f"line {lines[pos][0]}: unexpected indentation")
     return result, pos
 
 
@@ -110,7 +110,7 @@ def _sequence(lines, pos, indent):
                 end += 1
             item, used = _mapping(inner, 0, indent + 2)
             if used != len(inner):
-                raise ValueError("line {}: bad list item".format(number))
+                raise ValueError(f"line {number}: bad list item")
             items.append(item)
             pos = end
         else:

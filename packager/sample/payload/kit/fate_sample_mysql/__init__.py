@@ -34,7 +34,7 @@ class MySQLError(Exception):
     """An error packet from the server, or a broken conversation."""
 
     def __init__(self, code, message, sqlstate=""):
-        super().__init__("({}) {}".format(code, message))
+        super().__init__(f"({code}) {message}")
         self.code = code
         self.sqlstate = sqlstate
         self.message = message
@@ -150,7 +150,7 @@ class Connection:
         if packet[0] == 0xFF:
             self._raise_err(packet)
         if packet[0] != 10:
-            raise MySQLError(2027, "unsupported protocol version {}".format(packet[0]))
+            raise MySQLError(2027, f"unsupported protocol version {packet[0]}")
         end = packet.index(b"\0", 1)
         self.server_version = packet[1:end].decode("latin1")
         pos = end + 1 + 4
@@ -187,8 +187,8 @@ class Connection:
             end = reply.index(b"\0", 1)
             plugin = reply[1:end].decode("latin1")
             if plugin != "mysql_native_password":
-                raise MySQLError(2059, "authentication plugin '{}' is not supported by this "
-                                       "sample client".format(plugin))
+                raise MySQLError(2059, f"authentication plugin '{plugin}' is not supported by this "
+                                       "sample client")
             self._write_packet(native_password_token(password, reply[end + 1:].rstrip(b"\0")))
             reply = self._read_packet()
         if reply[0] == 0xFF:
@@ -265,8 +265,8 @@ def connect(host="127.0.0.1", port=3306, user="root", password="", database=None
         else:
             sock = socket.create_connection((host, int(port)), timeout=timeout)
     except OSError as exc:
-        where = unix_socket or "{}:{}".format(host, port)
-        raise MySQLError(2003, "Can't connect to MySQL server on '{}' ({})".format(where, exc))
+        where = unix_socket or f"{host}:{port}"
+        raise MySQLError(2003, f"Can't connect to MySQL server on '{where}' ({exc})") from None
     conn = Connection(sock)
     try:
         conn._handshake(user, password or "", database)

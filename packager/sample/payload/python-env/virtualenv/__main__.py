@@ -22,10 +22,10 @@ def run(argv=None):
     try:
         code = subprocess.call(cmd)
     except OSError as exc:
-        sys.stderr.write("virtualenv: cannot run {}: {}\n".format(args.python, exc))
+        sys.stderr.write(f"virtualenv: cannot run {args.python}: {exc}\n")
         return 1
     if code == 0:
-        print("created virtual environment in {} (FATE sample virtualenv 20.0.18)".format(args.dest))
+        print(f"created virtual environment in {args.dest} (FATE sample virtualenv 20.0.18)")
     return code
 
 

@@ -63,12 +63,12 @@ def main(argv):
                 with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
                     tar.extractall(args.output_path)
                 answer = json.dumps({"retcode": 0, "retmsg": "download successfully, please "
-                                     "check {} directory".format(args.output_path),
+                                     f"check {args.output_path} directory",
                                      "directory": os.path.abspath(args.output_path)}).encode()
             else:
                 answer = data
     except (OSError, urllib.error.URLError) as exc:
-        answer = json.dumps({"retcode": 100, "retmsg": "connection error: {}".format(exc)}).encode()
+        answer = json.dumps({"retcode": 100, "retmsg": f"connection error: {exc}"}).encode()
     sys.stdout.write(answer.decode("utf-8") + "\n")
     return 0
 

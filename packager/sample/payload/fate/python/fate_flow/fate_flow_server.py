@@ -61,12 +61,12 @@ class JobStore:
                                                              initiator, conf, dsl)), now=now))
 
     def query(self, job_id, role=None, party=None):
-        sql = "SELECT f_job_id, f_role, f_party_id, f_status FROM t_job WHERE f_job_id = {}".format(
-            escape(job_id))
+        sql = ("SELECT f_job_id, f_role, f_party_id, f_status FROM t_job WHERE f_job_id = "
+               + escape(job_id))
         if role:
-            sql += " AND f_role = {}".format(escape(role))
+            sql += f" AND f_role = {escape(role)}"
         if party:
-            sql += " AND f_party_id = {}".format(escape(party))
+            sql += f" AND f_party_id = {escape(party)}"
         return self.run(sql).dicts()
 
 
@@ -74,12 +74,12 @@ class Federation:
     """remote/get through this party's rollsite (server_conf.json servers.proxy)."""
 
     def __init__(self, settings, job_id, role, party):
-        self.base = "http://{}:{}".format(settings.proxy_host, settings.proxy_port)
+        self.base = f"http://{settings.proxy_host}:{settings.proxy_port}"
         self.job_id, self.role, self.party = job_id, role, str(party)
         self.timeout = float(os.environ.get("FATE_SAMPLE_TASK_TIMEOUT", "600"))
 
     def _key(self, name, role, party):
-        return "{}.{}.{}.{}".format(self.job_id, name, role, party)
+        return f"{self.job_id}.{name}.{role}.{party}"
 
     def remote(self, obj, name, role, party):
         body = {"src_party": self.party, "dst_party": str(party), "kind": "data",
@@ -104,7 +104,7 @@ class Federation:
 
     def command(self, party, payload):
         body = {"src_party": self.party, "dst_party": str(party), "kind": "command",
-                "key": "{}.command".format(self.job_id), "payload": payload}
+                "key": f"{self.job_id}.command", "payload": payload}
         return service.http_json("POST", self.base + "/v1/route/push", body, timeout=60)
 
 
@@ -113,7 +113,7 @@ def job_logger(settings, job_id, role, party):
 
     folder = os.path.join(settings.log_dir, job_id, role, str(party), COMPONENT)
     os.makedirs(folder, exist_ok=True)
-    logger = logging.getLogger("job.{}.{}.{}".format(job_id, role, party))
+    logger = logging.getLogger(f"job.{job_id}.{role}.{party}")
     fmt = logging.Formatter(service.LOG_FORMAT)
     info = logging.FileHandler(os.path.join(folder, "INFO.log"))
     info.setLevel(logging.INFO)
@@ -147,7 +147,7 @@ class FateFlow:
         logger = job_logger(self.settings, job_id, role, party)
         self.store.save(job_id, role, party, "running")
         try:
-            ErSession("{}_{}_0_{}_{}".format(job_id, COMPONENT, role, party), COMPONENT)
+            ErSession(f"{job_id}_{COMPONENT}_0_{role}_{party}", COMPONENT)
             federation = Federation(self.settings, job_id, role, party)
             peers = conf["role"]
             if role == "guest":
@@ -167,7 +167,7 @@ class FateFlow:
 
     def start_job(self, job_id, role, party, conf):
         thread = threading.Thread(target=self.run_job, args=(job_id, role, party, conf),
-                                  name="job-{}-{}".format(job_id, role))
+                                  name=f"job-{job_id}-{role}")
         thread.daemon = True
         thread.start()
 
@@ -181,14 +181,14 @@ class FateFlow:
             str(conf["role"]["host"][0])
         except (KeyError, IndexError, TypeError):
             return 200, {"retcode": 100, "retmsg": "runtime conf needs role.guest and role.host"}
-        job_id = time.strftime("%Y%m%d%H%M%S") + "{:06d}".format(int(time.time() * 1e6) % 1000000)
+        job_id = time.strftime("%Y%m%d%H%M%S") + f"{int(time.time() * 1e6) % 1000000:06d}"
         self.store.save(job_id, "guest", guest, "waiting", guest, json.dumps(conf),
                         json.dumps(body.get("job_dsl") or {}))
         self.start_job(job_id, "guest", guest, conf)
         self.log.info("submitted job %s", job_id)
         return 200, {"retcode": 0, "retmsg": "success", "jobId": job_id,
-                     "data": {"board_url": "http://fateboard/index.html#/dashboard?job_id={}"
-                              .format(job_id), "model_info": {}}}
+                     "data": {"board_url": f"http://fateboard/index.html#/dashboard?job_id={job_id}"
+                              , "model_info": {}}}
 
     def query(self, body, _query):
         rows = self.store.query(str(body.get("job_id", "")), body.get("role"),
@@ -201,10 +201,10 @@ class FateFlow:
         job_id = str(body.get("job_id", ""))
         folder = os.path.join(self.settings.log_dir, job_id)
         if not job_id or "/" in job_id or not os.path.isdir(folder):
-            return 404, {"retcode": 404, "retmsg": "no log of job {}".format(job_id)}
+            return 404, {"retcode": 404, "retmsg": f"no log of job {job_id}"}
         buffer = io.BytesIO()
         with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-            tar.add(folder, arcname="job_{}_log".format(job_id))
+            tar.add(folder, arcname=f"job_{job_id}_log")
         return 200, buffer.getvalue()
 
     def command(self, body, _query):
@@ -224,16 +224,16 @@ def main():
     try:
         from eggroll.core.session import eggroll_conf
     except ImportError as exc:
-        raise service.Fatal("cannot import eggroll's python client ({}); PYTHONPATH must "
-                            "include $EGGROLL_HOME/python".format(exc))
+        raise service.Fatal(f"cannot import eggroll's python client ({exc}); PYTHONPATH must "
+                            "include $EGGROLL_HOME/python") from None
     cm_host, cm_port = eggroll_conf()
     try:
         service.wait_healthy([("eggroll clustermanager", cm_host, cm_port),
                               ("rollsite (servers.proxy)", settings.proxy_host,
                                settings.proxy_port)], service.peer_timeout(), log)
     except service.Fatal as exc:
-        raise service.Fatal("eggroll is not ready: {}; start eggroll before fate_flow "
-                            "(FATE#1373)".format(exc))
+        raise service.Fatal(f"eggroll is not ready: {exc}; start eggroll before fate_flow "
+                            "(FATE#1373)") from None
     store = JobStore(settings.database)
     flow = FateFlow(settings, store, log)
     health = ("GET", "/health"), lambda b, q: (200, {"status": "UP", "module": "fate_flow"})

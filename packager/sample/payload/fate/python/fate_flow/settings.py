@@ -15,8 +15,7 @@ class Settings:
         server, server_path = file_utils.load_server_conf()
         self.work_mode = int(dig(base, "work_mode", base_path))
         if self.work_mode != 1:
-            raise Fatal("{}: work_mode is {}; a cluster needs work_mode: 1".format(
-                base_path, self.work_mode))
+            raise Fatal(f"{base_path}: work_mode is {self.work_mode}; a cluster needs work_mode: 1")
         self.host = str(dig(base, "fate_flow.host", base_path))
         self.http_port = int(dig(base, "fate_flow.http_port", base_path))
         self.grpc_port = int(dig(base, "fate_flow.grpc_port", base_path))

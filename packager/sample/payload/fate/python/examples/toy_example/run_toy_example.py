@@ -36,8 +36,8 @@ def new_runtime_conf(guest, host, work_mode):
     conf["job_parameters"]["work_mode"] = work_mode
     folder = os.path.join(home_dir, "test")
     os.makedirs(folder, exist_ok=True)
-    path = os.path.join(folder, "toy_example_conf.json_{}_{}".format(int(time.time()),
-                                                                     random.randint(1000, 9999)))
+    stamp = f"{int(time.time())}_{random.randint(1000, 9999)}"
+    path = os.path.join(folder, "toy_example_conf.json_" + stamp)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(conf, indent=1) + "\n")
     return path
@@ -49,7 +49,7 @@ def submit(runtime_conf):
     try:
         answer = json.loads(stdout)
     except ValueError:
-        raise ValueError("failed to exec task, stdout is {}".format(stdout))
+        raise ValueError(f"failed to exec task, stdout is {stdout}") from None
     if answer.get("retcode") != 0:
         raise ValueError("failed to exec task, status:{}, stdout:{}".format(
             answer.get("retcode"), stdout))
@@ -73,9 +73,10 @@ def show_log(job_id, guest, level):
     try:
         answer = json.loads(stdout)
     except ValueError:
-        raise ValueError("Can not download logs from fate_flow server, error msg is {}".format(stdout))
+        raise ValueError("Can not download logs from fate_flow server, error msg is "
+                         + stdout) from None
     if answer.get("retcode") != 0:
-        raise ValueError("Can not download logs from fate_flow server, error msg is {}".format(stdout))
+        raise ValueError(f"Can not download logs from fate_flow server, error msg is {stdout}")
     folder = os.path.join(log_dir, "job_" + job_id + "_log", "guest", str(guest),
                           "secure_add_example_0")
     name = "ERROR.log" if level == "error" else "INFO.log"
@@ -90,7 +91,8 @@ def main():
     parser.add_argument("guest_party_id", type=int, help="please input guest party id")
     parser.add_argument("host_party_id", type=int, help="please input host party id")
     parser.add_argument("work_mode", type=int,
-                        help="please input work_mode, 0 stands for standalone, 1 stands for cluster")
+                        help="please input work_mode, 0 stands for standalone, "
+                             "1 stands for cluster")
     args = parser.parse_args()
     job_id = submit(new_runtime_conf(args.guest_party_id, args.host_party_id, args.work_mode))
     for _ in range(MAX_TIME):
@@ -102,7 +104,7 @@ def main():
         if status == "success":
             show_log(job_id, args.guest_party_id, "info")
             return 0
-        print("job status is {}".format(status))
+        print(f"job status is {status}")
     raise ValueError("job running time exceed, please check federation or eggroll log")
 
 

@@ -40,6 +40,6 @@ class SecureAddGuest:
         host_sum = self.federation.get("host_sum")
         secure_sum = host_sum + guest_sum
         if abs(secure_sum - self.data_num * 2) >= 1e-6:
-            raise ValueError("secure sum {} is not {}".format(secure_sum, self.data_num * 2))
-        log.info("success to calculate secure_sum, it is {}".format(secure_sum))
+            raise ValueError(f"secure sum {secure_sum} is not {self.data_num * 2}")
+        log.info(f"success to calculate secure_sum, it is {secure_sum}")
         return secure_sum

@@ -24,9 +24,9 @@ def eggroll_conf():
 class ErSession:
     def __init__(self, session_id, name=""):
         self.host, self.port = eggroll_conf()
-        status, answer = service.http_json(
-            "POST", "http://{}:{}/v1/cluster-manager/session/getOrCreateSession".format(
-                self.host, self.port), {"session_id": session_id, "name": name}, timeout=30)
+        url = f"http://{self.host}:{self.port}/v1/cluster-manager/session/getOrCreateSession"
+        status, answer = service.http_json("POST", url, {"session_id": session_id, "name": name},
+                                           timeout=30)
         if status != 200:
             raise RuntimeError("eggroll session {} failed: {}".format(
                 session_id, answer.get("retmsg", answer)))

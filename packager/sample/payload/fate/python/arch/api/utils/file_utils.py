@@ -22,9 +22,9 @@ def load_base_conf():
     try:
         return yamlish.load_file(path) or {}, path
     except OSError as exc:
-        raise service.Fatal("cannot read {}: {}".format(path, exc.strerror))
+        raise service.Fatal(f"cannot read {path}: {exc.strerror}") from None
     except ValueError as exc:
-        raise service.Fatal("{} is not valid YAML: {}".format(path, exc))
+        raise service.Fatal(f"{path} is not valid YAML: {exc}") from None
 
 
 def load_server_conf():
@@ -33,6 +33,6 @@ def load_server_conf():
         with open(path, encoding="utf-8") as handle:
             return json.load(handle), path
     except OSError as exc:
-        raise service.Fatal("cannot read {}: {}".format(path, exc.strerror))
+        raise service.Fatal(f"cannot read {path}: {exc.strerror}") from None
     except ValueError as exc:
-        raise service.Fatal("{} is not valid JSON: {}".format(path, exc))
+        raise service.Fatal(f"{path} is not valid JSON: {exc}") from None
