@@ -28,7 +28,7 @@ def tree(subdir: str) -> Tree:
                 continue
             path = Path(folder) / name
             rel = path.relative_to(root).as_posix()
-            executable = os.access(path, os.X_OK)
+            executable = bool(path.stat().st_mode & 0o111)
             found[rel] = Entry(data=path.read_bytes(), mode=0o755 if executable else 0o644)
     return found
 
