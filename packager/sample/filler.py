@@ -22,10 +22,10 @@ _WORDS = ("def class return import self value data party job eggroll rollsite fa
 
 def _text(rng: random.Random, size: int) -> bytes:
     out = bytearray()
-    vocab = [w.encode() for w in _WORDS]
+    words = [w.encode() for w in _WORDS]
+    table = [words[i % len(words)] for i in range(256)]  # one random byte picks a word
     while len(out) < size:
-        picks = rng.randbytes(4096)
-        out += b" ".join(vocab[b % len(vocab)] for b in picks)
+        out += b" ".join(map(table.__getitem__, rng.randbytes(65536)))
     return bytes(out[:size])
 
 
