@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from packager.sample import generate
@@ -29,7 +30,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.extra_bytes < 0:
         parser.error("--extra-bytes must be >= 0")
-    for path in generate(args.out_dir, extra_bytes=args.extra_bytes):
+    out = Path(args.out_dir)
+    if out.exists() and not out.is_dir():
+        parser.error(f"{out} exists and is not a directory")
+    try:
+        paths = generate(out, extra_bytes=args.extra_bytes)
+    except OSError as exc:
+        print(f"python -m packager.sample: error: cannot write {exc.filename}: {exc.strerror}",
+              file=sys.stderr)
+        return 2
+    for path in paths:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         print(f"{digest}  {path.stat().st_size:>9}  {path}")
     return 0

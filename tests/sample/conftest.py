@@ -19,8 +19,6 @@ from packager.sample import generate
 
 from .helpers import Processes, free_port
 
-pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="stand-ins are Linux programs")
-
 DB_USER, DB_PASSWORD = "fate", "fate_dev"
 HOST_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 

@@ -220,6 +220,11 @@ def test_cli_writes_and_lists(tmp_path: Path) -> None:
                           "--extra-bytes", "lots"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "not a size" in bad.stderr
     assert not (tmp_path / "x").exists()
+    (tmp_path / "plain-file").write_text("x")
+    taken = subprocess.run([sys.executable, "-m", "packager.sample", str(tmp_path / "plain-file")],
+                           capture_output=True, text=True, timeout=60)
+    assert taken.returncode == 2 and "exists and is not a directory" in taken.stderr
+    assert (tmp_path / "plain-file").read_text() == "x"
 
 
 def test_negative_extra_bytes_is_refused(tmp_path: Path) -> None:
