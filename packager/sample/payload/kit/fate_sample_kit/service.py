@@ -178,13 +178,19 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.server.logger.debug("http: " + fmt, *args)
 
 
-def serve(host, port, routes, logger, what):
-    """Bind ``host:port`` (Fatal if taken) and serve ``routes`` in a daemon thread."""
+def serve(host, port, routes, logger, what, tls=None):
+    """Bind ``host:port`` (Fatal if taken) and serve ``routes`` in a daemon thread.
+
+    ``tls``: an ``ssl.SSLContext`` for a server-side TLS listener (handshakes happen on
+    accept; a client that fails one is dropped and logged by socketserver).
+    """
     try:
         server = _Server((host, int(port)), JsonHandler)
     except OSError as exc:
         raise Fatal(f"{what} cannot listen on {host}:{port}: {exc.strerror} "
                     "(port in use?)") from None
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.routes = routes
     server.logger = logger
     thread = threading.Thread(target=server.serve_forever, name=f"http-{port}")
@@ -194,13 +200,16 @@ def serve(host, port, routes, logger, what):
     return server
 
 
-def http_json(method, url, body=None, timeout=10.0):
-    """(status, decoded JSON) of one request; OSError if nothing answers."""
+def http_json(method, url, body=None, timeout=10.0, tls=None):
+    """(status, decoded JSON) of one request; OSError if nothing answers.
+
+    ``tls``: an ``ssl.SSLContext`` for https:// URLs (client certificate and CA).
+    """
     data = None if body is None else json.dumps(body).encode("utf-8")
     request = urllib.request.Request(url, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
+        with urllib.request.urlopen(request, timeout=timeout, context=tls) as resp:
             raw, status = resp.read(), resp.status
     except urllib.error.HTTPError as exc:
         raw, status = exc.read(), exc.code
