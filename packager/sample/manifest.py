@@ -38,7 +38,8 @@ def render() -> str:
             entry = dict(item, size=len(data), sha256=hashlib.sha256(data).hexdigest())
             artifacts.append(entry)
     doc = {"release": "sample-1.4.5", "version": real["version"],
-           "generated_by": "packager.sample", "artifacts": artifacts}
+           "generated_by": "packager.sample", "includes": real.get("includes", []),
+           "source_date_epoch": real.get("source_date_epoch"), "artifacts": artifacts}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 

@@ -28,6 +28,11 @@ if [ -e "$PREFIX" ] && [ -n "$(ls -A "$PREFIX" 2>/dev/null)" ]; then
     echo "If you want to update an existing installation, use the -u option." >&2
     exit 1
 fi
+# The system python3 first: the venv's bin/python links to it, and an RPM built from this
+# environment must point at an interpreter the target host has too (not a build-host pyenv).
+if [ -z "${FATE_SAMPLE_HOST_PYTHON:-}" ] && [ -x /usr/bin/python3 ]; then
+    FATE_SAMPLE_HOST_PYTHON=/usr/bin/python3
+fi
 HOST_PY="${FATE_SAMPLE_HOST_PYTHON:-$(command -v python3 || true)}"
 if [ -z "$HOST_PY" ]; then
     echo "ERROR: the FATE sample Miniconda needs python3 on this host" >&2
