@@ -14,14 +14,16 @@ _UNIT = re.compile(r"^[A-Za-z0-9:_.@-]+\.(service|target|socket|timer|path)$")
 _QUIET = ">/dev/null 2>&1 || :"
 
 
-def scriptlets(units: list[str]) -> dict[str, str]:
+def scriptlets(units: list[str], restart: bool = True) -> dict[str, str]:
     """Bodies for ``post``, ``preun`` and ``postun`` (``$1`` is rpm's instance count).
 
     - post: first install (``$1 -eq 1``) → ``systemctl preset`` (the preset file decides).
     - preun: erase (``$1 -eq 0``) → disable and stop; never on upgrade, where the old
       package's preun also runs and stopping would take the service down for nothing.
     - postun: always daemon-reload (unit files changed or went away); on upgrade
-      (``$1 -ge 1``) try-restart, so running services pick up the new version.
+      (``$1 -ge 1``) try-restart, so running services pick up the new version — unless
+      ``restart`` is False (el7's plain ``%systemd_postun``: e.g. ``fate.target``, whose
+      restart would restart every FATE service because they are ``PartOf=`` it).
     """
     if not units:
         raise ValueError("scriptlets need at least one unit")
@@ -49,9 +51,9 @@ def scriptlets(units: list[str]) -> dict[str, str]:
         "postun": (
             f"{guard}"
             f"    systemctl daemon-reload {_QUIET}\n"
-            '    if [ "$1" -ge 1 ]; then\n'
-            f"        systemctl try-restart {names} {_QUIET}\n"
-            "    fi\n"
-            "fi\n"
+            + ('    if [ "$1" -ge 1 ]; then\n'
+               f"        systemctl try-restart {names} {_QUIET}\n"
+               "    fi\n" if restart else "")
+            + "fi\n"
         ),
     }
