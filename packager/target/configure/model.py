@@ -85,7 +85,8 @@ class Party:
         meta = SERVICES[service]
         out = [(key, sec[key]) for key in meta["ports"] if isinstance(sec.get(key), int)]
         secure = meta.get("secure_port")
-        if secure and sec.get("server_secure") and isinstance(sec.get(secure), int):
+        if secure and sec.get("server_secure") and isinstance(sec.get(secure), int) and \
+                sec.get(secure) != sec.get("port"):  # equal ports: reported on their own
             out.append((secure, sec[secure]))
         return out
 

@@ -14,7 +14,7 @@ import yaml
 
 from .errors import ConfigError
 from .loader import Document, format_path
-from .model import SERVICES, Party
+from .model import Party
 from .paths import SECRETS, Root
 
 Secrets = Dict[str, str]
@@ -54,7 +54,9 @@ def resolve(doc: Document, party: Party, services: List[str], stored: Optional[S
     if party.is_exchange:
         return out, False
     runs_mysql = "mysql" in services
-    needs_db = runs_mysql or any(SERVICES[s]["needs_db"] for s in services)
+    # eggroll.properties (identical on every host of the party) carries the JDBC password,
+    # so every host of a training party needs it, not only those that log in.
+    needs_db = bool(services)
     for name, key in sorted(KEYS.items()):
         given = party.get("mysql", key)
         if given:

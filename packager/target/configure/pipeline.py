@@ -43,7 +43,7 @@ def load_party(filename: str) -> Tuple[Document, Party]:
 
 
 def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts) -> str:
-    known = party.all_ips()
+    known = sorted(party.all_ips(), key=lambda ip: tuple(int(x) for x in ip.split(".")))
     if host is not None:
         if host not in known:
             raise ConfigError("{}: --host {} is not an address of {} (known: {})".format(

@@ -241,11 +241,12 @@ def check_host(doc: Document, party: Party, services: List[str], prefix: Callabl
         for flag, kind in (("server_secure", "server"), ("client_secure", "client")):
             if not rs.get(flag):
                 continue
-            for path in tls_files(party, kind):
-                if not os.access(prefix(path), os.R_OK):
-                    errors.append(f"{doc.where(base + (flag,))} {format_path(base + (flag,))}: "
-                                  f"true, but {path} is missing or unreadable; put the {kind} "
-                                  f"certificate files there or set {flag}: false")
+            missing = [p for p in tls_files(party, kind) if not os.access(prefix(p), os.R_OK)]
+            if missing:
+                where = base + (flag,)
+                errors.append(f"{doc.where(where)} {format_path(where)}: true, but "
+                              f"{', '.join(missing)} missing or unreadable; put the {kind} "
+                              f"certificate files there or set {flag}: false")
     mysql = party.body.get("mysql") if not party.is_exchange else None
     if isinstance(mysql, dict) and mysql.get("enable") is False and mysql.get("ips") and \
             any(SERVICES[s]["needs_db"] for s in services):
