@@ -11,6 +11,7 @@ import difflib
 import grp
 import os
 import pwd
+import re
 import shutil
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -126,17 +127,35 @@ def remove(root: Root, path: str) -> None:
     os.unlink(target)
 
 
+# A value after a key that names a password: masked even when the value is not a known
+# secret (the previous password in a file about to be replaced, a hand-edited file).
+_SECRET_LINE = re.compile(r"^(.*?(?:passw(?:or)?d|mysql_fate|mysql_root)[^=:]*[=:]\s*)(\S.*)$",
+                          re.IGNORECASE)
+
+
 def mask(text: str, secrets: Sequence[str]) -> str:
+    """Hide passwords: every known secret value, and any value of a password-named key."""
     for value in secrets:
         text = text.replace(value, MASK)
-    return text
+    lines = []
+    for line in text.splitlines(True):
+        end = "\n" if line.endswith("\n") else ""
+        match = _SECRET_LINE.match(line.rstrip("\n"))
+        if match and match.group(2).strip('"\'') not in ("", MASK, "null"):
+            quote = '"' if match.group(2).startswith('"') else ""
+            line = match.group(1) + quote + MASK + quote + end
+        lines.append(line)
+    return "".join(lines)
 
 
 def diff(root: Root, spec: FileSpec, secrets: Sequence[str]) -> List[str]:
-    """Unified diff lines of current -> planned content, secrets masked."""
+    """Unified diff lines of current -> planned content, secrets masked.
+
+    Diffed first and masked after, so a changed password still shows as a changed line
+    (``-password=********`` / ``+password=********``) without showing either value."""
     current = read(root(spec.path))
-    old = mask(current or "", secrets).splitlines(True)
-    new = mask(spec.content, secrets).splitlines(True)
+    old = (current or "").splitlines(True)
+    new = spec.content.splitlines(True)
     lines = list(difflib.unified_diff(old, new, fromfile=spec.path if current is not None
                                       else "/dev/null", tofile=spec.path))
-    return [line if line.endswith("\n") else line + "\n" for line in lines]
+    return [mask(line if line.endswith("\n") else line + "\n", secrets) for line in lines]
