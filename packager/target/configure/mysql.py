@@ -133,7 +133,8 @@ class MysqlSteps:
         deadline = time.time() + 60
         while time.time() < deadline:
             if self._alive():
-                self.report("mysql: started")
+                self.report("mysql: started" if self.started is None else
+                            "mysql: started for these steps (no running systemd here)")
                 return
             if self.started is not None and self.started.poll() not in (None, 0):
                 break
@@ -183,6 +184,7 @@ class MysqlSteps:
         while self._alive() and time.time() < deadline:
             time.sleep(0.2)
         self.started = None
+        self.report("mysql: stopped again; fate-mysql.service runs it from now on")
 
     # -- accounts and schema ---------------------------------------------------------
     def root_login(self) -> None:
