@@ -11,7 +11,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 MYSQL_HOME = "data/projects/fate/common/mysql/mysql-8.0.13"
 DATADIR = "data/projects/data/fate/mysql"
@@ -60,7 +60,7 @@ class MariaDB:
         self.port = free_port()
         self.socket = root / MYSQL_HOME / "run/mysql.sock"
         self.datadir = root / DATADIR
-        self.proc = None  # type: Optional[subprocess.Popen]
+        self.proc: Optional[subprocess.Popen] = None
 
     def initialize(self) -> None:
         self.datadir.parent.mkdir(parents=True, exist_ok=True)
