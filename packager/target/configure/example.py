@@ -62,6 +62,7 @@ def render_example() -> str:
     schema = load_schema()
     role = schema["x-example-root"]
     out = [
+        "# yaml-language-server: $schema=party.schema.json",
         "# party.yaml.example - generated from packager/target/configure/party.schema.yaml",
         "# by `fate-configure example`; do not edit by hand.",
         "#",

@@ -127,9 +127,9 @@ class Validator:
         if "enum" in node and value not in node["enum"]:
             self.error(path, "{} is not one of: {}".format(
                 _describe(value), ", ".join(str(v) for v in node["enum"])))
-        if "minimum" in node and isinstance(value, int) and value < node["minimum"]:
-            self.error(path, "{} is below the minimum {}".format(value, node["minimum"]))
         fmt = node.get("x-format")
+        if "minimum" in node and not fmt and isinstance(value, int) and value < node["minimum"]:
+            self.error(path, "{} is below the minimum {}".format(value, node["minimum"]))
         if fmt and value is not None:
             self.check_format(value, fmt, path)
         if isinstance(value, dict) and "properties" in node:
