@@ -187,6 +187,18 @@ def test_leftover_mysql_datadir_stops_apply(tmp_path, scratch_root, fc):
     assert snapshot(scratch_root) == before
 
 
+def test_later_runs_reuse_the_recorded_host(tmp_path, scratch_root, fc):
+    """A --root tree (or a host behind NAT) has none of the party's addresses: the address
+    given once with --host is remembered, and what fate-ctl doctor's drift check relies on."""
+    party = party_file(tmp_path, BASE)
+    assert apply(fc, party, scratch_root).rc == 0
+    assert (scratch_root / "etc/fate/host").read_text() == "10.0.1.2\n"
+    result = fc(party, "--root", scratch_root, "--check")
+    assert result.rc == 0, result.err
+    assert "guest 9999 on 10.0.1.2" in result.out
+    assert "dry run: nothing would change" in result.out
+
+
 def test_check_passes_on_a_clean_root(tmp_path, scratch_root, fc):
     party = party_file(tmp_path, BASE)
     before = snapshot(scratch_root)

@@ -134,7 +134,7 @@ FILES = {
                  f"{MYSQL}/conf/my.cnf", "/data/projects/fate/init_env.sh",
                  "/etc/fate/env/fate-mysql.env", "/etc/fate/env/fate-nodemanager.env"},
 }
-ALWAYS = {"/etc/fate/secrets.yaml", "/etc/fate/party.yaml"}
+ALWAYS = {"/etc/fate/secrets.yaml", "/etc/fate/party.yaml", "/etc/fate/host"}
 
 
 def properties(text: str) -> dict:
@@ -332,7 +332,8 @@ def test_exchange_site_renders_rollsite_only():
     got = files_of(plan)
     assert set(got) == {"/data/projects/fate/eggroll/conf/eggroll.properties",
                         "/data/projects/fate/eggroll/conf/route_table.json",
-                        "/etc/fate/env/fate-rollsite.env", "/etc/fate/party.yaml"}
+                        "/etc/fate/env/fate-rollsite.env", "/etc/fate/party.yaml",
+                        "/etc/fate/host"}
     props = properties(got["/data/projects/fate/eggroll/conf/eggroll.properties"].content)
     assert props == {
         "eggroll.data.dir": "data/", "eggroll.logs.dir": "logs/",

@@ -129,12 +129,12 @@ def run(args: argparse.Namespace) -> int:
         _say("check passed")
         return 0
     if args.check:
-        count = pipeline.dry_run(root, prep, args.diff, _say if not args.diff else print)
+        count = pipeline.dry_run(root, prep, args.diff, _say if not args.diff else print, _say)
         _say(f"dry run: {count} change(s) would be made; nothing was changed"
              if count else "dry run: nothing would change")
         return 0
     if args.diff:
-        pipeline.dry_run(root, prep, True, print)
+        pipeline.dry_run(root, prep, True, print, _say)
     count = pipeline.apply(root, prep, host_facts, args.restart, _say)
     _say(f"{count} change(s) made" if count else "nothing changed: already configured")
     return 0

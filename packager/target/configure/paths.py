@@ -32,6 +32,7 @@ ETC = "/etc/fate"
 SECRETS = ETC + "/secrets.yaml"
 STATE = ETC + "/state.yaml"
 APPLIED_PARTY = ETC + "/party.yaml"
+APPLIED_HOST = ETC + "/host"  # the party address this host was configured as
 ENV_DIR = ETC + "/env"
 UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system")
 SUPERVISOR_HOME = "/data/projects/common/supervisord"

@@ -14,7 +14,7 @@ from .facts import HostFacts
 from .loader import Document, load_file
 from .model import SERVICE_ORDER, SERVICES, Party
 from .mysql import MysqlSteps
-from .paths import EGGROLL_SQL, Root
+from .paths import APPLIED_HOST, EGGROLL_SQL, Root
 from .plan import Plan, make_plan
 from .schema import validate_schema
 from .semantic import check_host, check_party, tcp_answers
@@ -42,7 +42,10 @@ def load_party(filename: str) -> Tuple[Document, Party]:
     return doc, party
 
 
-def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts) -> str:
+def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts,
+              recorded: Optional[str] = None) -> str:
+    """--host, else the one address of this host that the party lists, else the address
+    a previous run was told with --host (a NAT'd or renumbered host, or a --root tree)."""
     known = sorted(party.all_ips(), key=lambda ip: tuple(int(x) for x in ip.split(".")))
     if host is not None:
         if host not in known:
@@ -50,6 +53,8 @@ def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts
                 doc.filename, host, party.label, ", ".join(known)))
         return host
     matches = [ip for ip in facts.addresses if ip in known]
+    if not matches and recorded in known:
+        return str(recorded)
     if not matches:
         raise ConfigError("{}: this host ({}) runs nothing of {}: none of its addresses is in the "
                           "file (known: {}); add it or pass --host IP".format(
@@ -61,11 +66,19 @@ def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts
     return matches[0]
 
 
+def _recorded_host(root: Root) -> Optional[str]:
+    try:
+        with open(root(APPLIED_HOST), encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
 def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = None,
             init: str = "systemd", account: Tuple[str, str] = ("app", "apps"),
             probe: Callable[[str, int], Optional[str]] = tcp_answers) -> Prepared:
     doc, party = load_party(filename)
-    ip = pick_host(doc, party, host, facts)
+    ip = pick_host(doc, party, host, facts, _recorded_host(root))
     services = party.services_on(ip)
     errors = check_host(doc, party, services, root, probe)
     if errors:
@@ -108,8 +121,12 @@ def changed_files(root: Root, prep: Prepared) -> List[Tuple[files.FileSpec, str]
     return out
 
 
-def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], None]) -> int:
-    """``--check``: say what would change; change nothing. Returns the number of changes."""
+def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], None],
+            note: Optional[Callable[[str], None]] = None) -> int:
+    """``--check``: say what would change; change nothing. Returns the number of changes.
+
+    ``out`` gets one line per change (and the diff lines), so a caller such as
+    ``fate-ctl doctor`` can treat every line as drift; ``note`` gets what is not a change."""
     plan = prep.plan
     count = 0
     for spec, reason in changed_files(root, prep):
@@ -122,8 +139,8 @@ def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], No
         if os.path.exists(root(path)):
             count += 1
             out(f"would remove {path} (service not on this host)")
-    if plan.db is not None:
-        out("would check MySQL: databases {}, users {}@{}, eggroll tables, server_node rows "
+    if plan.db is not None and note is not None:
+        note("would check MySQL: databases {}, users {}@{}, eggroll tables, server_node rows "
             "(each created only if missing)".format(", ".join(plan.db.databases), plan.db.user,
                                                      ",".join(plan.db.client_ips)))
     if plan.init == "systemd":

@@ -222,6 +222,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
     if secrets:
         files.append(FileSpec(paths.SECRETS, dump(secrets), 0o600, "root", "root", ()))
     files.append(FileSpec(paths.APPLIED_PARTY, party_text, 0o600, "root", "root", ()))
+    files.append(FileSpec(paths.APPLIED_HOST, host + "\n", 0o644, "root", "root", ()))
 
     db = None
     if "mysql" in services:
