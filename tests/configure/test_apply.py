@@ -169,10 +169,14 @@ def test_ansible_supervisor_leftovers_stop_apply(tmp_path, scratch_root, fc):
     before = snapshot(scratch_root)
     result = apply(fc, party, scratch_root)
     assert result.rc == 1
-    assert "supervisor_fate_conf exists (fate-fateflow.conf)" in result.err
+    assert result.err.count("supervisor_fate_conf exists (fate-fateflow.conf)") == 1
     assert snapshot(scratch_root) == before
     check = fc("check", party, "--root", scratch_root, "--host", "10.0.1.2")
-    assert check.rc == 1 and "supervisor_fate_conf exists" in check.out
+    assert check.rc == 1
+    assert check.err.splitlines() == [
+        "fate-configure: error: pre-flight: supervisor_fate_conf exists (fate-fateflow.conf): an "
+        "ansible-nfate install's supervisor would start the same services; remove "
+        "/data/projects/common/supervisord/supervisord.d/fate-*.conf or use --init supervisor"]
 
 
 def test_leftover_mysql_datadir_stops_apply(tmp_path, scratch_root, fc):

@@ -120,12 +120,12 @@ def run(args: argparse.Namespace) -> int:
         _warn(f"{args.party} is readable by other users and may hold passwords; chmod 600 it")
     _say("{} on {}: {}".format(plan.label, plan.host, ", ".join(plan.services)))
     for finding in prep.findings:
-        (_warn if finding.level == "warning" else _say)(
-            finding.message if finding.level == "warning" else "error: " + finding.message)
+        if finding.level == "warning":
+            _warn(finding.message)
     if args.command == "check":
-        errors = [f for f in prep.findings if f.level == "error"]
+        errors = [f.message for f in prep.findings if f.level == "error"]
         if errors:
-            return 1
+            raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
         _say("check passed")
         return 0
     if args.check:

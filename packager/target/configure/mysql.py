@@ -24,6 +24,7 @@ from typing import Callable, List, Optional, Sequence, Tuple
 
 from . import paths
 from .errors import ApplyError
+from .files import mask
 from .paths import Root
 from .plan import DbPlan
 
@@ -45,9 +46,10 @@ def ident(name: str) -> str:
 class Client:
     """Runs SQL through ``bin/mysql`` as root over the socket."""
 
-    def __init__(self, root: Root, password: str) -> None:
+    def __init__(self, root: Root, password: str, hide: Sequence[str] = ()) -> None:
         self.root = root
         self.password = password
+        self.hide = tuple(hide) + (password,)
         self.binary = root(paths.MYSQL_HOME + "/bin/mysql")
         self.socket = root(paths.MYSQL_SOCKET)
 
@@ -65,9 +67,10 @@ class Client:
         finally:
             os.unlink(creds)
         if proc.returncode != 0:
-            raise ApplyError("MySQL: {}".format(proc.stderr.strip().splitlines()[-1]
-                                                if proc.stderr.strip() else "exit code " +
-                                                str(proc.returncode)))
+            lines = proc.stderr.strip().splitlines()
+            reason = lines[-1] if lines else f"exit code {proc.returncode}"
+            # MySQL quotes the statement near an error: it may hold a password
+            raise ApplyError("MySQL: " + mask(reason, self.hide + ((pw,) if pw else ())))
         return [line.split("\t") for line in proc.stdout.splitlines()]
 
     def works(self, password: str) -> bool:
@@ -88,7 +91,8 @@ class MysqlSteps:
         self.previous_root = previous_root
         self.systemd = systemd
         self.report = report
-        self.client = Client(root, db.root_password)
+        self.client = Client(root, db.root_password,
+                             [v for v in (db.password, previous_root) if v])
         self.changed = []  # type: List[str]
         self.started = None  # type: Optional[subprocess.Popen]
 
