@@ -63,7 +63,7 @@ def import_ansible(var_file: str, extra: Sequence[str]) -> Tuple[str, List[str]]
         raise ConfigError(f"{var_file}: expected one of the keys guest:, host: or exchange: (an "
                           "ansible-nfate fate_guest / fate_host / fate_exchange file)")
     role = roles[0]
-    notes = []  # type: List[str]
+    notes: List[str] = []
     party = _keep(data[role], schema["properties"][role], role, notes)
     for path in extra:
         more = _read(path)

@@ -122,10 +122,10 @@ def run(args: argparse.Namespace) -> int:
     for finding in prep.findings:
         if finding.level == "warning":
             _warn(finding.message)
+    errors = [f.message for f in prep.findings if f.level == "error"]
+    if errors:
+        raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
     if args.command == "check":
-        errors = [f.message for f in prep.findings if f.level == "error"]
-        if errors:
-            raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
         _say("check passed")
         return 0
     if args.check:
@@ -133,9 +133,14 @@ def run(args: argparse.Namespace) -> int:
         _say(f"dry run: {count} change(s) would be made; nothing was changed"
              if count else "dry run: nothing would change")
         return 0
-    if args.diff:
-        pipeline.dry_run(root, prep, True, print, _say)
-    count = pipeline.apply(root, prep, host_facts, args.restart, _say)
+    # Valid input and a clean pre-flight: take the lock (nothing was written before it) and
+    # plan again under it, so a run that waited for another one plans from what that left.
+    with pipeline.exclusive(root):
+        prep = pipeline.prepare(args.party, root, host_facts, args.host, args.init,
+                                args.account)
+        if args.diff:
+            pipeline.dry_run(root, prep, True, print, _say)
+        count = pipeline.apply(root, prep, host_facts, args.restart, _say)
     _say(f"{count} change(s) made" if count else "nothing changed: already configured")
     return 0
 

@@ -16,7 +16,7 @@ WIDTH = 92
 
 def _comment(text: str, indent: str) -> List[str]:
     words = " ".join(text.split()).split(" ")
-    lines = []  # type: List[str]
+    lines: List[str] = []
     line = ""
     for word in words:
         if line and len(indent) + 2 + len(line) + 1 + len(word) > WIDTH:

@@ -38,7 +38,7 @@ def gather() -> HostFacts:
 
 def listening_ports(proc: str = "/proc") -> Set[int]:
     """TCP ports in LISTEN state (what the seed's `ss -lnt` looked at)."""
-    ports = set()  # type: Set[int]
+    ports: Set[int] = set()
     for name in ("net/tcp", "net/tcp6"):
         try:
             with open(os.path.join(proc, name)) as handle:
@@ -69,7 +69,7 @@ def swap_kib(proc: str = "/proc") -> int:
 
 def process_commands(proc: str = "/proc") -> List[str]:
     """Command lines of running processes (for leftover-process checks)."""
-    out = []  # type: List[str]
+    out: List[str] = []
     try:
         names = os.listdir(proc)
     except OSError:

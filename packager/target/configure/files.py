@@ -43,7 +43,7 @@ def _lookup(root: Root, table: str, name: str) -> Optional[int]:
 
 def resolve_owners(root: Root, specs: Sequence[FileSpec]) -> Dict[Tuple[str, str], Tuple[int, int]]:
     """uid/gid for every owner the plan uses; a missing account is a ConfigError."""
-    out = {}  # type: Dict[Tuple[str, str], Tuple[int, int]]
+    out: Dict[Tuple[str, str], Tuple[int, int]] = {}
     for spec in specs:
         key = (spec.owner, spec.group)
         if key in out:

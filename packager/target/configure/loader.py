@@ -53,8 +53,8 @@ def load_text(text: str, filename: str) -> Document:
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
-        lines = {}  # type: Dict[Path, int]
-        errors = []  # type: List[str]
+        lines: Dict[Path, int] = {}
+        errors: List[str] = []
         if node is None:
             raise ConfigError(f"{filename}:1 the file is empty: expected a party such as `guest:`")
         data = _build(loader, node, (), lines, errors, filename)
@@ -89,7 +89,7 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: Dict[Pat
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         loader.flatten_mapping(node)  # resolves `<<:` merge keys like safe_load does
-        result = {}  # type: Dict[Any, Any]
+        result: Dict[Any, Any] = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node, deep=True)
             child = path + (key,)

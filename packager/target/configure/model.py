@@ -14,18 +14,18 @@ import yaml
 ROLES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "roles.yaml")
 
 with open(ROLES_FILE, encoding="utf-8") as _handle:
-    SERVICES = yaml.safe_load(_handle)  # type: Dict[str, Dict[str, Any]]
+    SERVICES: Dict[str, Dict[str, Any]] = yaml.safe_load(_handle)
 
 #: Service names in start order.
-SERVICE_ORDER = tuple(SERVICES)  # type: Tuple[str, ...]
+SERVICE_ORDER: Tuple[str, ...] = tuple(SERVICES)
 
 
 class Party:
     """One party (guest / host) or an exchange-only site."""
 
     def __init__(self, data: Dict[str, Any]) -> None:
-        self.role = next(iter(data))  # type: str
-        self.body = data[self.role]  # type: Dict[str, Any]
+        self.role: str = next(iter(data))
+        self.body: Dict[str, Any] = data[self.role]
 
     @property
     def is_exchange(self) -> bool:
@@ -72,7 +72,7 @@ class Party:
         return [s for s in self.services() if ip in self.ips(s)]
 
     def all_ips(self) -> List[str]:
-        seen = []  # type: List[str]
+        seen: List[str] = []
         for service in self.services():
             for ip in self.ips(service):
                 if ip not in seen:
@@ -92,7 +92,7 @@ class Party:
 
     def db_client_ips(self) -> List[str]:
         """Hosts that log in to MySQL: each needs its own fate@<ip> account."""
-        seen = []  # type: List[str]
+        seen: List[str] = []
         for service in self.services():
             if SERVICES[service]["needs_db"]:
                 for ip in self.ips(service):

@@ -84,8 +84,9 @@ class Client:
 class MysqlSteps:
     def __init__(self, root: Root, db: DbPlan, sql_files: Sequence[str],
                  previous_root: Optional[str], systemd: bool,
-                 report: Callable[[str], None]) -> None:
+                 report: Callable[[str], None], ids: Tuple[int, int] = (-1, -1)) -> None:
         self.root = root
+        self.ids = ids  # uid/gid of the service account mysqld runs as
         self.db = db
         self.sql_files = sql_files
         self.previous_root = previous_root
@@ -93,8 +94,8 @@ class MysqlSteps:
         self.report = report
         self.client = Client(root, db.root_password,
                              [v for v in (db.password, previous_root) if v])
-        self.changed = []  # type: List[str]
-        self.started = None  # type: Optional[subprocess.Popen]
+        self.changed: List[str] = []
+        self.started: Optional[subprocess.Popen] = None
 
     def did(self, what: str) -> None:
         self.changed.append(what)
@@ -107,7 +108,7 @@ class MysqlSteps:
     def initialize(self) -> None:
         if self.initialized():
             return
-        os.makedirs(self.root(paths.MYSQL_DATA), exist_ok=True)
+        self.own_dirs()
         cmd = [self.root(paths.MYSQL_HOME + "/bin/mysqld"),
                "--defaults-file=" + self.root(paths.MYSQL_CNF), "--initialize-insecure",
                "--user=" + self.db.account] + self.relocated()
@@ -129,6 +130,7 @@ class MysqlSteps:
             if proc.returncode != 0:
                 raise ApplyError("systemctl start fate-mysql failed: " + proc.stdout.strip())
         else:
+            self.own_dirs()
             log = open(os.devnull, "w")
             self.started = subprocess.Popen(
                 [self.root(paths.MYSQL_HOME + "/bin/mysqld_safe"),
@@ -146,12 +148,19 @@ class MysqlSteps:
         raise ApplyError(f"MySQL did not answer on {paths.MYSQL_SOCKET} within 60 s; see "
                          f"{paths.LOGS}/mysql/mysqld.log")
 
+    def own_dirs(self) -> None:
+        """mysqld runs as the service account: the dirs it writes must exist and be its own.
+        The RPMs create them; a missing one (a fresh --root tree) is created here."""
+        for path in (paths.MYSQL_DATA, paths.MYSQL_HOME + "/run", paths.LOGS + "/mysql"):
+            target = self.root(path)
+            if not os.path.isdir(target):
+                os.makedirs(target, mode=0o750)
+                os.chown(target, self.ids[0], self.ids[1])
+
     def relocated(self) -> List[str]:
         """With --root, my.cnf names the target's paths: point mysqld at the tree instead."""
         if self.root.is_live:
             return []
-        os.makedirs(self.root(paths.LOGS + "/mysql"), exist_ok=True)
-        os.makedirs(self.root(paths.MYSQL_HOME + "/run"), exist_ok=True)
         return ["--basedir=" + self.root(paths.MYSQL_HOME),
                 "--datadir=" + self.root(paths.MYSQL_DATA),
                 "--socket=" + self.root(paths.MYSQL_SOCKET),
@@ -290,6 +299,3 @@ class MysqlSteps:
             self.stop_if_started()
         return self.changed
 
-
-def sql_candidates() -> Tuple[str, ...]:
-    return paths.EGGROLL_SQL

@@ -5,10 +5,12 @@ any change); ``apply`` and ``dry_run`` take its result. Nothing is written until
 check has passed.
 """
 
+import contextlib
+import fcntl
 import os
-from typing import Callable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
-from . import files, passwords, preflight, supervisor, units
+from . import files, passwords, paths, preflight, supervisor, units
 from .errors import CheckFailed, ConfigError
 from .facts import HostFacts
 from .loader import Document, load_file
@@ -105,6 +107,24 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
     return Prepared(doc, party, plan, stored, owners, findings)
 
 
+@contextlib.contextmanager
+def exclusive(root: Root) -> Iterator[None]:
+    """One fate-configure at a time per host: two runs would interleave backups and
+    MySQL steps. A lock file in /etc/fate, released when the process ends."""
+    path = root(paths.ETC + "/.fate-configure.lock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ConfigError(f"another fate-configure is running on this host ({paths.ETC}/"
+                              ".fate-configure.lock is locked); wait for it") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def readable_by_others(filename: str) -> bool:
     try:
         return bool(os.stat(filename).st_mode & 0o004)
@@ -113,7 +133,7 @@ def readable_by_others(filename: str) -> bool:
 
 
 def changed_files(root: Root, prep: Prepared) -> List[Tuple[files.FileSpec, str]]:
-    out = []  # type: List[Tuple[files.FileSpec, str]]
+    out: List[Tuple[files.FileSpec, str]] = []
     for spec in prep.plan.files:
         reason = files.needs_write(root, spec, prep.owners[(spec.owner, spec.group)])
         if reason:
@@ -156,7 +176,7 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
     if errors:
         raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
     changes = 0
-    to_restart = set()  # type: Set[str]
+    to_restart: Set[str] = set()
     for spec, reason in changed_files(root, prep):
         files.write(root, spec, prep.owners[(spec.owner, spec.group)])
         out(f"wrote {spec.path} ({reason})")
@@ -170,7 +190,9 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
             changes += 1
     if plan.db is not None:
         stored = prep.stored or {}
-        steps = MysqlSteps(root, plan.db, sql_files, stored.get("mysql_root"), facts.systemd, out)
+        account = next(f for f in plan.files if f.path == paths.MYSQL_CNF)
+        steps = MysqlSteps(root, plan.db, sql_files, stored.get("mysql_root"), facts.systemd, out,
+                           prep.owners[(account.owner, account.group)])
         done = steps.run(stored.get("mysql_fate"))
         changes += len(done)
         if done:

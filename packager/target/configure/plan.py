@@ -58,14 +58,14 @@ def routes(party: Party) -> List[Tuple[str, List[Tuple[str, List[Dict[str, Any]]
         return [{"ip": r["ip"], "port": r["port"], "is_secure": bool(r.get("is_secure"))}
                 for r in rules if r.get("name") == name]
 
-    table = []  # type: List[Tuple[str, List[Tuple[str, List[Dict[str, Any]]]]]]
+    table: List[Tuple[str, List[Tuple[str, List[Dict[str, Any]]]]]] = []
     if party.is_exchange:
         for entry in party.body.get("partys") or []:
             table.append((str(entry["id"]), [("default", hops(entry["rules"], "default"))]))
         return table
     rs = party.section("rollsite") or {}
     rules = rs.get("rules") or []
-    own = []  # type: List[Tuple[str, List[Dict[str, Any]]]]
+    own: List[Tuple[str, List[Dict[str, Any]]]] = []
     default = hops(rules, "default") or [
         {"ip": party.first_ip("rollsite"), "port": rs.get("port"), "is_secure": False}]
     own.append(("default", default))
@@ -133,8 +133,8 @@ def env_for(party: Party, service: str, host: str) -> List[Tuple[str, str]]:
     """The unit's environment file (docs/contracts.md "Environment files")."""
     java = service in ("clustermanager", "nodemanager", "rollsite", "fateboard")
     python = service in ("fate_flow", "nodemanager")
-    env = []  # type: List[Tuple[str, str]]
-    path = []  # type: List[str]
+    env: List[Tuple[str, str]] = []
+    path: List[str] = []
     if python:
         path.append(paths.VENV + "/bin")
     if java or service == "fate_flow":
@@ -187,7 +187,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
     ctx = context(party, host, secrets)
     user, group = account
     units = {s: SERVICES[s]["unit"] for s in services}
-    files = []  # type: List[FileSpec]
+    files: List[FileSpec] = []
 
     def add(path: str, template: str, mode: int, owner: Tuple[str, str], restart: Tuple[str, ...],
             extra: Optional[Dict[str, Any]] = None) -> None:
@@ -230,7 +230,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
         nodes = [(ip, ctx["clustermanager_port"], "CLUSTER_MANAGER")
                  for ip in party.ips("clustermanager")]
         nodes += [(ip, ctx["nodemanager_port"], "NODE_MANAGER") for ip in party.ips("nodemanager")]
-        dbs = []  # type: List[str]
+        dbs: List[str] = []
         for name in (eggroll_db, ctx["flow_db"], ctx["board_db"]):
             if name not in dbs:
                 dbs.append(name)

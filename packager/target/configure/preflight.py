@@ -41,7 +41,7 @@ def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
     listening = listening or facts.listening_ports
     processes = processes or facts.process_commands
     swap = swap or facts.swap_kib
-    out = []  # type: List[Finding]
+    out: List[Finding] = []
     live = root.is_live
 
     if live and swap() == 0:
@@ -58,7 +58,7 @@ def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
                                               "example) get this one"))
         used = listening()
         from .model import SERVICES
-        busy = []  # type: List[str]
+        busy: List[str] = []
         for service in services:
             unit = SERVICES[service]["unit"]
             for _, port in party.ports(service):

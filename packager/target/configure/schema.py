@@ -23,7 +23,7 @@ from .loader import Document, Path, format_path
 SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "party.schema.yaml")
 IDENTIFIER = re.compile(r"^[A-Za-z0-9_]{1,64}$")
 
-_cache = {}  # type: Dict[str, Any]
+_cache: Dict[str, Any] = {}
 
 
 def load_schema() -> Dict[str, Any]:
@@ -42,7 +42,7 @@ def json_schema() -> str:
 def resolve(node: Dict[str, Any]) -> Dict[str, Any]:
     """Follow ``$ref`` (local ``#/definitions/...`` only); local keys override."""
     while "$ref" in node:
-        target = load_schema()  # type: Any
+        target: Any = load_schema()
         for part in node["$ref"].lstrip("#/").split("/"):
             target = target[part]
         merged = dict(target)
@@ -92,7 +92,7 @@ class Validator:
 
     def __init__(self, doc: Document) -> None:
         self.doc = doc
-        self.errors = []  # type: List[str]
+        self.errors: List[str] = []
 
     def error(self, path: Path, message: str) -> None:
         self.errors.append(f"{self.doc.where(path)} {format_path(path)}: {message}")
@@ -139,7 +139,7 @@ class Validator:
         return value
 
     def walk_object(self, value: Dict[Any, Any], node: Dict[str, Any], path: Path) -> Any:
-        props = node["properties"]  # type: Dict[str, Any]
+        props: Dict[str, Any] = node["properties"]
         for key in value:
             if key not in props and node.get("additionalProperties", True) is False:
                 self.error(path + (key,), f"unknown key{_did_you_mean(str(key), props)}")

@@ -23,7 +23,7 @@ class Checker:
     def __init__(self, doc: Document, party: Party) -> None:
         self.doc = doc
         self.party = party
-        self.errors = []  # type: List[str]
+        self.errors: List[str] = []
 
     def error(self, path: Path, message: str) -> None:
         self.errors.append(f"{self.doc.where(path)} {format_path(path)}: {message}")
@@ -48,7 +48,7 @@ class Checker:
 
     def check_ports(self) -> None:
         p = self.party
-        used = {}  # type: Dict[Tuple[str, int], Path]
+        used: Dict[Tuple[str, int], Path] = {}
         for service in p.services():
             base = p.path(service) if not p.is_exchange else ("exchange", "rollsite")
             for ip in sorted(set(p.ips(service))):
@@ -132,7 +132,7 @@ class Checker:
 
     def check_exchange_routes(self) -> None:
         partys = self.party.body.get("partys") or []
-        seen = {}  # type: Dict[int, int]
+        seen: Dict[int, int] = {}
         rs = self.party.section("rollsite") or {}
         for index, entry in enumerate(partys):
             if not isinstance(entry, dict):
@@ -154,7 +154,7 @@ class Checker:
 
     def route_names(self, rules: List[object], path: Path, allowed: Tuple[str, ...]
                     ) -> Dict[str, int]:
-        names = {}  # type: Dict[str, int]
+        names: Dict[str, int] = {}
         for index, rule in enumerate(rules):
             if not isinstance(rule, dict):
                 continue
@@ -234,7 +234,7 @@ def tcp_answers(host: str, port: int, timeout: float = 3.0) -> Optional[str]:
 def check_host(doc: Document, party: Party, services: List[str], prefix: Callable[[str], str],
                probe: Callable[[str, int], Optional[str]] = tcp_answers) -> List[str]:
     """Errors that depend on this host: its certificates, the external MySQL."""
-    errors = []  # type: List[str]
+    errors: List[str] = []
     base = ("exchange", "rollsite") if party.is_exchange else party.path("rollsite")
     rs = party.section("rollsite") or {}
     if "rollsite" in services:

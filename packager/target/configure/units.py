@@ -20,7 +20,7 @@ GROUP_TARGET = "fate.target"
 
 def installed(root: Root) -> Tuple[str, ...]:
     """fate-* unit names (without .service) whose unit file exists under ``root``."""
-    names = []  # type: List[str]
+    names: List[str] = []
     for service in SERVICES.values():
         unit = service["unit"]
         if any(os.path.exists(root(f"{d}/{unit}.service")) for d in paths.UNIT_DIRS):
@@ -48,7 +48,7 @@ def is_enabled(root: Root, name: str) -> bool:
 def converge(root: Root, enable: Sequence[str], disable: Sequence[str], dry_run: bool,
              report: Callable[[str], None]) -> List[str]:
     """Bring unit enablement to the plan; returns the changes made (or that would be)."""
-    changes = []  # type: List[str]
+    changes: List[str] = []
     for unit in enable:
         if not is_enabled(root, unit + ".service"):
             changes.append("enable " + unit)
@@ -81,7 +81,7 @@ def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[s
     if not (systemd and root.is_live):
         report("not restarting {} (no running systemd here)".format(" ".join(units)))
         return []
-    done = []  # type: List[str]
+    done: List[str] = []
     for unit in units:
         proc = _systemctl(root, "restart", unit + ".service")
         if proc.returncode != 0:
