@@ -1,6 +1,7 @@
 """One mistake per party YAML: exactly one error line naming file:line, key path and fix;
 exit 2; the scratch root left byte-identical (nothing is written before validation)."""
 
+import fcntl
 import socket
 from pathlib import Path
 
@@ -215,3 +216,54 @@ def test_other_hosts_need_the_mysql_hosts_password(tmp_path: Path, monkeypatch, 
         f"{P}:25 guest.mysql.dbpasswd: not set and /etc/fate/secrets.yaml holds no mysql_fate: "
         "copy /etc/fate/secrets.yaml from 10.0.1.3 or set it in the party YAML"]
     assert snapshot(scratch_root) == before
+
+
+EXCHANGE = """\
+exchange:
+  rollsite:
+    ips: [10.0.9.1]
+  partys:
+    - id: 9999
+      rules: [{name: default, ip: 10.0.1.1, port: 9370}]
+    - id: 10000
+      rules: [{name: default, ip: 10.0.2.1, port: 9370}]
+"""
+
+EXCHANGE_CASES = [
+    ("party-twice", EXCHANGE.replace("id: 10000", "id: 9999"),
+     f"{P}:7 exchange.partys[1].id: party 9999 is listed twice (also partys[0])"),
+    ("no-default-route", EXCHANGE.replace("rules: [{name: default, ip: 10.0.2.1, port: 9370}]",
+                                          "rules: []"),
+     f"{P}:8 exchange.partys[1].rules: no `default` entry; add the route to party 10000's "
+     "rollsite"),
+    ("id-missing", EXCHANGE.replace("    - id: 10000\n      rules", "    - rules"),
+     f"{P}:7 exchange.partys[1].id: missing; add it"),
+]
+
+
+@pytest.mark.parametrize("text,expected", [c[1:] for c in EXCHANGE_CASES],
+                         ids=[c[0] for c in EXCHANGE_CASES])
+def test_exchange_mistakes(tmp_path, monkeypatch, scratch_root, fc, text, expected):
+    monkeypatch.chdir(tmp_path)
+    party_file(tmp_path, text)
+    before = snapshot(scratch_root)
+    result = fc(P, "--root", scratch_root, "--host", "10.0.9.1")
+    assert (result.rc, result.err.splitlines()) == (2, [expected])
+    assert snapshot(scratch_root) == before
+
+
+def test_concurrent_run_is_refused_before_any_write(tmp_path, monkeypatch, scratch_root, fc):
+    """While another fate-configure holds the lock, a run refuses before writing anything."""
+
+    monkeypatch.chdir(tmp_path)
+    party_file(tmp_path, BASE)
+    lock = scratch_root / "etc/fate/.fate-configure.lock"
+    lock.parent.mkdir(parents=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        before = snapshot(scratch_root)
+        result = fc(P, "--root", scratch_root, "--host", "10.0.1.2")
+        assert result.rc == 2
+        assert "another fate-configure is running on this host" in result.err
+        assert snapshot(scratch_root) == before
+    assert fc(P, "--root", scratch_root, "--host", "10.0.1.2").rc == 0
