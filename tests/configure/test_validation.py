@@ -35,7 +35,8 @@ CASES = [
     ("partyid-word", edit("partyid: 9999", "partyid: abc"), None,
      f"{P}:5 guest.partyid: the string 'abc' is not an integer"),
     ("partyid-quoted", edit("partyid: 9999", 'partyid: "9999"'), None,
-     f"{P}:5 guest.partyid: the string '9999' is not an integer; write it without quotes"),
+     f"{P}:5 guest.partyid: the string '9999' is not an integer; write a plain number "
+     "(no quotes, no leading zero)"),
     ("partyid-missing", edit("  partyid: 9999\n", ""), None,
      f"{P}:4 guest.partyid: missing; add it (The party id (integer))"),
     ("bad-ip", edit("ips: [10.0.1.2]\n  nodemanager", "ips: [10.0.1.256]\n  nodemanager"), None,
@@ -96,7 +97,7 @@ CASES = [
     ("unknown-role", edit("guest:", "gust:"), None,
      f"{P}:4 gust: unknown key; did you mean `guest`?"),
     ("egg-zero", edit("egg: 6", "egg: 0"), None,
-     f"{P}:20 guest.eggroll.egg: 0 is below the minimum 1"),
+     f"{P}:20 guest.eggroll.egg: 0 is below the minimum 1; use 1 or more"),
     ("dbname-dash", edit("    egg: 6\n", "    egg: 6\n    dbname: eggroll-meta\n"), None,
      f"{P}:21 guest.eggroll.dbname: 'eggroll-meta' is not a plain name: use letters, digits and _ "
      "(at most 64)"),
@@ -116,7 +117,7 @@ CASES = [
      f"{P}:25 guest.fateboard.dbname: 'board' differs from fate_flow.dbname 'fate_flow'; "
      "fateboard reads fate_flow's tables, use the same name"),
     ("ip-twice", edit("ips: [10.0.1.2, 10.0.1.3]", "ips: [10.0.1.2, 10.0.1.2]"), "10.0.1.2",
-     f"{P}:18 guest.nodemanager.ips[1]: 10.0.1.2 is listed twice"),
+     f"{P}:18 guest.nodemanager.ips[1]: 10.0.1.2 is listed twice; remove one"),
     ("ips-not-list", edit("  fateboard:\n    ips: [10.0.1.2]", "  fateboard:\n    ips: 10.0.1.2"),
      None, f"{P}:24 guest.fateboard.ips: the string '10.0.1.2' is not a list"),
     ("zk-without-servers", BASE + "  zk:\n    enable: true\n", None,
@@ -231,7 +232,8 @@ exchange:
 
 EXCHANGE_CASES = [
     ("party-twice", EXCHANGE.replace("id: 10000", "id: 9999"),
-     f"{P}:7 exchange.partys[1].id: party 9999 is listed twice (also partys[0])"),
+     f"{P}:7 exchange.partys[1].id: party 9999 is listed twice (also partys[0]); keep "
+     "one entry per party"),
     ("no-default-route", EXCHANGE.replace("rules: [{name: default, ip: 10.0.2.1, port: 9370}]",
                                           "rules: []"),
      f"{P}:8 exchange.partys[1].rules: no `default` entry; add the route to party 10000's "

@@ -121,7 +121,7 @@ class Validator:
                 want = " or ".join(_TYPE_WORDS[k] for k in kinds if k != "null")
                 hint = ""
                 if "integer" in kinds and isinstance(value, str) and value.strip().isdigit():
-                    hint = "; write it without quotes"
+                    hint = "; write a plain number (no quotes, no leading zero)"
                 self.error(path, f"{_describe(value)} is not {want}{hint}")
                 return value
         if "enum" in node and value not in node["enum"]:
@@ -129,7 +129,8 @@ class Validator:
                 _describe(value), ", ".join(str(v) for v in node["enum"])))
         fmt = node.get("x-format")
         if "minimum" in node and not fmt and isinstance(value, int) and value < node["minimum"]:
-            self.error(path, "{} is below the minimum {}".format(value, node["minimum"]))
+            self.error(path, "{} is below the minimum {}; use {} or more".format(
+                value, node["minimum"], node["minimum"]))
         if fmt and value is not None:
             self.check_format(value, fmt, path)
         if isinstance(value, dict) and "properties" in node:

@@ -44,7 +44,7 @@ class Checker:
                                             "keep one")
             for index, ip in enumerate(ips):
                 if ips.index(ip) != index:
-                    self.error(base + ("ips", index), f"{ip} is listed twice")
+                    self.error(base + ("ips", index), f"{ip} is listed twice; remove one")
 
     def check_ports(self) -> None:
         p = self.party
@@ -141,7 +141,7 @@ class Checker:
             pid = entry.get("id")
             if pid in seen:
                 self.error(path + ("id",), f"party {pid} is listed twice (also "
-                                           f"partys[{seen[pid]}])")
+                                           f"partys[{seen[pid]}]); keep one entry per party")
             seen.setdefault(pid, index)
             rules = entry.get("rules") or []
             names = self.route_names(rules, path + ("rules",), ("default",))
@@ -163,7 +163,7 @@ class Checker:
                 self.error(path + (index, "name"), "{!r} is not a route name here; use {}".format(
                     name, " or ".join(allowed)))
             elif name in names:
-                self.error(path + (index, "name"), f"route {name!r} is listed twice")
+                self.error(path + (index, "name"), f"route {name!r} is listed twice; keep one")
             else:
                 names[name] = index
         return names
