@@ -128,6 +128,12 @@ CASES = [
                                  f"    port: {PORT}\n"), "10.0.1.2",
      f"{P}:26 guest.mysql.enable: false (external MySQL), but 127.0.0.1:{PORT} does not answer "
      "(Connection refused); start that server or set enable: true"),
+    ("empty-file", "# nothing yet\n", None,
+     f"{P}:1 the file is empty: expected a party such as `guest:`"),
+    ("top-level-list", "- guest\n- host\n", None,
+     f"{P}:1 (top level): expected a mapping with one party key (exchange, guest, host)"),
+    ("two-documents", BASE + "---\nhost: {partyid: 10000}\n", None,
+     f"{P}:29 not valid YAML: but found another document"),
     ("host-unknown", BASE, "10.0.1.99",
      "fate-configure: error: party.yaml: --host 10.0.1.99 is not an address of guest 9999 "
      "(known: 10.0.1.1, 10.0.1.2, 10.0.1.3)"),
