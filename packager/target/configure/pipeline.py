@@ -8,7 +8,7 @@ check has passed.
 import contextlib
 import fcntl
 import os
-from typing import Callable, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from . import files, passwords, paths, preflight, supervisor, units
 from .errors import CheckFailed, ConfigError
@@ -27,7 +27,7 @@ class Prepared(NamedTuple):
     party: Party
     plan: Plan
     stored: Optional[passwords.Secrets]
-    owners: dict
+    owners: Dict[Tuple[str, str], Tuple[int, int]]
     findings: List[preflight.Finding]
 
 
