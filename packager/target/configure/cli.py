@@ -11,6 +11,7 @@ check or an apply step failed.
 """
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -134,6 +135,9 @@ def run(args: argparse.Namespace) -> int:
         _say(f"dry run: {count} change(s) would be made; nothing was changed"
              if count else "dry run: nothing would change")
         return 0
+    if os.geteuid() != 0:
+        raise ConfigError("must run as root: it writes /etc/fate and FATE's config files and "
+                          "gives them to the service account (--check works without)")
     # Valid input and a clean pre-flight: take the lock (nothing was written before it) and
     # plan again under it, so a run that waited for another one plans from what that left.
     with pipeline.exclusive(root):

@@ -193,10 +193,7 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
         account = next(f for f in plan.files if f.path == paths.MYSQL_CNF)
         steps = MysqlSteps(root, plan.db, sql_files, stored.get("mysql_root"), facts.systemd, out,
                            prep.owners[(account.owner, account.group)])
-        done = steps.run(stored.get("mysql_fate"))
-        changes += len(done)
-        if done:
-            to_restart.discard(SERVICES["mysql"]["unit"])  # just (re)started by the steps
+        changes += len(steps.run(stored.get("mysql_fate")))
     if plan.init == "systemd":
         changes += len(units.converge(root, plan.enable, plan.disable, False, out))
     if restart:
