@@ -119,3 +119,45 @@ def test_json_schema_works_in_an_independent_validator():
     assert any("99999" in e for e in errors)
     assert any("10.0.1.256" in e for e in errors)
     assert any("eggs" in e for e in errors)
+
+
+FATE_EXCHANGE = """\
+exchange:
+    enable: True
+    rollsite:
+      ips:
+      - 192.168.0.88
+      port: 9370
+      secure_port: 9371
+      pool_size: 600
+      max_memory:
+      server_secure: False
+      client_secure: False
+    partys:
+    - id: 10000
+      rules:
+      - name: default
+        ip: 192.168.0.1
+        port: 9370
+        is_secure: False
+    - id: 9999
+      rules:
+      - name: default
+        ip: 192.168.0.2
+        port: 9370
+        is_secure: False
+"""
+
+
+def test_import_exchange_var_file(tmp_path, scratch_root, fc):
+    """The fate_exchange layout of the 1.4.5 ansible doc (§4.4 of the reference)."""
+    var_file = tmp_path / "fate_exchange"
+    var_file.write_text(FATE_EXCHANGE)
+    result = fc("import-ansible", var_file)
+    assert result.rc == 0, result.err
+    exchange = yaml.safe_load(result.out)["exchange"]
+    assert [p["id"] for p in exchange["partys"]] == [10000, 9999]
+    party = party_file(tmp_path, result.out)
+    check = fc(party, "--root", scratch_root, "--host", "192.168.0.88", "--check")
+    assert check.rc == 0, check.err
+    assert "exchange on 192.168.0.88: rollsite" in check.out
