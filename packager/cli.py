@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "rpm",
     "inspect",
     "units",
+    "build",
 )
 
 EPILOG = """\
