@@ -131,9 +131,9 @@ def load_repo(
         record, revision, primary = _fetch_metadata(base, cache, session, offline, log)
     else:
         raise RepoError(f"--os-repo {url!r}: must be an http://, https:// or file:// URL")
-    packages = parse_primary(primary, base, url)
-    log(f"{url}: {len(packages)} packages")
-    return Repo(url, packages, revision)
+    packages = parse_primary(primary, base, base)
+    log(f"{base}: {len(packages)} packages")
+    return Repo(base, packages, revision)
 
 
 def _fetch_metadata(base: str, cache: Cache, session: requests.Session | None, offline: bool,

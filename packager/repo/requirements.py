@@ -42,13 +42,15 @@ def requirements_from_specs(paths: Iterable[Path]) -> list[Requirement]:
         pkg, reqs = _read(path)
         ours.append(pkg)
         wanted += reqs
-    out = []
-    for req in wanted:
+    out: dict[tuple, Requirement] = {}
+    for req in sorted(wanted):
         dep = _as_dep(req.dep)
         if req.dep.name.startswith("rpmlib(") or any(provides(p, dep) for p in ours):
             continue
-        out.append(req)
-    return sorted(set(out))
+        # Requires(pre) and Requires(post) of one name are one question for the OS repos
+        key = (req.origin, req.dep.name, req.dep.flags & t.SENSE_MASK, req.dep.version)
+        out.setdefault(key, req)
+    return sorted(out.values())
 
 
 def _read(path: Path) -> tuple[RepoPackage, list[Requirement]]:
