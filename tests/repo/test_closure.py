@@ -11,7 +11,7 @@ import pytest
 from packager.repo import Closure, Repo, Requirement, UnresolvedDependency, load_base, resolve
 from packager.rpm import Dependency
 
-BASE = ("bash", "filesystem", "glibc")
+BASE = ("bash", "filesystem", "glibc", "openssl")
 
 
 def req(origin: str, text: str) -> Requirement:
@@ -24,6 +24,7 @@ FATE = [
     req("fate-eggroll", "numactl-libs >= 2.0"),
     req("fate-tools", "/usr/bin/python3"),
     req("fate-tools", "/bin/sh"),
+    req("fate-rollsite", "openssl-libs(x86-64) >= 1:1.0.2k-26.el7_9"),
 ]
 
 
@@ -47,6 +48,9 @@ def test_closure_of_fate_requirements(file_repos: list[Repo]) -> None:
         # mysql-libs is obsoleted by mariadb-libs, which provides mysql-libs
         "mariadb-libs-1:5.5.68-1.el7.x86_64",
         "numactl-libs-2.0.12-5.el7.x86_64",
+        # the base openssl pins openssl-libs' exact build: upgraded along with it
+        "openssl-1:1.0.2k-26.el7_9.x86_64",
+        "openssl-libs-1:1.0.2k-26.el7_9.x86_64",
         "python3-3.6.8-18.el7.x86_64",
         "python3-libs-3.6.8-18.el7.x86_64",
         "python3-pip-9.0.3-7.el7_7.noarch",
@@ -60,6 +64,9 @@ def test_closure_of_fate_requirements(file_repos: list[Repo]) -> None:
     assert why["python3-libs"] == ("fate-tools → /usr/bin/python3 → python3 → "
                                    "python3-libs(x86-64) = 3.6.8-18.el7")
     assert why["mariadb-libs"] == "fate-mysql → mysql-libs"
+    assert why["openssl"] == (
+        "fate-rollsite → openssl-libs(x86-64) >= 1:1.0.2k-26.el7_9 → openssl-libs → "
+        "openssl-1:1.0.2k-19.el7.x86_64 needs openssl-libs(x86-64) = 1:1.0.2k-19.el7")
     by_name = {p.name: p for p in closure.packages}
     assert by_name["glibc"].arch == "x86_64"  # the i686 build of the same EVR is never used
     assert by_name["python3"].url.endswith("/updates/Packages/python3-3.6.8-18.el7.x86_64.rpm")
