@@ -42,6 +42,8 @@ from packager.rpm.model import Dependency
 #: Architectures a CentOS 7 x86_64 host installs for us.
 ARCHES = ("x86_64", "noarch")
 ARROW = " → "
+#: Unresolvable chains named in the error; one missing base library can break hundreds.
+MAX_REPORTED = 10
 #: Where the base set lives in the source tree.
 CORE_PACKAGES = Path(__file__).resolve().parent.parent.parent / "specs" / "el7" / \
     "core-packages.txt"
@@ -336,7 +338,9 @@ def resolve(requirements: Iterable[Requirement], repos: Sequence[Repo],
     resolver = _Resolver(Pool(repos), base)
     resolver.resolve(requirements)
     if resolver.failures:
-        raise UnresolvedDependency("; ".join(sorted(set(resolver.failures))))
+        failures = sorted(set(resolver.failures))
+        more = f"; and {len(failures) - MAX_REPORTED} more" if len(failures) > MAX_REPORTED else ""
+        raise UnresolvedDependency("; ".join(failures[:MAX_REPORTED]) + more)
     chosen = []
     for name, why in resolver.why.items():
         pkg = resolver.selected[name]

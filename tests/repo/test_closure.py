@@ -161,3 +161,12 @@ def test_base_list_rejects_junk(tmp_path: Path) -> None:
     bad.write_text("bash\nglibc common\n")
     with pytest.raises(Exception, match=r"core.txt:2: 'glibc common': one package name"):
         load_base(bad)
+
+
+def test_many_failures_stay_one_readable_line(file_repos: list[Repo]) -> None:
+    missing = [req("fate-x", f"libmissing{i:02d}.so.1()(64bit)") for i in range(12)]
+    with pytest.raises(UnresolvedDependency) as err:
+        resolve(missing, file_repos, BASE)
+    text = str(err.value)
+    assert text.count("nothing provides it") == 10
+    assert text.endswith("; and 2 more")
