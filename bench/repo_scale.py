@@ -42,7 +42,7 @@ def write_primary(path: Path, count: int) -> None:
                        if d % 10 != 9}) if i else []
         pkg.requires = [(f"libp{d}_{d % 11}.so.1()(64bit)", None, None, None, None, False)
                         for d in deps]
-        pkg.files = [("", f"/usr/bin/", f"tool{i}_{k}") for k in range(8)]
+        pkg.files = [("", "/usr/bin/", f"tool{i}_{k}") for k in range(8)]
         xml.add_pkg(pkg)
     xml.close()
 
