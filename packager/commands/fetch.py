@@ -12,7 +12,8 @@ from packager.fetch.cache import Cache, default_root
 from packager.fetch.fetcher import fetch_release
 from packager.fetch.record import Pin, record
 from packager.release import load_release
-from packager.repo.pipeline import DEFAULT_OS_REPOS, fetch_os
+from packager.repo.closure import Closure
+from packager.repo.pipeline import DEFAULT_OS_REPOS, fetch_closure, plan_os
 
 DEFAULT_RELEASE = "fate-1.4.5"
 
@@ -89,10 +90,16 @@ def run(args: argparse.Namespace) -> int:
     cache = Cache(args.cache)
     report: dict = {}
     problems: list[str] = []
+    closure = None
+    if want_os:  # resolve first: an unresolvable requirement stops before any download
+        specs = [Path(p) for p in args.os_spec] if args.os_spec else None
+        closure = plan_os(cache, repos=args.os_repo or DEFAULT_OS_REPOS, specs=specs,
+                          progress=not args.json,
+                          log=lambda msg: None if args.json else print(msg, file=sys.stderr))
     if not args.os_only:
         problems += _fetch_release(args, cache, report)
-    if want_os:
-        problems += _fetch_os(args, cache, report)
+    if closure is not None:
+        problems += _fetch_os(args, closure, cache, report)
     if args.json:
         ui.emit_json(report)
     if problems:
@@ -140,13 +147,11 @@ def _fetch_release(args: argparse.Namespace, cache: Cache, report: dict) -> list
     return []
 
 
-def _fetch_os(args: argparse.Namespace, cache: Cache, report: dict) -> list[str]:
-    """The OS closure (``--os``, ``--os-repo``): see packager/repo/pipeline.py."""
-    specs = [Path(p) for p in args.os_spec] if args.os_spec else None
-    result = fetch_os(cache, repos=args.os_repo or DEFAULT_OS_REPOS, specs=specs,
-                      jobs=args.jobs, progress=not args.json,
-                      log=lambda msg: None if args.json else print(msg, file=sys.stderr))
-    closure, outcomes = result.closure, result.outcomes
+def _fetch_os(args: argparse.Namespace, closure: Closure, cache: Cache,
+              report: dict) -> list[str]:
+    """The OS closure's RPMs (``--os``, ``--os-repo``): see packager/repo/pipeline.py."""
+    result = fetch_closure(closure, cache, jobs=args.jobs, progress=not args.json)
+    outcomes = result.outcomes
     failed = [o for o in outcomes if o.status == "failed"]
     status = {o.name: o for o in outcomes}
     if args.json:

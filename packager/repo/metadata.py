@@ -28,6 +28,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import createrepo_c as cr
 import requests
 
+from packager import ui
 from packager.errors import UserError
 from packager.fetch.cache import Cache, sha256_file
 from packager.fetch.download import DownloadError, download
@@ -108,6 +109,7 @@ def load_repo(
     *,
     session: requests.Session | None = None,
     offline: bool = False,
+    progress: bool = False,
     log: Callable[[str], None] = lambda msg: None,
 ) -> Repo:
     """Read the repository at ``url`` (``http(s)://`` or ``file://``).
@@ -128,7 +130,8 @@ def load_repo(
             raise RepoError(f"{url}: repomd.xml lists {record.href}, which is missing")
         _check_digest(primary, record, url)
     elif scheme in ("http", "https"):
-        record, revision, primary = _fetch_metadata(base, cache, session, offline, log)
+        record, revision, primary = _fetch_metadata(base, cache, session, offline, progress,
+                                                    log)
     else:
         raise RepoError(f"--os-repo {url!r}: must be an http://, https:// or file:// URL")
     packages = parse_primary(primary, base, base)
@@ -137,7 +140,7 @@ def load_repo(
 
 
 def _fetch_metadata(base: str, cache: Cache, session: requests.Session | None, offline: bool,
-                    log: Callable[[str], None]) -> tuple[_Record, str, Path]:
+                    progress: bool, log: Callable[[str], None]) -> tuple[_Record, str, Path]:
     rid = repo_id(base)
     release = f"el7-repodata-{rid}"
     repomd_art = Artifact(release, "repomd.xml", urljoin(base, "repodata/repomd.xml"),
@@ -167,12 +170,15 @@ def _fetch_metadata(base: str, cache: Cache, session: requests.Session | None, o
             raise RepoError(f"{base}: {name} is not in the cache; run `fate-pkg fetch` online")
         part = cache.partial_path(primary_art)
         own = session or requests.Session()
-        try:
-            download(own, primary_art.url, part, expected_size=record.size)
-            blob, _, _ = cache.commit(part, primary_art)
-        except (DownloadError, UserError) as exc:
-            part.unlink(missing_ok=True)
-            raise RepoError(f"{base}: {record.href}: {exc}") from None
+        # CentOS 7 "updates" primary is tens of MB: worth a bar on a slow mirror
+        with ui.progress(record.size, name, enabled=progress) as bar:
+            try:
+                download(own, primary_art.url, part, expected_size=record.size,
+                         on_bytes=bar.update)
+                blob, _, _ = cache.commit(part, primary_art)
+            except (DownloadError, UserError) as exc:
+                part.unlink(missing_ok=True)
+                raise RepoError(f"{base}: {record.href}: {exc}") from None
         log(f"{base}: fetched {record.href}")
     _check_digest(blob, record, base)  # sha1/sha512 repos: the cache could not pin them
     return record, revision, blob

@@ -40,18 +40,21 @@ class OsResult:
     path: Path
 
 
-def fetch_os(
+def plan_os(
     cache: Cache,
     *,
     repos: Sequence[str] = DEFAULT_OS_REPOS,
     specs: Sequence[Path] | None = None,
     base_file: Path | None = None,
-    jobs: int = 4,
     progress: bool = True,
-    session_factory: Callable[[], requests.Session] = requests.Session,
+    session: requests.Session | None = None,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
-) -> OsResult:
-    """Resolve our packages' OS requirements against ``repos`` and fetch the RPMs."""
+) -> Closure:
+    """Read the specs and repositories and resolve; nothing but repo metadata is cached.
+
+    Run before any download, so that an unresolvable requirement stops ``fetch`` before
+    it spends an hour on artifacts the bundle could not use anyway.
+    """
     paths = list(specs) if specs is not None else spec_paths()
     if not paths:
         raise UserError("no package specs to take OS requirements from "
@@ -61,9 +64,20 @@ def fetch_os(
             raise UserError(f"--os-spec {path}: no such file")
     requirements = requirements_from_specs(paths)
     base = load_base(base_file) if base_file is not None else load_base()
-    session = session_factory()
-    loaded = [load_repo(url, cache, session=session, log=log) for url in repos]
-    closure = resolve(requirements, loaded, base)
+    own = session or requests.Session()
+    loaded = [load_repo(url, cache, session=own, progress=progress, log=log) for url in repos]
+    return resolve(requirements, loaded, base)
+
+
+def fetch_closure(
+    closure: Closure,
+    cache: Cache,
+    *,
+    jobs: int = 4,
+    progress: bool = True,
+    session_factory: Callable[[], requests.Session] = requests.Session,
+) -> OsResult:
+    """Save the closure for the build (``<cache>/os/closure.json``) and fetch its RPMs."""
     path = closure_path(cache)
     closure.save(path)
     outcomes = download_outcomes(closure, cache, jobs=jobs, progress=progress,

@@ -86,3 +86,43 @@ def test_bad_arguments(args: list[str], message: str, tmp_path: Path,
     assert rc == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def _manifest(tmp_path: Path, mirror: Mirror) -> Path:
+    import hashlib
+
+    from tests.fetch.mirror import Served
+
+    data = b"fateboard jar bytes\n" * 1000
+    mirror.files["fateboard-1.4.2.jar"] = Served(data)
+    path = tmp_path / "mini-1.0.yaml"
+    path.write_text(
+        "release: mini-1.0\nversion: '1.0'\nartifacts:\n"
+        f"  - name: fateboard-1.4.2.jar\n    url: {mirror.url}/fateboard-1.4.2.jar\n"
+        f"    size: {len(data)}\n    sha256: {hashlib.sha256(data).hexdigest()}\n"
+        "    component: fateboard\n")
+    return path
+
+
+def test_release_and_os_together(mirror: Mirror, specs: list[str], tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = _manifest(tmp_path, mirror)
+    cache = tmp_path / "cache"
+    rc = main(["fetch", "--release", str(manifest), *_repos(mirror), *specs,
+               "--cache", str(cache), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0
+    assert [a["status"] for a in out["artifacts"]] == ["downloaded"]
+    assert [p["name"] for p in out["os"]["packages"]] == ["libaio", "numactl-libs"]
+
+
+def test_unresolvable_stops_before_any_download(mirror: Mirror, specs: list[str],
+                                                tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = _manifest(tmp_path, mirror)
+    Path(specs[1]).write_text(SPEC.replace('"numactl-libs"', '"snappy-devel"'))
+    rc = main(["fetch", "--release", str(manifest), *_repos(mirror), *specs,
+               "--cache", str(tmp_path / "cache")])
+    assert rc == 2
+    assert "snappy-devel → nothing provides it" in capsys.readouterr().err
+    assert mirror.requests_for("fateboard-1.4.2.jar") == []
