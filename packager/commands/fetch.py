@@ -26,7 +26,7 @@ examples:
                                                    pin size + sha256 of a new release in place
   fate-pkg fetch --json | jq '.artifacts[] | select(.status == "failed")'
   fate-pkg fetch --os                              also the CentOS 7 packages our RPMs need
-  fate-pkg fetch --os-only --os-repo http://mirror.lan/centos/7/os/x86_64/ \
+  fate-pkg fetch --os-only --os-repo http://mirror.lan/centos/7/os/x86_64/ \\
                  --os-repo http://mirror.lan/centos/7/updates/x86_64/
                                                    the same from a customer mirror
 
