@@ -316,14 +316,22 @@ class _Resolver:
 
     def _upgrade_dependents(self, old: RepoPackage, new: RepoPackage,
                             chain: tuple[str, ...]) -> list[tuple[Dep, tuple[str, ...]]]:
-        """Base packages that needed exactly ``old`` move to their newest build too."""
+        """Base packages that needed exactly ``old`` move to their newest build too.
+
+        A bundled package that needed ``old`` gets its requirement looked at again (and
+        reported as a conflict when only ``old`` would do).
+        """
         follow: list[tuple[Dep, tuple[str, ...]]] = []
         for name in sorted(self.selected):
             user = self.selected[name]
-            if name in self.why or user is new:
+            if user is new:
                 continue
             for dep in user.requires:
-                if provides(old, dep) and not provides(new, dep) and not self._satisfied(dep):
+                if not provides(old, dep) or provides(new, dep) or self._satisfied(dep):
+                    continue
+                if name in self.why:
+                    follow.append((dep, (*self.why[name], name)))
+                else:
                     newest = self.pool.newest(name)
                     if newest is not None and newest is not user:
                         why = (*chain, new.name, f"{user.nevra} needs {dep_text(dep)}")
