@@ -309,7 +309,9 @@ class _Resolver:
         """Select ``pkg``; return the requirements to look at next."""
         self.selected[pkg.name] = pkg
         self.why[pkg.name] = chain
-        follow = [(dep, (*chain, pkg.name)) for dep in pkg.requires]
+        # "a → tool → tool → libx" reads better as "a → tool → libx"
+        here = chain if chain[-1] == pkg.name else (*chain, pkg.name)
+        follow = [(dep, here) for dep in pkg.requires]
         if replaces is not None:
             follow += self._upgrade_dependents(replaces, pkg, chain)
         return follow

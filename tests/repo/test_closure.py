@@ -170,3 +170,22 @@ def test_many_failures_stay_one_readable_line(file_repos: list[Repo]) -> None:
     text = str(err.value)
     assert text.count("nothing provides it") == 10
     assert text.endswith("; and 2 more")
+
+
+def test_upgrade_that_breaks_a_bundled_package_is_a_conflict() -> None:
+    from packager.repo.metadata import RepoPackage
+    from packager.repo.vercmp import EVR
+    from packager.rpm import tags as t
+
+    def pkg(name: str, version: str, requires: tuple = ()) -> RepoPackage:
+        evr = EVR(None, version, "1.el7")
+        return RepoPackage(name, evr, "x86_64", f"http://m/{name}-{version}.rpm", "0" * 64, 1,
+                           "m", provides=((name, t.SENSE_EQUAL, evr),), requires=requires)
+
+    pinned = (("libx", t.SENSE_EQUAL, EVR(None, "1.0", "1.el7")),)
+    repo = Repo("http://m/", (pkg("libx", "1.0"), pkg("libx", "2.0"),
+                              pkg("tool", "1.0", pinned)))
+    with pytest.raises(UnresolvedDependency) as err:
+        resolve([req("a", "tool"), req("b", "libx >= 2.0")], [repo], ["libx"])
+    assert str(err.value) == ("a → tool → libx = 1.0-1.el7: needs libx-1.0-1.el7.x86_64, "
+                              "but libx-2.0-1.el7.x86_64 is already chosen for b → libx >= 2.0")
