@@ -309,9 +309,7 @@ class _Resolver:
         """Select ``pkg``; return the requirements to look at next."""
         self.selected[pkg.name] = pkg
         self.why[pkg.name] = chain
-        # "a → tool → tool → libx" reads better as "a → tool → libx"
-        here = chain if chain[-1] == pkg.name else (*chain, pkg.name)
-        follow = [(dep, here) for dep in pkg.requires]
+        follow = [(dep, _extend(chain, pkg.name)) for dep in pkg.requires]
         if replaces is not None:
             follow += self._upgrade_dependents(replaces, pkg, chain)
         return follow
@@ -332,7 +330,7 @@ class _Resolver:
                 if not provides(old, dep) or provides(new, dep) or self._satisfied(dep):
                     continue
                 if name in self.why:
-                    follow.append((dep, (*self.why[name], name)))
+                    follow.append((dep, _extend(self.why[name], name)))
                 else:
                     newest = self.pool.newest(name)
                     if newest is not None and newest is not user:
@@ -340,6 +338,11 @@ class _Resolver:
                         follow += self._add(newest, why, replaces=user)
                     break
         return follow
+
+
+def _extend(chain: tuple[str, ...], name: str) -> tuple[str, ...]:
+    """``chain`` + the package name, unless the chain already ends with it ("a → tool")."""
+    return chain if chain[-1] == name else (*chain, name)
 
 
 def resolve(requirements: Iterable[Requirement], repos: Sequence[Repo],
