@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from packager import ui
 from packager.errors import CheckFailed, UserError
@@ -11,6 +12,8 @@ from packager.fetch.cache import Cache, default_root
 from packager.fetch.fetcher import fetch_release
 from packager.fetch.record import Pin, record
 from packager.release import load_release
+from packager.repo.closure import Closure
+from packager.repo.pipeline import DEFAULT_OS_REPOS, fetch_closure, plan_os
 
 DEFAULT_RELEASE = "fate-1.4.5"
 
@@ -22,10 +25,15 @@ examples:
   fate-pkg fetch --release specs/releases/fate-1.4.6.yaml --record
                                                    pin size + sha256 of a new release in place
   fate-pkg fetch --json | jq '.artifacts[] | select(.status == "failed")'
+  fate-pkg fetch --os                              also the CentOS 7 packages our RPMs need
+  fate-pkg fetch --os-only --os-repo http://mirror.lan/centos/7/os/x86_64/ \\
+                 --os-repo http://mirror.lan/centos/7/updates/x86_64/
+                                                   the same from a customer mirror
 
 An interrupted run leaves .part files in the cache; running the same command again
 resumes them with HTTP Range. Proxies come from HTTPS_PROXY / HTTP_PROXY / NO_PROXY.
-exit status: 0 all artifacts verified in the cache, 1 some failed, 2 bad arguments/manifest.
+exit status: 0 all artifacts verified in the cache, 1 some failed, 2 bad arguments/manifest
+(or an OS requirement nothing in the repositories provides).
 """
 
 
@@ -51,6 +59,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="write the size and sha256 of unpinned artifacts into the manifest")
     parser.add_argument("--json", action="store_true",
                         help="print the result as JSON on stdout instead of a table")
+    os_group = parser.add_argument_group(
+        "OS packages", "Resolve the Requires of our package specs against CentOS 7 yum "
+        "repositories (beyond the @core base in specs/el7/core-packages.txt) and fetch "
+        "those RPMs; the closure is written to <cache>/os/closure.json for the build.")
+    os_group.add_argument("--os-repo", action="append", metavar="URL",
+                          help="a yum repository (http(s):// or file://), repeatable; "
+                          "default: " + " ".join(DEFAULT_OS_REPOS))
+    os_group.add_argument("--os", action="store_true",
+                          help="fetch the OS closure from the default repositories")
+    os_group.add_argument("--os-only", action="store_true",
+                          help="only the OS closure, not the release artifacts")
+    os_group.add_argument("--os-spec", action="append", metavar="FILE",
+                          help="package spec to take requirements from, repeatable "
+                          "(default specs/packages/*.yaml)")
     parser.set_defaults(func=run)
 
 
@@ -59,8 +81,34 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"--mirror {args.mirror!r}: must be an http:// or https:// URL")
     if args.jobs < 1 or args.jobs > 64:
         raise UserError(f"--jobs {args.jobs}: must be between 1 and 64")
-    release = load_release(args.release)
+    for url in args.os_repo or ():
+        if not url.startswith(("http://", "https://", "file://")):
+            raise UserError(f"--os-repo {url!r}: must be an http://, https:// or file:// URL")
+    if args.os_only and args.record:
+        raise UserError("--record pins release artifacts; it cannot be used with --os-only")
+    want_os = bool(args.os or args.os_repo or args.os_only or args.os_spec)
     cache = Cache(args.cache)
+    report: dict = {}
+    problems: list[str] = []
+    closure = None
+    if want_os:  # resolve first: an unresolvable requirement stops before any download
+        specs = [Path(p) for p in args.os_spec] if args.os_spec else None
+        closure = plan_os(cache, repos=args.os_repo or DEFAULT_OS_REPOS, specs=specs,
+                          progress=not args.json,
+                          log=lambda msg: None if args.json else print(msg, file=sys.stderr))
+    if not args.os_only:
+        problems += _fetch_release(args, cache, report)
+    if closure is not None:
+        problems += _fetch_os(args, closure, cache, report)
+    if args.json:
+        ui.emit_json(report)
+    if problems:
+        raise CheckFailed("; ".join(problems))
+    return 0
+
+
+def _fetch_release(args: argparse.Namespace, cache: Cache, report: dict) -> list[str]:
+    release = load_release(args.release)
     outcomes = fetch_release(release, cache, mirror=args.mirror, jobs=args.jobs,
                              progress=not args.json)
     failed = [o for o in outcomes if o.status == "failed"]
@@ -72,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
     unpinned = [o.name for o in outcomes if not o.pinned and o.status != "failed"]
 
     if args.json:
-        ui.emit_json({
+        report.update({
             "release": release.release,
             "manifest": str(release.path),
             "cache": str(cache.root),
@@ -95,5 +143,29 @@ def run(args: argparse.Namespace) -> int:
               f"{release.path} ({', '.join(unpinned)}); run with --record to pin them",
               file=sys.stderr)
     if failed:
-        raise CheckFailed(f"{len(failed)} of {len(outcomes)} artifacts failed to fetch")
-    return 0
+        return [f"{len(failed)} of {len(outcomes)} artifacts failed to fetch"]
+    return []
+
+
+def _fetch_os(args: argparse.Namespace, closure: Closure, cache: Cache,
+              report: dict) -> list[str]:
+    """The OS closure's RPMs (``--os``, ``--os-repo``): see packager/repo/pipeline.py."""
+    result = fetch_closure(closure, cache, jobs=args.jobs, progress=not args.json)
+    outcomes = result.outcomes
+    failed = [o for o in outcomes if o.status == "failed"]
+    status = {o.name: o for o in outcomes}
+    if args.json:
+        report["cache"] = str(cache.root)
+        report["os"] = dict(closure.as_dict(), closure=str(result.path),
+                            fetched=[o.as_dict() for o in outcomes])
+    else:
+        rows = [(p.nevra, ui.human_size(p.size), status[p.filename].status, p.reason)
+                for p in closure.packages]
+        print(ui.table(("os package", "size", "status", "why"), rows))
+        print(f"{len(outcomes) - len(failed)}/{len(outcomes)} OS packages in {cache.root} "
+              f"({ui.human_size(closure.size)}); closure in {result.path}")
+    for outcome in failed:
+        print(f"fate-pkg: {outcome.name}: {outcome.error}", file=sys.stderr)
+    if failed:
+        return [f"{len(failed)} of {len(outcomes)} OS packages failed to fetch"]
+    return []
