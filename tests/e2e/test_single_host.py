@@ -1,0 +1,179 @@
+"""Single host, all in one (party 9999), then day 2 on the same host: the user's story
+exactly, on a real systemd with a real package manager and a real MariaDB.
+
+The tests run in file order and build on each other (one container for the module: a FATE
+install is the expensive part). The container has a private copy of the root rather than
+nspawn's ephemeral snapshot because day 2 includes a reboot, which ends an ephemeral one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import pytest
+
+from .party import all_in_one
+from .scenario import (
+    DNF,
+    DROP,
+    FATE_RPMS,
+    PORTS,
+    TOY_LINE,
+    UNITS,
+    active_units,
+    closed_ports,
+    configure,
+    install_from_repo,
+    snapshot,
+    start_target,
+    status,
+    timing,
+    toy,
+    wait_status_green,
+)
+
+pytestmark = [pytest.mark.root, pytest.mark.slow]
+
+PARTY = all_in_one(9999, "127.0.0.1")
+#: A %config(noreplace) file (fate-board's); an admin's local edit to it must survive.
+EDITED = "/data/projects/fate/fateboard/conf/application.properties"
+CONFIG_DIRS = ("/etc/fate", "/data/projects/fate/eggroll/conf",
+               "/data/projects/fate/python/arch/conf", "/data/projects/fate/fateboard/conf",
+               "/data/projects/fate/common/mysql/mysql-8.0.13/conf",
+               "/data/projects/fate/init_env.sh")
+
+
+@pytest.fixture(scope="module")
+def box(boxes, drop):
+    return boxes("fate1", ephemeral=False, binds={DROP: drop})
+
+
+def all_endpoints() -> list[tuple[str, int]]:
+    return [("127.0.0.1", p) for ports in PORTS.values() for p in ports]
+
+
+def test_dnf_installs_every_rpm_from_a_local_repo(box):
+    install_from_repo(box)
+    installed = box.run("rpm", "-q", "--qf", "%{NAME}-%{VERSION}-%{RELEASE}\n",
+                        *FATE_RPMS).stdout.split()
+    assert installed == [f"{n}-1.4.5-1" for n in FATE_RPMS]
+    # fate-common's %pre made the service account, and rpm gave it its trees
+    assert box.run("id", "-un", "app").stdout.strip() == "app"
+    assert box.run("stat", "-c", "%U:%G", "/data/logs/fate").stdout.strip() == "app:apps"
+    # the preset enabled the units (%post) but nothing runs before fate-configure
+    assert box.run("systemctl", "is-enabled", "fate.target").stdout.strip() == "enabled"
+    assert set(active_units(box).values()) == {"inactive"}
+
+
+def test_fate_configure_applies_the_party(box):
+    proc = configure(box, PARTY)
+    assert proc.returncode == 0
+    env = box.run("ls", "/etc/fate/env").stdout.split()
+    assert sorted(env) == sorted(f"{u}.env" for u in UNITS)
+    assert box.run("stat", "-c", "%a %U", "/etc/fate/secrets.yaml").stdout.split() == \
+        ["600", "root"]
+
+
+def test_start_target_brings_every_service_up(box):
+    seconds = start_target(box)
+    timing("single host: systemctl start fate.target -> healthy", seconds)
+    assert active_units(box) == dict.fromkeys(UNITS, "active")
+    assert closed_ports(box, all_endpoints()) == []
+    rc, rows = status(box)
+    assert rc == 0
+    assert sorted(rows) == sorted(UNITS) or len(rows) == len(UNITS), rows
+    assert all(r["healthy"] for r in rows.values()), rows
+
+
+def test_toy_example_succeeds(box):
+    out = toy(box)
+    assert f"toy: success: {TOY_LINE}" in out
+
+
+def test_mysql_has_the_databases_and_the_server_nodes(box):
+    dbs = box.mysql("SHOW DATABASES").split()
+    assert {"eggroll_meta", "fate_flow"} <= set(dbs)
+    rows = box.mysql("SELECT node_type, host, port FROM eggroll_meta.server_node "
+                     "ORDER BY node_type").splitlines()
+    assert [r.split("\t") for r in rows] == [["CLUSTER_MANAGER", "127.0.0.1", "4670"],
+                                             ["NODE_MANAGER", "127.0.0.1", "4671"]]
+
+
+def test_rerunning_fate_configure_changes_nothing(box):
+    before = snapshot(box, *CONFIG_DIRS)
+    pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    proc = configure(box, PARTY)
+    assert proc.returncode == 0
+    assert snapshot(box, *CONFIG_DIRS) == before
+    assert {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS} == pids
+    diff = box.run("fate-configure", "/root/party.yaml", "--check", "--diff")
+    assert diff.returncode == 0
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_kill_9_is_restarted_by_systemd(box, unit):
+    before = box.show(f"{unit}.service", "MainPID")["MainPID"]
+    assert before != "0"
+    box.run("kill", "-9", before)
+    deadline = time.monotonic() + 60
+    props = {}
+    while time.monotonic() < deadline:
+        props = box.show(f"{unit}.service", "MainPID", "ActiveState", "NRestarts")
+        if props["ActiveState"] == "active" and props["MainPID"] not in ("0", before):
+            break
+        time.sleep(0.5)
+    assert props["ActiveState"] == "active" and props["MainPID"] not in ("0", before), props
+    assert int(props["NRestarts"]) >= 1
+    wait_status_green(box)
+
+
+def test_upgrade_keeps_edited_config_and_data_and_restarts(box, drop, rpms2):
+    box.sh(f"echo '# site edit kept across upgrades' >> {EDITED}")
+    box.mysql("CREATE TABLE IF NOT EXISTS fate_flow.e2e_marker (v VARCHAR(20)); "
+              "INSERT INTO fate_flow.e2e_marker VALUES ('before-upgrade')")
+    meta_before = box.mysql("SELECT node_type, host, port FROM eggroll_meta.server_node "
+                            "ORDER BY node_type")
+    pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    shutil.copytree(rpms2, drop / "rpms2", ignore=shutil.ignore_patterns(".*"))
+    box.sh(f"cp -r {DROP}/rpms2/. /var/tmp/fate-repo/ && createrepo_c -q --update "
+           f"/var/tmp/fate-repo && {DNF} --repofrompath=fate,file:///var/tmp/fate-repo "
+           "--disablerepo='*' --enablerepo=fate upgrade", timeout=600)
+    installed = box.run("rpm", "-q", "--qf", "%{NAME}-%{RELEASE}\n", *FATE_RPMS).stdout.split()
+    assert installed == [f"{n}-2" for n in FATE_RPMS]
+    assert "# site edit kept across upgrades" in box.read(EDITED)
+    assert box.mysql("SELECT v FROM fate_flow.e2e_marker").split() == ["before-upgrade"]
+    assert box.mysql("SELECT node_type, host, port FROM eggroll_meta.server_node "
+                     "ORDER BY node_type") == meta_before
+    wait_status_green(box)
+    after = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    restarted = [u for u in UNITS if after[u] != pids[u]]
+    assert restarted == list(UNITS), (pids, after)
+    assert active_units(box) == dict.fromkeys(UNITS, "active")
+
+
+def test_reboot_brings_fate_target_back(box):
+    seconds = box.reboot()
+    t0 = time.monotonic()
+    box.run("systemctl", "is-active", "--wait", "fate.target", check=False, timeout=300)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and active_units(box) != dict.fromkeys(UNITS, "active"):
+        time.sleep(1)
+    assert active_units(box) == dict.fromkeys(UNITS, "active")
+    wait_status_green(box)
+    timing("single host: reboot -> fate.target healthy", seconds + time.monotonic() - t0)
+    assert box.run("systemctl", "is-active", "fate.target").stdout.strip() == "active"
+    assert box.mysql("SELECT v FROM fate_flow.e2e_marker").split() == ["before-upgrade"]
+
+
+def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
+    box.sh(f"{DNF} --disablerepo='*' remove " + " ".join(FATE_RPMS), timeout=300)
+    left = box.run("rpm", "-qa", "fate-*").stdout.split()
+    assert left == []
+    assert active_units(box) == dict.fromkeys(UNITS, "inactive")
+    kept = box.sh("ls /etc/fate/party.yaml /etc/fate/secrets.yaml /etc/fate/env/fate-flow.env "
+                  "/data/projects/data/fate/mysql/eggroll_meta /data/projects/data/fate/mysql/"
+                  "fate_flow/e2e_marker.frm").stdout.split()
+    assert len(kept) == 5
+    # the edited %config(noreplace) file is kept aside, as rpm does (.rpmsave)
+    assert "# site edit kept across upgrades" in box.read(EDITED + ".rpmsave")
