@@ -1,9 +1,10 @@
 """The target root the e2e containers boot: a Debian bookworm tree made by debootstrap.
 
-Building it takes one to two minutes, so it is cached under /var/tmp by a content key (the
-suite, the package list and the post-install steps below): a change to any of them makes a
-new key and a new tree, and an old tree is never reused for a different recipe. Containers
-boot it with ``--ephemeral``, so the cached tree itself is never written to by a test.
+Building it takes two to four minutes, so it is cached under /var/tmp by a content key (the
+suite and the package list): a change to either makes a new tree. The post-install steps
+below are idempotent and keyed separately (a marker file per version of the steps), so
+changing them re-applies them to the cached tree instead of bootstrapping again. Containers
+boot it ``--ephemeral`` or from a private copy: the cached tree is never written by a test.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ PACKAGES = (
     "mariadb-server", "mariadb-client", "python3", "python3-venv", "iproute2", "procps",
     "iputils-ping",
 )
-#: Run chrooted after debootstrap. MariaDB's own unit is masked: in FATE the database is
-#: fate-mysql.service (the sample's mysqld wraps mariadbd), which needs port 3306 for itself.
-#: Units that make no sense in a container are masked so that boot reaches "running".
+#: Run chrooted after debootstrap, idempotent. MariaDB's own unit is masked: in FATE the
+#: database is fate-mysql.service (the sample's mysqld wraps mariadbd), which needs port 3306
+#: for itself. Units that make no sense in a container are masked so that boot reaches
+#: "running". /etc/hosts as CentOS 7 ships it (mariadb-install-db resolves localhost).
 POST_STEPS = (
+    "printf '127.0.0.1   localhost localhost.localdomain\\n"
+    "::1         localhost localhost.localdomain\\n' > /etc/hosts",
+    "echo fate-e2e > /etc/hostname",
     "systemctl mask mariadb.service mysql.service mysqld.service",
     "systemctl mask systemd-timesyncd.service e2scrub_reap.service apt-daily.timer "
     "apt-daily-upgrade.timer",
@@ -37,15 +42,32 @@ BASE = Path(os.environ.get("FATE_PKG_E2E_CACHE", "/var/tmp/fate-pkg-e2e"))
 
 
 def recipe_key() -> str:
-    """12 hex digits naming the recipe (suite, packages, post steps)."""
-    text = "\n".join([SUITE, *sorted(PACKAGES), "--", *POST_STEPS])
+    """12 hex digits naming the tree (suite, packages)."""
+    text = "\n".join([SUITE, *sorted(PACKAGES)])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def post_key() -> str:
+    return hashlib.sha256("\n".join(POST_STEPS).encode()).hexdigest()[:12]
+
+
+def _post(root: Path) -> None:
+    marker = root / f".post-{post_key()}"
+    if marker.exists():
+        return
+    for step in POST_STEPS:
+        subprocess.run(["chroot", str(root), "/bin/sh", "-ec", step], check=True,
+                       capture_output=True, timeout=120)
+    for old in root.glob(".post-*"):
+        old.unlink()
+    marker.write_text(post_key() + "\n")
 
 
 def ensure_rootfs() -> Path:
     """The cached tree for the current recipe, built first when it is missing."""
     root = BASE / f"rootfs-{recipe_key()}"
     if (root / ".complete").exists():
+        _post(root)
         return root
     for tool in ("debootstrap", "systemd-nspawn", "nsenter"):
         if not shutil.which(tool):
@@ -60,9 +82,7 @@ def ensure_rootfs() -> Path:
         log = tmp / "debootstrap/debootstrap.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
         raise RuntimeError(f"debootstrap failed ({proc.returncode}): {proc.stderr[-2000:]}{tail}")
-    for step in POST_STEPS:
-        subprocess.run(["chroot", str(tmp), "/bin/sh", "-ec", step], check=True,
-                       capture_output=True, timeout=120)
+    _post(tmp)
     (tmp / ".complete").write_text(recipe_key() + "\n")
     tmp.rename(root)
     return root

@@ -79,9 +79,12 @@ def wait_status_green(box: Container, timeout: float = 90) -> dict[str, dict]:
 
 
 def toy(box: Container, *parties: str) -> str:
+    """``fate-ctl toy``; returns its success line (asserting there is one, with FATE's text)."""
     proc = box.run("fate-ctl", "toy", *parties, check=False, timeout=400)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("toy: success:")]
+    assert len(lines) == 1 and lines[0].endswith(TOY_LINE), proc.stdout
+    return lines[0]
 
 
 def snapshot(box: Container, *paths: str) -> str:

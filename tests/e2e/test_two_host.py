@@ -85,7 +85,7 @@ def test_each_host_runs_only_its_services_and_all_are_healthy(cluster):
 
 def test_toy_example_passes_across_the_hosts(cluster):
     a, _, _, _ = cluster
-    assert f"toy: success: {TOY_LINE}" in toy(a)
+    assert toy(a).endswith(TOY_LINE)
 
 
 def test_nodemanager_of_b_is_registered_in_a_mysql(cluster):
