@@ -71,8 +71,10 @@ def _build(out: Path, build_release: int) -> Path:
     """The user's first step: ``fate-pkg build --offline --sample`` (vendored wheels for the
     target tools come from PyPI through ``fate-pkg fetch``, cached between runs)."""
     _fate_pkg("fetch", "--release", "vendor-py36", "--cache", str(CACHE))
+    # -j 1: parallel build_rpm calls into one output dir race on its temp folder (a
+    # finished RPM removes the folder while another is about to write in it); reported.
     _fate_pkg("build", "--offline", "--sample", "--cache", str(CACHE), "-o", str(out),
-              "--compression", "gzip:6", "--build-release", str(build_release))
+              "--compression", "gzip:6", "--build-release", str(build_release), "-j", "1")
     build_base_rpm(out)
     return out
 

@@ -170,7 +170,7 @@ def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
     left = box.run("rpm", "-qa", "fate-*").stdout.split()
     assert left == []
     assert active_units(box) == dict.fromkeys(UNITS, "inactive")
-    kept = box.sh("ls /etc/fate/party.yaml /etc/fate/secrets.yaml /etc/fate/env/fate-flow.env "
+    kept = box.sh("ls -d /etc/fate/party.yaml /etc/fate/secrets.yaml /etc/fate/env/fate-flow.env "
                   "/data/projects/data/fate/mysql/eggroll_meta /data/projects/data/fate/mysql/"
                   "fate_flow/e2e_marker.frm").stdout.split()
     assert len(kept) == 5
