@@ -1,0 +1,1 @@
+"""``fate-pkg build``: from a verified artifact cache to el7 RPMs (FATE knowledge lives in specs/)."""
