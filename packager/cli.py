@@ -21,6 +21,8 @@ COMMANDS: tuple[str, ...] = (
     "fetch",
     "rpm",
     "inspect",
+    "check",
+    "verify",
 )
 
 EPILOG = """\
