@@ -7,7 +7,7 @@ target-side code is held to (``--target=3.6- --no-tips --violations --eval-annot
 
 from __future__ import annotations
 
-import importlib.util
+import os
 import re
 import shutil
 import subprocess
@@ -35,8 +35,10 @@ def is_python(path: str, head: bytes) -> bool:
 
 
 def vermin_command() -> list[str]:
-    if importlib.util.find_spec("vermin") is not None:
-        return [sys.executable, "-m", "vermin"]
+    """vermin's script: next to this Python (a venv not on PATH), else on PATH."""
+    beside = Path(sys.executable).parent / "vermin"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return [str(beside)]
     found = shutil.which("vermin")
     if found:
         return [found]
@@ -57,7 +59,11 @@ def check_python(files: list[PythonFile]) -> list[Finding]:
         r = subprocess.run([*cmd, *VERMIN_ARGS, tmp], capture_output=True, text=True)
         if r.returncode not in (0, 1):
             raise UserError(f"vermin failed (exit {r.returncode}): {r.stderr.strip()[:200]}")
-        return _parse(r.stdout, by_path)
+        findings = _parse(r.stdout, by_path)
+        if r.returncode == 1 and not findings:
+            detail = (r.stderr.strip() or r.stdout.strip()).splitlines()[-1:] or ["no output"]
+            raise UserError(f"vermin failed without naming a file: {detail[0][:200]}")
+        return findings
 
 
 def _parse(output: str, by_path: dict[str, PythonFile]) -> list[Finding]:
