@@ -40,14 +40,20 @@ class Keyring:
             sig.flush()
             proc = subprocess.Popen(self._cmd("--verify", sig.name, "-"), stdin=subprocess.PIPE,
                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            assert proc.stdin
+            assert proc.stdin and proc.stdout and proc.stderr
             try:
                 for chunk in data:
                     proc.stdin.write(chunk)
-                proc.stdin.close()
             except BrokenPipeError:
                 pass
-            out, err = proc.communicate()
+            finally:
+                try:
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+            # gpg reads all data before it reports; its few status lines fit a pipe buffer.
+            out, err = proc.stdout.read(), proc.stderr.read()
+            proc.wait()
         status = out.decode(errors="replace")
         if proc.returncode == 0 and "\n[GNUPG:] VALIDSIG " in "\n" + status:
             return None

@@ -44,7 +44,7 @@ def verify_bundle(path: Path | str) -> list[Finding]:
     """Every integrity problem of the bundle at ``path`` (tarball or directory)."""
     with bundle.opened(Path(path)) as opened:
         root = bundle.bundle_root(opened)
-        label = str(path)
+        label = str(path) if root == opened else f"{path}/{root.relative_to(opened)}"
         findings = _layout(root, label)
         hashes: dict[str, str] = {}
         findings += _sums(root, label, hashes)
