@@ -98,6 +98,8 @@ def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None
             root = stack.enter_context(bundle.opened(path))
             label = str(path)
             for rpm in sorted(root.rglob("*.rpm")):
+                if any(part.startswith(".") for part in rpm.relative_to(root).parts):
+                    continue  # a build's temporary files (.fate-pkg-tmp), not artifacts
                 rpm_paths.append((f"{label}/{rpm.relative_to(root)}", rpm))
             findings += _check_tree_extras(root, label, config, collected, summary)
         packages = []

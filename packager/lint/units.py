@@ -110,7 +110,8 @@ def _lint(text: str, name: str, known: dict[str, dict[str, frozenset[str] | None
         if section not in known:
             continue
         if (section, key) in forbidden:
-            problems.append(f"{where}: {key}= is not allowed: {forbidden[(section, key)]}")
+            problems.append(f"{where}: {key}= is not allowed here: "
+                            f"{forbidden[(section, key)]}")
         elif key not in known[section]:
             problems.append(f"{where}: {key}= is not a systemd 219 [{section}] directive")
         else:
@@ -118,9 +119,10 @@ def _lint(text: str, name: str, known: dict[str, dict[str, frozenset[str] | None
             if allowed is not None and value and value not in allowed:
                 problems.append(f"{where}: {key}={value} is not accepted by systemd 219 "
                                 f"(one of: {' '.join(sorted(allowed))})")
-            if key in _EXEC_KEYS and re.match(r"^[-@]*[+!:]", value):
-                problems.append(f"{where}: {key}= prefix '+', '!' or ':' is newer than "
-                                "systemd 219")
+            prefix = re.match(r"^[-@]*([+!:])", value) if key in _EXEC_KEYS else None
+            if prefix:
+                problems.append(f"{where}: {key}= prefix {prefix.group(1)!r} is newer than "
+                                "systemd 219 (only '-' and '@')")
     return problems
 
 
@@ -142,9 +144,11 @@ def directive_findings(artifact: str, path: str, text: str,
                        lint: Callable[[str, str], list[str]]) -> list[Finding]:
     out = []
     for problem in lint(text, path):
-        # "path:line: message" -> report as the package's artifact, keep line and message
+        # "path:line: message" -> the package's artifact, then "line N: message"
         rest = problem[len(path) + 1:] if problem.startswith(path + ":") else problem
-        out.append(Finding("14", f"{artifact}:{path}", rest))
+        m = re.match(r"^\s*(\d+):\s*(.*)$", rest, re.DOTALL)
+        out.append(Finding("14", f"{artifact}:{path}",
+                           f"line {m.group(1)}: {m.group(2)}" if m else rest))
     return out
 
 

@@ -101,8 +101,8 @@ def test_rule14_directives_newer_than_219(tmp_path, directives):
     for expected in ("Type=exec is not accepted", "ProtectSystem=strict is not accepted",
                      "DynamicUser= is not a systemd 219 [Service] directive",
                      "StateDirectory= is not a systemd 219",
-                     "SystemCallFilter= is not allowed: no seccomp",
-                     "prefix '+', '!' or ':' is newer than systemd 219"):
+                     "SystemCallFilter= is not allowed here: no seccomp",
+                     "line 10: ExecStart= prefix '+' is newer than systemd 219"):
         assert expected in text, text
     assert len(msgs) == 6, text
     assert [f.rule for f in findings] == ["14"] * 6
