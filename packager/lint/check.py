@@ -26,7 +26,7 @@ from packager.lint.finding import Finding
 from packager.lint.header_rules import EL7_COMPRESSORS, check_header
 from packager.lint.payload import PayloadError, sniff, walk
 from packager.lint.python import PythonFile, check_python, is_python
-from packager.lint.repodata import check_repodata
+from packager.lint.repodata import check_repo_file, check_repodata
 from packager.rpm import tags as t
 from packager.rpm.reader import NotAnRpm, RpmFile, read_rpm
 from packager.stage import abi
@@ -150,6 +150,9 @@ def _check_tree_extras(root: Path, label: str, config: LintConfig, collected: _C
         summary.repos += 1
         rel = repo.relative_to(root)
         findings += check_repodata(repo, label if rel == Path(".") else f"{label}/{rel}")
+    for repo_file in sorted(root.glob("*.repo")) + sorted(root.glob("*/*.repo")):
+        key = (repo_file.parent / bundle.KEY_NAME).is_file()
+        findings += check_repo_file(repo_file, f"{label}/{repo_file.relative_to(root)}", key)
     for script in sorted(root.rglob("*.sh")):
         rel = script.relative_to(root).as_posix()
         if len(script.relative_to(root).parts) > 2 or not config.shell_in_scope(rel):

@@ -8,6 +8,7 @@ first bytes, not only by their names.
 
 from __future__ import annotations
 
+import configparser
 import gzip
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -120,4 +121,30 @@ def check_repodata(repo: Path, artifact: str) -> list[Finding]:
             found.append(Finding("13", where, f"{r.type} is {fmt}-compressed; yum 3.4.3 "
                                  f"needs {' or '.join(allowed)} (createrepo_c: GZ_COMPRESSION "
                                  "or --compatibility)"))
+    return found
+
+
+def check_repo_file(repo_file: Path, artifact: str, key_present: bool) -> list[Finding]:
+    """Rule 13: the bundle's ``.repo`` checks signatures with the bundle's own key."""
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(repo_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, configparser.Error) as exc:
+        return [Finding("13", artifact, f"not a readable yum .repo file: {exc}")]
+    found = []
+    if not parser.sections():
+        found.append(Finding("13", artifact, "defines no repository"))
+    for name in parser.sections():
+        section = parser[name]
+        gpgcheck = section.get("gpgcheck", "0").strip()
+        if "baseurl" not in section:
+            found.append(Finding("13", artifact, f"[{name}] has no baseurl"))
+        if key_present and gpgcheck != "1":
+            found.append(Finding("13", artifact, f"[{name}] gpgcheck={gpgcheck}, but the "
+                                 "bundle carries its key: set gpgcheck=1"))
+        if gpgcheck == "1" and not section.get("gpgkey", "").strip():
+            found.append(Finding("13", artifact, f"[{name}] gpgcheck=1 without gpgkey="))
+        if gpgcheck == "1" and not key_present:
+            found.append(Finding("13", artifact, f"[{name}] gpgcheck=1, but the bundle has "
+                                 "no RPM-GPG-KEY-fate"))
     return found

@@ -91,7 +91,7 @@ def _sums(root: Path, label: str, hashes: dict[str, str]) -> list[Finding]:
         if not line.strip():
             continue
         m = _SUM_LINE.match(line)
-        rel = m.group("path") if m else ""
+        rel = m.group("path").removeprefix("./") if m else ""
         if not m or rel.startswith("/") or ".." in rel.split("/"):
             out.append(Finding("sums", f"{label}/{bundle.SUMS}",
                                f"line {lineno} is not '<sha256>  <relative path>': {line[:80]!r}"))

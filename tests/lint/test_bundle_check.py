@@ -89,3 +89,15 @@ def test_cli_exit_codes(tmp_path, signer):
     assert missing.returncode == 2
     assert missing.stderr.strip() == f"fate-pkg: error: {tmp_path / 'nope'}: no such file or " \
                                      "directory"
+
+
+def test_rule13_repo_file_must_check_signatures_with_the_bundle_key(tmp_path, signer):
+    root = make_bundle(tmp_path, signer)
+    repo = root / "fate-local.repo"
+    repo.write_text(repo.read_text().replace("gpgcheck=1", "gpgcheck=0"))
+    assert [(f.rule, f.message) for f in check_paths([root])] == [
+        ("13", "[fate-local] gpgcheck=0, but the bundle carries its key: set gpgcheck=1")]
+    repo.write_text(repo.read_text().replace("gpgcheck=0", "gpgcheck=1"))
+    (root / "RPM-GPG-KEY-fate").unlink()
+    assert [(f.rule, f.message) for f in check_paths([root])] == [
+        ("13", "[fate-local] gpgcheck=1, but the bundle has no RPM-GPG-KEY-fate")]

@@ -46,11 +46,18 @@ def test_good_unsigned_bundle_verifies(tmp_path):
     assert verify_bundle(make_bundle(tmp_path, None)) == []
 
 
+def rpm_k(path: Path) -> int:
+    """The real rpm's digest check (Debian's rpm 4.18), as an independent oracle."""
+    return subprocess.run(["rpm", "-K", "--nosignature", str(path)], capture_output=True).returncode
+
+
 def test_corrupted_rpm(bundle):
     rpm = first_rpm(bundle)
+    assert rpm_k(rpm) == 0
     data = bytearray(rpm.read_bytes())
     data[-100] ^= 0xFF  # one bit pattern in the payload's last block
     rpm.write_bytes(bytes(data))
+    assert rpm_k(rpm) != 0
     found = checks(verify_bundle(bundle))
     name = rpm.name
     assert ("sums", name, "SHA256 does not match SHA256SUMS (changed or corrupted)") in found
@@ -90,6 +97,12 @@ def test_bad_sums_line_and_unlisted_file(bundle, signer):
             "'not-a-hash  README'") in found
     assert ("sums", "README", "not listed in SHA256SUMS") in found
     assert len(found) == 2
+
+
+def test_sums_written_with_dot_slash_paths(bundle):
+    sums = bundle / "SHA256SUMS"
+    sums.write_text(sums.read_text().replace("  ", "  ./"))
+    assert [f.rule for f in verify_bundle(bundle)] == ["signature"]  # .asc covers the old text
 
 
 def test_extra_file_not_listed(bundle):
