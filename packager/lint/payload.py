@@ -23,6 +23,7 @@ from packager.rpm.reader import RpmFile
 CPIO_MAGIC = b"070701"
 CPIO_CRC_MAGIC = b"070702"
 TRAILER = "TRAILER!!!"
+_STEP = 1 << 20
 _HEADER_LEN = 110
 
 #: Leading bytes of each compressed format; the name is what PAYLOADCOMPRESSOR says.
@@ -64,12 +65,19 @@ class Member:
 
 
 class _Decompressed:
-    """A file-like reader over the decompressed payload bytes."""
+    """A file-like reader over the decompressed payload bytes.
+
+    Output is produced at most ``_STEP`` bytes at a time (``max_length``), so a payload
+    that compresses extremely well (a GiB of zeros in a few MiB) cannot blow up memory.
+    """
 
     def __init__(self, rpm: RpmFile, fmt: str) -> None:
         self._source = rpm.payload()
         self._fmt = fmt
         self._dec = self._new()
+        self._pending = b""  # compressed input not yet given to the decompressor
+        self._ended = False  # the current stream reached its end marker
+        self._full = False  # the last step stopped at _STEP: more output may be waiting
         self._buf = bytearray()
         self._pos = 0
         self.extra_streams = 0
@@ -88,30 +96,54 @@ class _Decompressed:
             return None
         raise PayloadError(f"payload compression {self._fmt!r} cannot be read")
 
-    def _fill(self) -> bool:
-        """Decompress the next chunk into the buffer; False at the end of the payload."""
-        if self._done:
+    def _wants_input(self) -> bool:
+        if self._pending or (self._full and not self._ended):
             return False
-        for chunk in self._source:
+        return self._ended or self._fmt == "gzip" or self._dec.needs_input
+
+    def _fill(self) -> bool:
+        """Decompress some more into the buffer; False at the end of the payload."""
+        while not self._done:
             if self._dec is None:
+                chunk = next(self._source, None)
+                if chunk is None:
+                    self._done = True
+                    return False
                 self._buf += chunk
                 return True
-            try:
-                out = self._dec.decompress(chunk)
-                while getattr(self._dec, "eof", False) and self._dec.unused_data:
-                    rest = self._dec.unused_data
-                    if rest.strip(b"\0") == b"":
-                        break  # stream padding
-                    self.extra_streams += 1
-                    self._dec = self._new()
-                    out += self._dec.decompress(rest)
-            except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
-                raise PayloadError(f"payload does not decompress as {self._fmt}: {exc}") from None
+            if self._wants_input():
+                chunk = next(self._source, None)
+                if chunk is None:
+                    self._done = True
+                    return False
+                self._pending = chunk
+            if self._ended:
+                if not self._pending.strip(b"\0"):
+                    self._pending = b""  # padding after the stream
+                    continue
+                self.extra_streams += 1  # a second stream: rpm 4.11 would not read it
+                self._dec, self._ended = self._new(), False
+            out = self._step()
+            self._full = len(out) >= _STEP
             if out:
                 self._buf += out
                 return True
-        self._done = True
         return False
+
+    def _step(self) -> bytes:
+        data, self._pending = self._pending, b""
+        try:
+            if self._fmt == "gzip":
+                out = self._dec.decompress(data, _STEP)
+                self._pending = self._dec.unconsumed_tail
+            else:
+                out = self._dec.decompress(data, max_length=_STEP)
+        except (zlib.error, lzma.LZMAError, OSError, EOFError) as exc:
+            raise PayloadError(f"payload does not decompress as {self._fmt}: {exc}") from None
+        if self._dec.eof:
+            self._ended = True
+            self._pending = self._dec.unused_data + self._pending
+        return out
 
     def read(self, n: int) -> bytes:
         while len(self._buf) - self._pos < n and self._fill():
