@@ -17,21 +17,23 @@ import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 from packager.errors import UserError
 from packager.lint import bundle, shell, units
 from packager.lint.config import LintConfig, load_config
 from packager.lint.finding import Finding
 from packager.lint.header_rules import EL7_COMPRESSORS, check_header
-from packager.lint.payload import PayloadError, sniff, walk
+from packager.lint.payload import Member, PayloadError, sniff, walk
 from packager.lint.python import PythonFile, check_python, is_python
 from packager.lint.repodata import check_repo_file, check_repodata
 from packager.rpm import tags as t
 from packager.rpm.reader import NotAnRpm, RpmFile, read_rpm
 from packager.stage import abi
-from packager.stage.elf import ELF_MAGIC, ElfError, read_elf
+from packager.stage.elf import ELF_MAGIC, ElfError, ElfInfo, read_elf
 
+#: (unit text, target path) -> ["path:line: message", ...]
+UnitLinter = Callable[[str, str], list[str]]
 _HEAD = 4096
 #: Scripts and unit files larger than this are not text we wrote; they are not read whole.
 _MAX_TEXT = 4 << 20
@@ -115,7 +117,7 @@ def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None
             packages.append(_Package(label, rpm, foreign, {n for n in names if ".so" in n}))
         summary.rpms += sum(not p.foreign for p in packages)
         summary.foreign += sum(p.foreign for p in packages)
-        lint_unit = None
+        lint_unit: UnitLinter | None = None
         for pkg in packages:
             if pkg.foreign:
                 continue
@@ -191,7 +193,7 @@ def _closure_sonames(pkg: _Package, packages: list[_Package]) -> set[str]:
 
 def _check_payload(pkg: _Package, packages: list[_Package], options: CheckOptions,
                    config: LintConfig, collected: _Collected, summary: Summary,
-                   lint_unit) -> list[Finding]:
+                   lint_unit: UnitLinter | None) -> list[Finding]:
     rpm, label = pkg.rpm, pkg.label
     findings: list[Finding] = []
     for path in rpm.filenames():
@@ -234,6 +236,7 @@ def _check_payload(pkg: _Package, packages: list[_Package], options: CheckOption
                 continue
             data = head + b"".join(member.chunks())
             if is_unit:
+                assert lint_unit is not None  # made when the file list showed units
                 summary.unit_files += 1
                 findings += units.directive_findings(label, member.name,
                                                      data.decode("utf-8", "replace"), lint_unit)
@@ -250,7 +253,7 @@ def _check_payload(pkg: _Package, packages: list[_Package], options: CheckOption
     return findings
 
 
-def _read_member_elf(head: bytes, member) -> abi.ElfInfo | str:
+def _read_member_elf(head: bytes, member: Member) -> ElfInfo | str:
     """Parse one ELF member through a temporary file (read_elf maps files), then drop it."""
     with tempfile.NamedTemporaryFile(prefix="fate-pkg-lint-elf-") as tmp:
         tmp.write(head)
@@ -263,9 +266,14 @@ def _read_member_elf(head: bytes, member) -> abi.ElfInfo | str:
             return str(exc)
 
 
-def _abi_findings(pkg: _Package, elves: list, packages: list[_Package],
+def _abi_findings(pkg: _Package, elves: list[abi._Elf], packages: list[_Package],
                   options: CheckOptions) -> list[Finding]:
-    """Rule 18 with the ABI checker's own policy, for ELF files read from the payload."""
+    """Rule 18 with the ABI checker's own policy, for ELF files read from the payload.
+
+    ``abi.check_tree`` works on a directory; here the files come from a stream, so its
+    per-file step (``_check_one``) is called with the package's own library names and
+    version definitions, and the libraries of the packages it requires (``provided``).
+    """
     if not elves:
         return []
     policy = abi.load_policy()

@@ -165,17 +165,21 @@ def test_rule17_python_newer_than_3_6(tmp_path):
     old = write(tmp_path, "old.py", "import os\nprint('{}'.format(os.sep))\n")
     script = write(tmp_path, "tool", "#!/usr/bin/python3\ndef f(a, /):\n    return a\n", 0o755)
     vendored = write(tmp_path, "vendored.py", "def f(a, /):\n    return a\n")
+    py2 = write(tmp_path, "py2.py", "print 'hello'\n")
     files = [FileEntry("/usr/lib/fate-tools/packager/new.py", "file", source=new),
              FileEntry("/usr/lib/fate-tools/packager/old.py", "file", source=old),
              FileEntry("/usr/bin/fate-tool", "file", source=script, mode=0o755),
+             FileEntry("/usr/lib/fate-tools/packager/py2.py", "file", source=py2),
              FileEntry("/data/projects/fate/common/python/venv/lib/python3.6/site-packages/"
                        "x.py", "file", source=vendored)]
     summary = Summary()
     findings = check_paths([build(tmp_path / "out", package(tmp_path, files=files))],
                            summary=summary)
     msgs = by_rule(findings, "17")
-    assert summary.python_files == 3  # site-packages is out of scope (specs/el7/lint.yaml)
-    assert len(msgs) == 2, msgs
+    assert summary.python_files == 4  # site-packages is out of scope (specs/el7/lint.yaml)
+    assert len(msgs) == 3, msgs
+    assert any(m.startswith("/usr/lib/fate-tools/packager/py2.py: not Python 3 code")
+               for m in msgs), msgs
     new_msg = next(m for m in msgs if m.startswith("/usr/lib/fate-tools/packager/new.py"))
     assert "needs Python 3.8" in new_msg and "'dataclasses' module" in new_msg
     assert any(m.startswith("/usr/bin/fate-tool: needs Python 3.8") for m in msgs)

@@ -260,3 +260,17 @@ def test_damaged_rpm_is_a_finding_and_a_missing_path_a_user_error(tmp_path, good
     other.write_text("hello")
     with pytest.raises(UserError, match="not an RPM"):
         check_paths([other])
+
+
+def test_foreign_packages_are_skipped_but_provide_libraries(tmp_path, monkeypatch):
+    """CentOS's own RPMs in the bundle own /usr/bin by right; they are counted, not linted."""
+    from packager.lint import Summary
+    centos = _unchecked_build(tmp_path, monkeypatch, [FileEntry("/usr/bin", "dir")])
+    centos = rewrite(centos, tmp_path / "centos.rpm", header=lambda h: h.update(
+        {t.VENDOR: (T.STRING, "CentOS")}))
+    summary = Summary()
+    assert check_paths([centos], summary=summary) == []
+    assert (summary.rpms, summary.foreign) == (0, 1)
+    ours = rewrite(centos, tmp_path / "ours.rpm", header=lambda h: h.update(
+        {t.VENDOR: (T.STRING, "FATE packagers")}))
+    assert [f.rule for f in check_paths([ours])] == ["10"]
