@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "fetch",
     "rpm",
     "inspect",
+    "units",
     "check",
     "verify",
 )

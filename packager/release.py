@@ -21,7 +21,7 @@ import yaml
 from packager.errors import UserError
 
 #: Components an artifact may belong to (contracts.md).
-COMPONENTS = ("python", "java", "mysql", "eggroll", "fate", "fateboard")
+COMPONENTS = ("python", "java", "mysql", "eggroll", "fate", "fateboard", "tools")
 
 #: Where the manifests live in the source tree.
 SPECS_DIR = Path(__file__).resolve().parent.parent / "specs" / "releases"
@@ -29,8 +29,13 @@ SPECS_DIR = Path(__file__).resolve().parent.parent / "specs" / "releases"
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+~-]*$")
-_ARTIFACT_KEYS = ("name", "url", "size", "sha256", "component")
-_TOP_KEYS = ("release", "version", "artifacts")
+_ARTIFACT_KEYS = ("name", "url", "size", "sha256", "component", "contains")
+#: ``includes``: other manifests fetched and built along (e.g. the target tools' libraries);
+#: ``os_requires``: CentOS 7 packages each RPM needs with this release's binaries;
+#: ``source_date_epoch``: the release's date, the default build time (reproducible RPMs);
+#: ``generated_by``: the module that writes a sample release (nothing to download).
+_TOP_KEYS = ("release", "version", "artifacts", "includes", "os_requires",
+             "source_date_epoch", "generated_by")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,10 @@ class Release:
     version: str
     artifacts: tuple[Artifact, ...]
     path: Path
+    includes: tuple[str, ...] = ()
+    os_requires: dict = field(default_factory=dict, compare=False)
+    source_date_epoch: int | None = None
+    generated_by: str | None = None
 
     def artifact(self, name: str) -> Artifact:
         for art in self.artifacts:
@@ -141,7 +150,22 @@ def parse_release(text: str, path: Path) -> Release:
                        f"{art.name!r} is listed twice (also on line {seen[art.name]})")
         seen[art.name] = art.line
         artifacts.append(art)
-    return Release(release_id, version, tuple(artifacts), path)
+    extra = yaml.safe_load(text)
+    includes = extra.get("includes") or []
+    os_requires = extra.get("os_requires") or {}
+    sde = extra.get("source_date_epoch")
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        raise _bad(path, top["includes"], "includes", "must be a list of release ids")
+    if not isinstance(os_requires, dict) or not all(
+            isinstance(v, list) and all(isinstance(d, str) for d in v)
+            for v in os_requires.values()):
+        raise _bad(path, top["os_requires"], "os_requires",
+                   "must map package names to lists of dependencies")
+    if sde is not None and (isinstance(sde, bool) or not isinstance(sde, int) or sde < 0):
+        raise _bad(path, top["source_date_epoch"], "source_date_epoch",
+                   "must be seconds since 1970")
+    return Release(release_id, version, tuple(artifacts), path, tuple(includes),
+                   os_requires, sde, extra.get("generated_by"))
 
 
 def _artifact(node: yaml.MappingNode, path: Path, key: str, release_id: str) -> Artifact:

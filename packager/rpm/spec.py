@@ -21,7 +21,8 @@ _TOP = {"name", "version", "release", "epoch", "arch", "summary", "description",
         "provides", "conflicts", "obsoletes", "scripts",
         *(f"requires({q})" for q in QUALIFIERS)}
 _FILE_KEYS = {"src", "dst", "mode", "owner", "group", "mtime", "config", "doc", "ghost",
-              "missingok", "dir", "symlink", "tree", "file_mode", "dir_mode", "own_root"}
+              "missingok", "dir", "symlink", "tree", "file_mode", "dir_mode", "own_root",
+              "exclude"}
 
 
 class SpecError(ValueError):
@@ -149,7 +150,8 @@ def _files(items: Any, base: Path, defaults: dict, err: _Errors) -> list[FileEnt
                     src_path, dst.rstrip("/") or "/", owner=owner, group=group,
                     file_mode=_mode(item.get("file_mode"), f"{where}.file_mode", err),
                     dir_mode=_mode(item.get("dir_mode"), f"{where}.dir_mode", err),
-                    own_root=bool(item.get("own_root", True)), flags=flags)
+                    own_root=bool(item.get("own_root", True)), flags=flags,
+                    exclude=[str(x) for x in item.get("exclude") or []])
             except (TreeError, OSError) as exc:
                 err.add(f"{where}.src", str(exc))
         elif item.get("dir"):

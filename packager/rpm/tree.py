@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import posixpath
 import stat
 from pathlib import Path
+from typing import Sequence
 
 from packager.rpm.model import FileEntry
 
@@ -24,12 +26,15 @@ def entries_from_tree(
     dir_mode: int | None = None,
     own_root: bool = True,
     flags: int = 0,
+    exclude: Sequence[str] = (),
 ) -> list[FileEntry]:
     """Every directory, file and symlink below ``src``, placed under ``dst``.
 
     Modes come from the source unless ``file_mode``/``dir_mode`` force them (executable
     bits are kept when ``file_mode`` is forced: 0644 becomes 0755 for an executable).
     Device files, fifos and sockets are refused: they have no place in an RPM of ours.
+    ``exclude`` holds fnmatch patterns of paths relative to ``src`` (a matching directory
+    is left out with everything below it), for files another entry lists with other flags.
     """
     if not src.is_dir():
         raise TreeError(f"{src} is not a directory")
@@ -42,6 +47,11 @@ def entries_from_tree(
         base = dst if rel_root == "." else posixpath.join(dst, Path(rel_root).as_posix())
         for name in sorted(dirs + files):
             path = Path(root, name)
+            rel = path.relative_to(src).as_posix()
+            if any(fnmatch.fnmatchcase(rel, pat) for pat in exclude):
+                if name in dirs:
+                    dirs.remove(name)
+                continue
             st = path.lstat()
             target = posixpath.join(base, name)
             if stat.S_ISLNK(st.st_mode):

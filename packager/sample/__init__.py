@@ -1,0 +1,43 @@
+"""The miniature FATE 1.4.5 release ("the sample"): real names, tree and command lines.
+
+The real release is several GB and out of reach of CI, so fate-pkg proves its packager
+and configurator against this one: the same four downloads with the same nesting, file
+names, config files and keys, whose programs are small stand-ins (Python, plus the
+host's MariaDB for mysqld) that check what the real services depend on and fail loudly.
+``generate()`` writes it byte for byte identically on every run; the checksums are
+recorded in specs/releases/sample-1.4.5.yaml. See README.md here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from packager.sample import release
+
+__all__ = ["generate", "ARTIFACTS", "MANIFEST"]
+
+ARTIFACTS = release.ARTIFACTS
+MANIFEST = Path(__file__).resolve().parents[2] / "specs" / "releases" / "sample-1.4.5.yaml"
+
+
+def generate(out_dir: Path, *, extra_bytes: int = 0) -> list[Path]:
+    """Write the sample artifacts into ``out_dir``; return their paths in manifest order.
+
+    ``extra_bytes`` > 0 adds that much deterministic filler (about 15 files per MiB of
+    text, ELF-like and random-looking data) into the component trees, for benchmarks;
+    with 0 the files match sample-1.4.5.yaml exactly.
+    """
+    if extra_bytes < 0:
+        raise ValueError(f"extra_bytes must be >= 0, not {extra_bytes}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fill = release.filler_trees(extra_bytes)
+    written = []
+    for name in release.ARTIFACTS:
+        data = release.BUILDERS[name](fill)
+        target = out_dir / name
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+        written.append(target)
+    return written

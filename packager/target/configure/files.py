@@ -1,0 +1,161 @@
+"""Writing the planned files: compare, back up, write atomically, own, and show diffs.
+
+A half-written eggroll.properties is worse than an old one, so every write goes to a
+temporary file in the same directory that is fsynced, given its mode and owner, and
+renamed over the target. The previous content is kept as ``<file>.fate-configure.bak``
+(and ``.bak.1``, ``.bak.2``: the last three), with the old file's mode so a backup of a
+0600 secrets file stays 0600.
+"""
+
+import difflib
+import grp
+import os
+import pwd
+import re
+import shutil
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from .errors import ConfigError
+from .paths import Root
+from .plan import FileSpec
+
+BACKUP = ".fate-configure.bak"
+KEEP = 3
+MASK = "********"
+
+
+def _lookup(root: Root, table: str, name: str) -> Optional[int]:
+    """uid/gid of ``name``: from ROOT/etc/passwd|group first (like rpm in a root)."""
+    if not root.is_live:
+        try:
+            with open(root("/etc/" + table), encoding="utf-8") as handle:
+                for line in handle:
+                    fields = line.split(":")
+                    if len(fields) > 2 and fields[0] == name and fields[2].isdigit():
+                        return int(fields[2])
+        except OSError:
+            pass
+    try:
+        return pwd.getpwnam(name).pw_uid if table == "passwd" else grp.getgrnam(name).gr_gid
+    except KeyError:
+        return None
+
+
+def resolve_owners(root: Root, specs: Sequence[FileSpec]) -> Dict[Tuple[str, str], Tuple[int, int]]:
+    """uid/gid for every owner the plan uses; a missing account is a ConfigError."""
+    out: Dict[Tuple[str, str], Tuple[int, int]] = {}
+    for spec in specs:
+        key = (spec.owner, spec.group)
+        if key in out:
+            continue
+        uid = _lookup(root, "passwd", spec.owner)
+        gid = _lookup(root, "group", spec.group)
+        if uid is None or gid is None:
+            raise ConfigError(f"account {spec.owner}:{spec.group} does not exist on this host; "
+                              f"install fate-common "
+                              "first (its %pre creates app:apps) or pass --account USER:GROUP"
+                              )
+        out[key] = (uid, gid)
+    return out
+
+
+def read(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        return ""
+
+
+def needs_write(root: Root, spec: FileSpec, ids: Tuple[int, int]) -> Optional[str]:
+    """Why the file must be written (``"new"``, ``"content"``, ``"mode"``, ``"owner"``) or None."""
+    target = root(spec.path)
+    current = read(target)
+    if current is None:
+        return "new"
+    if current != spec.content:
+        return "content"
+    info = os.stat(target)
+    if info.st_mode & 0o7777 != spec.mode:
+        return "mode"
+    if (info.st_uid, info.st_gid) != ids:
+        return "owner"
+    return None
+
+
+def rotate_backups(target: str) -> None:
+    for index in range(KEEP - 1, 0, -1):
+        older = f"{target}{BACKUP}.{index}"
+        newer = "{}{}{}".format(target, BACKUP, "" if index == 1 else "." + str(index - 1))
+        if os.path.exists(newer):
+            os.replace(newer, older)
+    if os.path.exists(target):
+        backup = target + BACKUP
+        shutil.copy2(target, backup)
+        info = os.stat(target)
+        os.chown(backup, info.st_uid, info.st_gid)
+
+
+def write(root: Root, spec: FileSpec, ids: Tuple[int, int], backup: bool = True) -> None:
+    target = root(spec.path)
+    directory = os.path.dirname(target)
+    os.makedirs(directory, exist_ok=True)
+    if backup and os.path.exists(target) and read(target) != spec.content:
+        rotate_backups(target)
+    tmp = os.path.join(directory, f".{os.path.basename(target)}.fate-configure.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(spec.content)
+            handle.flush()
+            os.fchown(handle.fileno(), ids[0], ids[1])
+            os.fchmod(handle.fileno(), spec.mode)
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def remove(root: Root, path: str) -> None:
+    """Remove a file fate-configure wrote earlier, keeping it as the newest backup."""
+    target = root(path)
+    rotate_backups(target)
+    os.unlink(target)
+
+
+# A value after a key that names a password: masked even when the value is not a known
+# secret (the previous password in a file about to be replaced, a hand-edited file).
+_SECRET_LINE = re.compile(r"^(.*?(?:passw(?:or)?d|mysql_fate|mysql_root)[^=:]*[=:]\s*)(\S.*)$",
+                          re.IGNORECASE)
+
+
+def mask(text: str, secrets: Sequence[str]) -> str:
+    """Hide passwords: every known secret value, and any value of a password-named key."""
+    for value in secrets:
+        text = text.replace(value, MASK)
+    lines = []
+    for line in text.splitlines(True):
+        end = "\n" if line.endswith("\n") else ""
+        match = _SECRET_LINE.match(line.rstrip("\n"))
+        if match and match.group(2).strip('"\'') not in ("", MASK, "null"):
+            quote = '"' if match.group(2).startswith('"') else ""
+            line = match.group(1) + quote + MASK + quote + end
+        lines.append(line)
+    return "".join(lines)
+
+
+def diff(root: Root, spec: FileSpec, secrets: Sequence[str]) -> List[str]:
+    """Unified diff lines of current -> planned content, secrets masked.
+
+    Diffed first and masked after, so a changed password still shows as a changed line
+    (``-password=********`` / ``+password=********``) without showing either value."""
+    current = read(root(spec.path))
+    old = (current or "").splitlines(True)
+    new = spec.content.splitlines(True)
+    lines = list(difflib.unified_diff(old, new, fromfile=spec.path if current is not None
+                                      else "/dev/null", tofile=spec.path))
+    return [mask(line if line.endswith("\n") else line + "\n", secrets) for line in lines]

@@ -1,0 +1,206 @@
+"""load -> validate -> plan -> apply (ARCHITECTURE.md "Target pipeline").
+
+``prepare`` does everything that only reads (and raises ConfigError, exit 2, before
+any change); ``apply`` and ``dry_run`` take its result. Nothing is written until every
+check has passed.
+"""
+
+import contextlib
+import fcntl
+import os
+from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
+
+from . import files, passwords, paths, preflight, supervisor, units
+from .errors import CheckFailed, ConfigError
+from .facts import HostFacts
+from .loader import Document, load_file
+from .model import SERVICE_ORDER, SERVICES, Party
+from .mysql import MysqlSteps
+from .paths import APPLIED_HOST, EGGROLL_SQL, Root
+from .plan import Plan, make_plan
+from .schema import validate_schema
+from .semantic import check_host, check_party, tcp_answers
+
+
+class Prepared(NamedTuple):
+    doc: Document
+    party: Party
+    plan: Plan
+    stored: Optional[passwords.Secrets]
+    owners: Dict[Tuple[str, str], Tuple[int, int]]
+    findings: List[preflight.Finding]
+
+
+def load_party(filename: str) -> Tuple[Document, Party]:
+    """Load and validate (schema, then the party's own consistency); all errors at once."""
+    doc = load_file(filename)
+    data, errors = validate_schema(doc)
+    if errors:
+        raise ConfigError(errors)
+    party = Party(data)
+    errors = check_party(doc, party)
+    if errors:
+        raise ConfigError(errors)
+    return doc, party
+
+
+def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts,
+              recorded: Optional[str] = None) -> str:
+    """--host, else the one address of this host that the party lists, else the address
+    a previous run was told with --host (a NAT'd or renumbered host, or a --root tree)."""
+    known = sorted(party.all_ips(), key=lambda ip: tuple(int(x) for x in ip.split(".")))
+    if host is not None:
+        if host not in known:
+            raise ConfigError("{}: --host {} is not an address of {} (known: {})".format(
+                doc.filename, host, party.label, ", ".join(known)))
+        return host
+    matches = [ip for ip in facts.addresses if ip in known]
+    if not matches and recorded in known:
+        return str(recorded)
+    if not matches:
+        raise ConfigError("{}: this host ({}) runs nothing of {}: none of its addresses is in the "
+                          "file (known: {}); add it or pass --host IP".format(
+                              doc.filename, ", ".join(facts.addresses) or "no IPv4 address",
+                              party.label, ", ".join(known)))
+    if len(matches) > 1:
+        raise ConfigError("{}: this host has several of the party's addresses ({}); pass --host "
+                          "IP to choose".format(doc.filename, ", ".join(matches)))
+    return matches[0]
+
+
+def _recorded_host(root: Root) -> Optional[str]:
+    try:
+        with open(root(APPLIED_HOST), encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except OSError:
+        return None
+
+
+def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = None,
+            init: str = "systemd", account: Tuple[str, str] = ("app", "apps"),
+            probe: Callable[[str, int], Optional[str]] = tcp_answers) -> Prepared:
+    doc, party = load_party(filename)
+    ip = pick_host(doc, party, host, facts, _recorded_host(root))
+    services = party.services_on(ip)
+    errors = check_host(doc, party, services, root, probe)
+    if errors:
+        raise ConfigError(errors)
+    stored = passwords.load(root)
+    secrets, _ = passwords.resolve(doc, party, services, stored)
+    present = units.installed(root)
+    if init == "systemd":
+        missing = [SERVICES[s]["unit"] for s in services if SERVICES[s]["unit"] not in present]
+        if missing:
+            raise ConfigError("{}.service not installed: install the package providing it, "
+                              "or remove this host from those services".format(
+                                  ".service, ".join(missing)))
+    with open(filename, encoding="utf-8") as handle:
+        text = handle.read()
+    plan = make_plan(party, ip, secrets, text, present, init, account)
+    if init == "supervisor":
+        plan = plan._replace(files=plan.files + tuple(supervisor.program_files(plan, account)),
+                             remove=plan.remove + supervisor.stale_programs(plan), disable=())
+    owners = files.resolve_owners(root, plan.files)
+    findings = preflight.run_checks(
+        party, services, root, init, first_run=stored is None,
+        root_password_given=bool(party.get("mysql", "root_passwd")), systemd=facts.systemd)
+    return Prepared(doc, party, plan, stored, owners, findings)
+
+
+@contextlib.contextmanager
+def exclusive(root: Root) -> Iterator[None]:
+    """One fate-configure at a time per host: two runs would interleave backups and
+    MySQL steps. A lock file in /etc/fate, released when the process ends."""
+    path = root(paths.ETC + "/.fate-configure.lock")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise ConfigError(f"another fate-configure is running on this host ({paths.ETC}/"
+                              ".fate-configure.lock is locked); wait for it") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def readable_by_others(filename: str) -> bool:
+    try:
+        return bool(os.stat(filename).st_mode & 0o004)
+    except OSError:
+        return False
+
+
+def changed_files(root: Root, prep: Prepared) -> List[Tuple[files.FileSpec, str]]:
+    out: List[Tuple[files.FileSpec, str]] = []
+    for spec in prep.plan.files:
+        reason = files.needs_write(root, spec, prep.owners[(spec.owner, spec.group)])
+        if reason:
+            out.append((spec, reason))
+    return out
+
+
+def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], None],
+            note: Optional[Callable[[str], None]] = None) -> int:
+    """``--check``: say what would change; change nothing. Returns the number of changes.
+
+    ``out`` gets one line per change (and the diff lines), so a caller such as
+    ``fate-ctl doctor`` can treat every line as drift; ``note`` gets what is not a change."""
+    plan = prep.plan
+    count = 0
+    for spec, reason in changed_files(root, prep):
+        count += 1
+        out(f"would write {spec.path} ({reason})")
+        if show_diff and reason in ("new", "content"):
+            for line in files.diff(root, spec, plan.secrets):
+                out(line.rstrip("\n"))
+    for path in plan.remove:
+        if os.path.exists(root(path)):
+            count += 1
+            out(f"would remove {path} (service not on this host)")
+    if plan.db is not None and note is not None:
+        note("would check MySQL: databases {}, users {}@{}, eggroll tables, server_node rows "
+            "(each created only if missing)".format(", ".join(plan.db.databases), plan.db.user,
+                                                     ",".join(plan.db.client_ips)))
+    if plan.init == "systemd":
+        count += len(units.converge(root, plan.enable, plan.disable, True, out))
+    return count
+
+
+def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
+          out: Callable[[str], None], sql_files: Sequence[str] = EGGROLL_SQL) -> int:
+    """Write files, converge MySQL and units; returns the number of changes."""
+    plan = prep.plan
+    errors = [f.message for f in prep.findings if f.level == "error"]
+    if errors:
+        raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
+    changes = 0
+    to_restart: Set[str] = set()
+    for spec, reason in changed_files(root, prep):
+        files.write(root, spec, prep.owners[(spec.owner, spec.group)])
+        out(f"wrote {spec.path} ({reason})")
+        changes += 1
+        if reason in ("new", "content"):
+            to_restart.update(spec.units)
+    for path in plan.remove:
+        if os.path.exists(root(path)):
+            files.remove(root, path)
+            out(f"removed {path} (service not on this host)")
+            changes += 1
+    if plan.db is not None:
+        stored = prep.stored or {}
+        account = next(f for f in plan.files if f.path == paths.MYSQL_CNF)
+        steps = MysqlSteps(root, plan.db, sql_files, stored.get("mysql_root"), facts.systemd, out,
+                           prep.owners[(account.owner, account.group)])
+        changes += len(steps.run(stored.get("mysql_fate")))
+    if plan.init == "systemd":
+        changes += len(units.converge(root, plan.enable, plan.disable, False, out))
+    if restart:
+        order = [SERVICES[s]["unit"] for s in SERVICE_ORDER]
+        wanted = [u for u in order if u in to_restart]
+        if plan.init == "supervisor":
+            supervisor.restart(root, wanted, out)
+        else:
+            units.restart(root, wanted, facts.systemd, out)
+    return changes

@@ -1,0 +1,69 @@
+"""Pre-flight checks (the seed's check role) and the host facts they read."""
+
+import os
+import socket
+
+from packager.target.configure import facts
+from packager.target.configure.loader import load_text
+from packager.target.configure.model import Party
+from packager.target.configure.paths import Root
+from packager.target.configure.preflight import run_checks
+from packager.target.configure.schema import validate_schema
+
+from .conftest import DATA
+
+
+def party() -> Party:
+    data, errors = validate_schema(load_text((DATA / "guest-3hosts.yaml").read_text(), "p.yaml"))
+    assert errors == []
+    return Party(data)
+
+
+def test_seed_warnings_on_a_live_host():
+    found = run_checks(party(), ["rollsite"], Root("/"), "systemd", first_run=True,
+                       root_password_given=False, systemd=False,
+                       listening=lambda: {9370, 22},
+                       processes=lambda: ["/usr/bin/java -cp lib/* com.webank.eggroll.rollsite."
+                                          "Proxy -c conf/eggroll.properties"],
+                       swap=lambda: 0)
+    messages = {f.message.split(":")[0]: f for f in found}
+    assert messages["swap is 0"].level == "warning"
+    ports = [f for f in found if f.message.startswith("these ports: 9370 have been used")]
+    assert len(ports) == 1 and ports[0].level == "warning"
+    leftovers = [f for f in found if f.message.startswith("key fate process exists")]
+    assert len(leftovers) == 1 and leftovers[0].level == "warning"
+    assert not [f for f in found if f.level == "error"]
+
+
+def test_no_warnings_when_all_is_well():
+    found = run_checks(party(), ["rollsite"], Root("/"), "systemd", first_run=False,
+                       root_password_given=False, systemd=False, listening=lambda: {22},
+                       processes=lambda: ["/usr/bin/java -jar /data/projects/fate/x.jar"],
+                       swap=lambda: 4 << 20)
+    assert [f for f in found if not f.message.startswith(("open files", "max user"))] == []
+
+
+def test_listening_ports_sees_a_real_listener():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(1)
+        port = sock.getsockname()[1]
+        assert port in facts.listening_ports()
+    assert port not in facts.listening_ports()
+
+
+def test_swap_and_processes_from_proc(tmp_path):
+    (tmp_path / "swaps").write_text("Filename Type Size Used Priority\n"
+                                    "/swapfile file 2097148 0 -2\n/dev/sdb2 partition 1024 0 -3\n")
+    assert facts.swap_kib(str(tmp_path)) == 2097148 + 1024
+    assert facts.swap_kib(str(tmp_path / "missing")) == 0
+    commands = facts.process_commands()
+    with open(f"/proc/{os.getpid()}/cmdline", "rb") as handle:
+        mine = handle.read().replace(b"\0", b" ").decode().strip()
+    assert mine in commands
+
+
+def test_this_hosts_addresses_include_loopback_last():
+    addresses = facts.ipv4_addresses()
+    assert "127.0.0.1" in addresses
+    assert addresses[-1].startswith("127.")

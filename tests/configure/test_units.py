@@ -1,0 +1,69 @@
+"""Restarting through systemctl / supervisorctl: order and arguments (recorded by stand-ins
+on PATH, since this machine has no running systemd; enable/disable use the real systemctl
+--root in test_apply)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from packager.target.configure import supervisor, units
+from packager.target.configure.errors import ApplyError
+from packager.target.configure.paths import Root
+
+RECORDER = """#!/bin/sh
+echo "$(basename "$0") $*" >> "{log}"
+case "$*" in *fate-board*) exit {board_rc};; esac
+"""
+
+
+@pytest.fixture
+def recorder(tmp_path, monkeypatch):
+    def install(board_rc: int = 0) -> Path:
+        log = tmp_path / "calls.log"
+        bindir = tmp_path / "bin"
+        bindir.mkdir(exist_ok=True)
+        for name in ("systemctl", "supervisorctl"):
+            (bindir / name).write_text(RECORDER.format(log=log, board_rc=board_rc))
+            (bindir / name).chmod(0o755)
+        monkeypatch.setenv("PATH", f"{bindir}:{os.environ['PATH']}")
+        return log
+    return install
+
+
+def test_restart_in_given_order_on_a_live_systemd_host(recorder):
+    log = recorder()
+    said = []
+    done = units.restart(Root("/"), ["fate-mysql", "fate-clustermanager", "fate-flow"], True,
+                         said.append)
+    assert done == ["fate-mysql", "fate-clustermanager", "fate-flow"]
+    assert log.read_text().splitlines() == [
+        "systemctl restart fate-mysql.service", "systemctl restart fate-clustermanager.service",
+        "systemctl restart fate-flow.service"]
+    assert said == ["restarted fate-mysql", "restarted fate-clustermanager", "restarted fate-flow"]
+
+
+def test_no_restart_without_systemd_or_in_a_tree(recorder, tmp_path):
+    log = recorder()
+    said = []
+    assert units.restart(Root("/"), ["fate-flow"], False, said.append) == []
+    assert units.restart(Root(str(tmp_path)), ["fate-flow"], True, said.append) == []
+    assert not log.exists()
+    assert said == ["not restarting fate-flow (no running systemd here)"] * 2
+
+
+def test_failed_restart_is_an_apply_error(recorder):
+    recorder(board_rc=1)
+    with pytest.raises(ApplyError, match="systemctl restart fate-board failed"):
+        units.restart(Root("/"), ["fate-flow", "fate-board"], True, lambda _: None)
+
+
+def test_supervisor_update_then_restart_changed_programs(recorder):
+    log = recorder()
+    said = []
+    supervisor.restart(Root("/"), ["fate-flow", "fate-nodemanager"], said.append)
+    conf = "/data/projects/common/supervisord/supervisord.conf"
+    assert log.read_text().splitlines() == [
+        f"supervisorctl -c {conf} update",
+        f"supervisorctl -c {conf} restart fate-nodemanager fate-fateflow"]
+    assert said == ["restarted fate-nodemanager fate-fateflow"]
