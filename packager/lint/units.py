@@ -1,10 +1,9 @@
 """Rules 14 and 16: systemd unit files inside packages, for CentOS 7's systemd 219.
 
-Rule 14 (directives systemd 219 does not know, or must not be used) is decided by the
-directive table ``specs/el7/systemd-219-directives.txt`` (format: ``SECTION DIRECTIVE
-[VALUES...]``, ``!SECTION DIRECTIVE  # reason`` for forbidden ones). When the units
-engineer's checker ``packager.units_lint`` is present it is used as is; until that branch
-is merged this module reads the same file itself, so both agree on one table.
+Rule 14 (directives systemd 219 does not know, or must not be used) is the project's unit
+checker ``packager.units_lint`` with its table ``specs/el7/systemd-219-directives.txt``,
+applied to unit files read from the payload; ``fate-pkg units lint`` and this lint
+therefore never disagree.
 
 Rule 16 is about placement and the scriptlets of packages that ship units: units in
 ``/usr/lib/systemd/system``, presets in ``/usr/lib/systemd/system-preset``; ``%post``
@@ -14,21 +13,18 @@ call silenced with ``|| :`` and skipped when systemd is not running.
 
 from __future__ import annotations
 
-import importlib
 import re
 from pathlib import Path
 from typing import Callable
 
+from packager import units_lint
 from packager.errors import UserError
 from packager.lint.finding import Finding
-from packager.paths import EL7
+from packager.units_lint import DIRECTIVES_FILE
 
-DIRECTIVES_FILE = EL7 / "systemd-219-directives.txt"
 UNIT_DIR = "/usr/lib/systemd/system/"
 PRESET_DIR = "/usr/lib/systemd/system-preset/"
 UNIT_SUFFIXES = (".service", ".target", ".socket", ".timer", ".path", ".mount", ".slice")
-_EXEC_KEYS = {"ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop",
-              "ExecStopPost"}
 _SYSTEMD_DIR = re.compile(r"/(systemd/(system|user)|system-preset)(/|$)")
 
 
@@ -55,89 +51,15 @@ def placement_findings(artifact: str, path: str) -> list[Finding]:
 
 
 def unit_linter(directives_file: Path = DIRECTIVES_FILE) -> Callable[[str, str], list[str]]:
-    """A function (text, name) -> ["name:line: message", ...] for the directive table."""
+    """``packager.units_lint`` bound to one directive table: (text, name) -> problems."""
     if not directives_file.is_file():
         raise UserError(f"{directives_file} is missing: the systemd 219 directive table "
                         "is needed to check unit files (rule 14)")
     try:
-        shared = importlib.import_module("packager.units_lint")
-    except ImportError:
-        shared = None
-    if shared is not None:
-        table = shared.load_directives(directives_file)
-        return lambda text, name: shared.lint_unit(text, name, table)
-    known, forbidden = _load_table(directives_file)
-    return lambda text, name: _lint(text, name, known, forbidden)
-
-
-def _load_table(path: Path) -> tuple[dict[str, dict[str, frozenset[str] | None]],
-                                     dict[tuple[str, str], str]]:
-    known: dict[str, dict[str, frozenset[str] | None]] = {}
-    forbidden: dict[tuple[str, str], str] = {}
-    for lineno, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        line, _, comment = raw.partition("#")
-        words = line.split()
-        if not words:
-            continue
-        if len(words) < 2:
-            raise UserError(f"{path}:{lineno}: expected 'SECTION DIRECTIVE [VALUES...]'")
-        if words[0].startswith("!"):
-            forbidden[(words[0][1:], words[1])] = comment.strip() or "not allowed"
-            continue
-        known.setdefault(words[0], {})[words[1]] = frozenset(words[2:]) or None
-    return known, forbidden
-
-
-def _lint(text: str, name: str, known: dict[str, dict[str, frozenset[str] | None]],
-          forbidden: dict[tuple[str, str], str]) -> list[str]:
-    problems = []
-    section: str | None = None
-    for lineno, line in _logical_lines(text):
-        s = line.strip()
-        if not s or s[0] in "#;":
-            continue
-        where = f"{name}:{lineno}"
-        if s.startswith("[") and s.endswith("]"):
-            section = s[1:-1]
-            if section not in known:
-                problems.append(f"{where}: section [{section}] is not known to systemd 219")
-            continue
-        key, eq, value = s.partition("=")
-        key, value = key.strip(), value.strip()
-        if not eq or section is None:
-            problems.append(f"{where}: not KEY=VALUE inside a section: {s!r}")
-            continue
-        if section not in known:
-            continue
-        if (section, key) in forbidden:
-            problems.append(f"{where}: {key}= is not allowed here: "
-                            f"{forbidden[(section, key)]}")
-        elif key not in known[section]:
-            problems.append(f"{where}: {key}= is not a systemd 219 [{section}] directive")
-        else:
-            allowed = known[section][key]
-            if allowed is not None and value and value not in allowed:
-                problems.append(f"{where}: {key}={value} is not accepted by systemd 219 "
-                                f"(one of: {' '.join(sorted(allowed))})")
-            prefix = re.match(r"^[-@]*([+!:])", value) if key in _EXEC_KEYS else None
-            if prefix:
-                problems.append(f"{where}: {key}= prefix {prefix.group(1)!r} is newer than "
-                                "systemd 219 (only '-' and '@')")
-    return problems
-
-
-def _logical_lines(text: str):
-    buf, start = "", 0
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        if not buf:
-            start = lineno
-        if raw.rstrip().endswith("\\"):
-            buf += raw.rstrip()[:-1] + " "
-            continue
-        yield start, buf + raw
-        buf = ""
-    if buf:
-        yield start, buf
+        table = units_lint.load_directives(directives_file)
+    except (OSError, ValueError) as exc:
+        raise UserError(f"cannot read the directive table: {exc}") from None
+    return lambda text, name: units_lint.lint_unit(text, name, table)
 
 
 def directive_findings(artifact: str, path: str, text: str,

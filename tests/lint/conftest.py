@@ -7,8 +7,6 @@ import pytest
 from packager.rpm import Signer
 from tests.lint.craft import gpg_key
 
-HERE = Path(__file__).parent
-
 
 @pytest.fixture(scope="session")
 def signer(tmp_path_factory) -> Signer:
@@ -25,4 +23,6 @@ def other_signer(tmp_path_factory) -> Signer:
 
 @pytest.fixture(scope="session")
 def directives() -> Path:
-    return HERE / "data" / "systemd-219-subset.txt"
+    """The project's systemd 219 table (units branch), the one `fate-pkg units lint` uses."""
+    from packager.units_lint import DIRECTIVES_FILE
+    return DIRECTIVES_FILE

@@ -108,16 +108,13 @@ def test_rule14_directives_newer_than_219(tmp_path, directives):
     assert [f.rule for f in findings] == ["14"] * 6
 
 
-def test_rule14_with_the_project_directive_table(tmp_path):
-    """Once the units branch's full table is in specs/el7, the same checks run against it."""
-    from packager.lint.units import DIRECTIVES_FILE
-    if not DIRECTIVES_FILE.is_file():
-        pytest.skip("specs/el7/systemd-219-directives.txt arrives with the units branch")
-    good = check_paths([unit_package(tmp_path / "g", GOOD_UNIT)])
+def test_rule14_limits_newer_than_219_with_default_options(tmp_path):
+    """No options: the lint finds specs/el7/systemd-219-directives.txt by itself."""
     bad = check_paths([unit_package(tmp_path / "b", GOOD_UNIT.replace(
         "LimitNOFILE=65535", "LimitNOFILE=65535\nTasksMax=4096\nMemoryMax=1G"))])
-    assert good == []
-    assert len(by_rule(bad, "14")) == 2
+    assert sorted(m.split(": ", 1)[1] for m in by_rule(bad, "14")) == [
+        "line 16: TasksMax= is not a systemd 219 [Service] directive",
+        "line 17: MemoryMax= is not a systemd 219 [Service] directive"]
 
 
 def test_rule14_missing_directive_table_is_a_user_error(tmp_path):
