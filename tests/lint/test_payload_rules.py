@@ -304,3 +304,20 @@ def test_rule19_upstream_script_with_newer_bash_is_still_caught(tmp_path):
     assert by_rule(check_paths([rpm]), "19") == [
         "/opt/fate-lint/bin/s.sh: line 2: ${var@op} parameter transformation needs bash 4.4; "
         "CentOS 7 has 4.2"]
+
+
+def test_rules_14_16_pass_the_project_units_and_scriptlets(tmp_path):
+    """FATE's real units, target and preset (units/ templates) with the scriptlets the RPM
+    build uses: what the project ships must pass its own lint."""
+    from packager.systemd_scriptlets import scriptlets
+    from packager.target.services import unit_files
+    rendered = unit_files(("app", "apps"))
+    files = [FileEntry(f"/{rel}", "file", source=write(tmp_path, rel, text))
+             for rel, text in sorted(rendered.items())]
+    names = sorted(rel.rsplit("/", 1)[1] for rel in rendered if not rel.endswith(".preset"))
+    scripts = {slot: Script(body) for slot, body in scriptlets(names).items()}
+    rpm = build(tmp_path / "out", package(tmp_path, name="fate-units", files=files,
+                                          scripts=scripts))
+    summary = Summary()
+    assert check_paths([rpm], summary=summary) == []
+    assert summary.unit_files == len(names) >= 7  # six services and fate.target
