@@ -141,6 +141,8 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
         try:
             built = _build(todo, specs, releases, opts, sde, work, note)
+            current = [r.path for r in built.values()] + [o.path for o in outcomes.values()]
+            _lint(current, opts, note)
             for name, result in built.items():
                 final = opts.out_dir / result.path.name
                 os.replace(result.path, final)
@@ -187,6 +189,20 @@ def _build(todo: list[BuildSpec], specs: list[BuildSpec], releases: list[Release
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         results = list(pool.map(one, packages))
     return {r.name: r for r in results}
+
+
+def _lint(paths: list[Path], opts: BuildOptions, note: Callable[[str, str], None]) -> None:
+    """The el7 lint (``fate-pkg check``) on everything this build would put in dist/."""
+    from packager.lint.check import CheckOptions, check_paths
+
+    note("check", f"{len(paths)} RPMs")
+    allow = tuple(opts.allow_abi) + tuple(f"*/{p}" for p in opts.allow_abi)
+    findings = check_paths(paths, CheckOptions(allow_abi=allow))
+    if findings:
+        shown = "\n".join(f"  rule {f.rule}: {f.artifact}: {f.message}" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        raise UserError(f"the el7 lint found {len(findings)} violation(s); nothing was "
+                        f"written to {opts.out_dir}:\n{shown}{more}")
 
 
 def _abi_check(todo: list[BuildSpec], stager: Stager, opts: BuildOptions,

@@ -253,3 +253,37 @@ def test_abi_violation_fails_the_build_and_allow_abi_accepts(tmp_path):
     opts.allow_abi = ("bin/hello",)
     report = run_build(opts)
     assert [o.status for o in report.outcomes] == ["built"]
+
+
+def test_build_fails_on_an_el7_lint_violation_and_writes_nothing(tmp_path):
+    """A bash-4.4 feature in a shipped script of ours: rule 19 stops the build."""
+    tree = tmp_path / "tool-1.0" / "bin"
+    tree.mkdir(parents=True)
+    (tree / "fate-hello").write_text('#!/bin/bash\nset -euo pipefail\nx=1\necho "${x@Q}"\n')
+    (tree / "fate-hello").chmod(0o755)
+    archive = tmp_path / "tool-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(tree.parent, arcname="tool-1.0")
+    import hashlib
+    manifest = tmp_path / "tool-1.0.yaml"
+    manifest.write_text(
+        "release: tool-1.0\nversion: '1.0'\nartifacts:\n"
+        "  - name: tool-1.0.tar.gz\n    url: https://example.invalid/tool-1.0.tar.gz\n"
+        f"    size: {archive.stat().st_size}\n"
+        f"    sha256: {hashlib.sha256(archive.read_bytes()).hexdigest()}\n"
+        "    component: fate\n")
+    from packager.release import load_release
+    cache = Cache(tmp_path / "cache")
+    cache.add(archive, load_release(manifest).artifacts[0])
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "tool.yaml").write_text(
+        "name: fate-hello\nversion: '{version}'\nrelease: '{release}'\nsummary: Hello\n"
+        "files:\n  - {from: [tool-1.0.tar.gz], path: tool-1.0/bin/fate-hello,"
+        " dst: /usr/bin/fate-hello, mode: '0755'}\n")
+    opts = BuildOptions(release=str(manifest), cache=cache, out_dir=tmp_path / "dist",
+                        specs_dir=specs)
+    with pytest.raises(UserError) as err:
+        run_build(opts)
+    assert "rule 19" in str(err.value) and "/usr/bin/fate-hello" in str(err.value)
+    assert not list((tmp_path / "dist").glob("*.rpm"))
