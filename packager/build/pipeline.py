@@ -105,6 +105,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
               ) -> BuildReport:
     started = time.monotonic()
     note = on_event or (lambda kind, msg: None)
+    opts.out_dir = opts.out_dir.absolute()  # staged sources are handed on as absolute paths
     releases = releases_for(opts.release)
     release = releases[0]
     if opts.sample:

@@ -140,16 +140,19 @@ def test_installed_fate_tools_run_with_their_vendored_libraries(sample_build, tm
     assert "packager.target.configure.cli" in wrapper and "/usr/lib/fate-tools/vendor" in wrapper
 
 
-def test_second_build_rebuilds_nothing(dist_copy):
+def test_second_build_rebuilds_nothing(dist_copy, monkeypatch):
     cache, dist = dist_copy
     before = {p.name: p.stat().st_mtime_ns for p in dist.glob("*.rpm")}
-    report = run_build(sample_options(cache, dist))
+    monkeypatch.chdir(dist.parent)  # as users call it: -o dist
+    report = run_build(sample_options(cache, Path(dist.name)))
     assert {o.status for o in report.outcomes} == {"up to date"}
     assert {p.name: p.stat().st_mtime_ns for p in dist.glob("*.rpm")} == before
 
 
-def test_changing_one_spec_rebuilds_only_that_rpm(dist_copy, tmp_path):
+def test_changing_one_spec_rebuilds_only_that_rpm(dist_copy, tmp_path, monkeypatch):
     cache, dist = dist_copy
+    monkeypatch.chdir(dist.parent)
+    dist = Path(dist.name)  # a relative output directory, as `-o dist`
     specs = tmp_path / "specs"
     shutil.copytree(SPECS / "packages", specs)
     board = specs / "fate-board.yaml"
