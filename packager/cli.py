@@ -23,6 +23,8 @@ COMMANDS: tuple[str, ...] = (
     "inspect",
     "units",
     "build",
+    "check",
+    "verify",
 )
 
 EPILOG = """\

@@ -29,4 +29,7 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/pip install -q --disable-pip-version-check -e '.[test]'
     touch "$stamp"
 fi
+# The only files a sample build needs from outside: the pure-Python libraries vendored
+# into fate-tools (3 wheels from PyPI, sha256-pinned in specs/releases/vendor-py36.yaml).
+.venv/bin/fate-pkg fetch --release vendor-py36 >/dev/null
 echo "setup: ready (.venv/bin/fate-pkg)" >&2

@@ -1,0 +1,330 @@
+"""The release build: verified cache -> staged trees -> checked RPMs in ``dist/``.
+
+Incremental: every RPM has a fingerprint of all it is made from (its spec text, the
+sha256 of the artifacts it uses, the code that makes it, the build options); an RPM whose
+fingerprint is unchanged is not rebuilt, and nothing is staged for it. The fingerprints
+live in ``dist/.fate-pkg-build.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from packager import __version__, ui
+from packager.build.specs import BuildSpec, load_specs, to_package
+from packager.build.stage import Stager
+from packager.build.steps import STEPS
+from packager.errors import UserError
+from packager.fetch.cache import Cache
+from packager.paths import BUNDLES, REPO_ROOT, SPECS, UNITS
+from packager.release import Release, load_release
+from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
+from packager.rpm.writer import BuildError, clean_stale_temporaries
+from packager.stage.abi import check_tree, report, sonames_in
+
+STATE_FILE = ".fate-pkg-build.json"
+#: Code whose change must rebuild everything it produces.
+_CODE_DIRS = ("packager/rpm", "packager/build", "packager/stage")
+
+
+@dataclass
+class BuildOptions:
+    release: str
+    cache: Cache
+    out_dir: Path
+    sample: bool = False
+    specs_dir: Path = SPECS / "packages"
+    jobs: int = 0
+    compression: Compression = field(default_factory=lambda: Compression("xz", 6))
+    signer: Signer | None = None
+    sde: int | None = None
+    account: tuple[str, str] = ("app", "apps")
+    build_release: str = "1"
+    allow_abi: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    progress: bool = False
+
+
+@dataclass
+class Outcome:
+    name: str
+    path: Path
+    status: str  # "built" | "up to date"
+    result: BuildResult | None = None
+
+
+@dataclass
+class BuildReport:
+    release: Release
+    outcomes: list[Outcome]
+    seconds: float
+    isolated: bool
+
+
+def releases_for(release_id: str) -> list[Release]:
+    """The release and every manifest it ``includes`` (e.g. the target tools' libraries)."""
+    out: list[Release] = []
+    pending = [release_id]
+    while pending:
+        rid = pending.pop(0)
+        if any(r.release == rid for r in out):
+            continue
+        rel = load_release(rid)
+        out.append(rel)
+        pending.extend(rel.includes)
+    return out
+
+
+def ensure_sample(releases: list[Release], cache: Cache) -> None:
+    """Generate the built-in sample release into the cache (nothing to download)."""
+    from packager.sample import generate
+
+    sample = releases[0]
+    if not any(cache.lookup(a) is None for a in sample.artifacts):
+        return
+    with tempfile.TemporaryDirectory(prefix="fate-sample-") as tmp:
+        for path in generate(Path(tmp)):
+            cache.add(path, sample.artifact(path.name))
+
+
+def missing_artifacts(releases: list[Release], cache: Cache) -> list[str]:
+    return [f"{r.release}/{a.name}" for r in releases for a in r.artifacts
+            if cache.lookup(a) is None]
+
+
+def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = None
+              ) -> BuildReport:
+    started = time.monotonic()
+    note = on_event or (lambda kind, msg: None)
+    opts.out_dir = opts.out_dir.absolute()  # staged sources are handed on as absolute paths
+    releases = releases_for(opts.release)
+    release = releases[0]
+    if opts.sample:
+        if release.generated_by is None:
+            raise UserError(f"--sample: {release.release} is not a generated sample release")
+        ensure_sample(releases[:1], opts.cache)
+    missing = missing_artifacts(releases, opts.cache)
+    if missing:
+        raise UserError(
+            f"the cache {opts.cache.root} lacks {len(missing)} artifact(s): "
+            f"{', '.join(missing)}; run `fate-pkg fetch --release {release.release}` "
+            "on a connected host first")
+    variables = {"version": release.version, "release": opts.build_release,
+                 "user": opts.account[0], "group": opts.account[1]}
+    specs = load_specs(opts.specs_dir, variables)
+    if opts.only:
+        unknown = set(opts.only) - {s.name for s in specs}
+        if unknown:
+            raise UserError(f"--only: no package spec named {', '.join(sorted(unknown))}")
+        specs = [s for s in specs if s.name in opts.only]
+    sde = opts.sde if opts.sde is not None else release.source_date_epoch
+    opts.out_dir.mkdir(parents=True, exist_ok=True)
+    clean_stale_temporaries(opts.out_dir)
+    for stale in opts.out_dir.glob(".fate-pkg-work-*"):  # left by a killed build
+        shutil.rmtree(stale, ignore_errors=True)
+    state = _load_state(opts.out_dir)
+    fingerprints = {s.name: _fingerprint(s, releases, opts, sde) for s in specs}
+    todo = [s for s in specs if not _up_to_date(state, s.name, fingerprints[s.name],
+                                                opts.out_dir)]
+    outcomes = {s.name: Outcome(s.name, opts.out_dir / state[s.name]["file"], "up to date")
+                for s in specs if s not in todo}
+    if todo:
+        # Everything is written inside a work directory and moved into dist/ only when every
+        # RPM is done: an interrupted or failed build leaves dist/ exactly as it was.
+        work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
+        try:
+            built = _build(todo, specs, releases, opts, sde, work, note)
+            current = [r.path for r in built.values()] + [o.path for o in outcomes.values()]
+            _lint(current, opts, note)
+            for name, result in built.items():
+                final = opts.out_dir / result.path.name
+                os.replace(result.path, final)
+                old = state.get(name, {}).get("file")
+                if old and old != final.name:
+                    (opts.out_dir / old).unlink(missing_ok=True)
+                state[name] = {"file": final.name, "fingerprint": fingerprints[name]}
+                outcomes[name] = Outcome(name, final, "built", result)
+            _save_state(opts.out_dir, state)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    from packager.build.isolate import netns_available
+
+    return BuildReport(release, [outcomes[s.name] for s in specs],
+                       time.monotonic() - started, netns_available())
+
+
+def _build(todo: list[BuildSpec], specs: list[BuildSpec], releases: list[Release],
+           opts: BuildOptions, sde: int | None, work: Path,
+           note: Callable[[str, str], None]) -> dict[str, BuildResult]:
+    step_config: dict = {"account": opts.account, "version": releases[0].version}
+    for s in specs:
+        step_config.update(s.data.get("stage") or {})
+    stager = Stager(opts.cache, releases, work, STEPS, step_config)
+    packages = []
+    for spec in todo:
+        note("stage", spec.name)
+        pkg = to_package(spec, stager, releases[0].os_requires.get(spec.name, []))
+        packages.append((spec, pkg))
+    _abi_check(todo, stager, opts, note)
+    jobs = opts.jobs or min(len(packages), os.cpu_count() or 1)
+    threads = max(1, (opts.compression.threads or os.cpu_count() or 1) // jobs)
+    comp = Compression(opts.compression.kind, opts.compression.level, threads)
+
+    total = sum(_source_bytes(pkg) for _, pkg in packages)
+    bar = ui.progress(total, "writing RPMs", enabled=opts.progress)
+
+    def one(item: tuple[BuildSpec, Package]) -> BuildResult:
+        spec, pkg = item
+        note("rpm", spec.name)
+        try:
+            return build_rpm(pkg, work / "rpms", compression=comp, sde=sde,
+                             signer=opts.signer, on_bytes=bar.update)
+        except BuildError as exc:
+            raise UserError(str(exc)) from None
+
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(one, packages))
+    finally:
+        bar.close()
+    return {r.name: r for r in results}
+
+
+def _source_bytes(pkg: Package) -> int:
+    total = 0
+    for e in pkg.files:
+        if e.source is not None and e.kind == "file":
+            try:
+                total += e.source.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def _lint(paths: list[Path], opts: BuildOptions, note: Callable[[str, str], None]) -> None:
+    """The el7 lint (``fate-pkg check``) on everything this build would put in dist/."""
+    from packager.lint.check import CheckOptions, check_paths
+
+    note("check", f"{len(paths)} RPMs")
+    allow = tuple(opts.allow_abi) + tuple(f"*/{p}" for p in opts.allow_abi)
+    findings = check_paths(paths, CheckOptions(allow_abi=allow))
+    if findings:
+        shown = "\n".join(f"  rule {f.rule}: {f.artifact}: {f.message}" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        raise UserError(f"the el7 lint found {len(findings)} violation(s); nothing was "
+                        f"written to {opts.out_dir}:\n{shown}{more}")
+
+
+def _abi_check(todo: list[BuildSpec], stager: Stager, opts: BuildOptions,
+               note: Callable[[str, str], None]) -> None:
+    """el7 rule 18 on every tree going into an RPM; provided = all trees of this build."""
+    trees: list[tuple[BuildSpec, Path]] = []
+    for spec in todo:
+        for item in spec.data.get("files") or []:
+            if isinstance(item, dict) and item.get("tree") and "from" in item:
+                trees.append((spec, stager.source(item["from"], item.get("path", ""))))
+    if not trees:
+        return
+    note("abi", f"{len(trees)} trees")
+    provided: set[str] = set()
+    for _, tree in trees:
+        provided |= sonames_in(tree)
+    problems = []
+    for spec, tree in trees:
+        allow = [*opts.allow_abi, *spec.abi_allow]
+        for v in check_tree(tree, provided=provided, allow=allow):
+            problems.append((spec.name, v))
+    if problems:
+        lines = report([v for _, v in problems])
+        raise UserError(
+            f"{len(problems)} ELF file(s) would not run on CentOS 7 (glibc 2.17), in "
+            f"{', '.join(sorted({n for n, _ in problems}))}:\n{lines}\n"
+            "(--allow-abi PATTERN accepts a file knowingly)")
+
+
+def _fingerprint(spec: BuildSpec, releases: list[Release], opts: BuildOptions,
+                 sde: int | None) -> str:
+    h = hashlib.sha256()
+
+    def add(*parts: object) -> None:
+        for p in parts:
+            h.update(str(p).encode() + b"\0")
+
+    add("fate-pkg", __version__, _code_hash(), spec.text, opts.compression.kind,
+        opts.compression.resolved_level(), sde, opts.account,
+        opts.signer.key_id if opts.signer else None, sorted(opts.allow_abi),
+        releases[0].os_requires.get(spec.name))
+    by_name = {a.name: a for r in releases for a in r.artifacts}
+    used = set(spec.artifacts)
+    steps = spec.steps
+    if "python-env" in steps:
+        for s_cfg in (spec.data.get("stage") or {}).values():
+            used |= {v["from"][0] for v in s_cfg.values() if isinstance(v, dict)}
+    if "tools" in steps:
+        used |= {a.name for r in releases for a in r.artifacts if a.component == "tools"}
+        add(_tree_hash(REPO_ROOT / "packager" / "target"), _tree_hash(BUNDLES))
+    if steps & {"units", "tools"}:
+        add(_tree_hash(UNITS))
+    for name in sorted(used):
+        art = by_name.get(name)
+        blob = opts.cache.lookup(art) if art else None
+        add(name, art.sha256 if art and art.sha256 else _file_hash(blob) if blob else None)
+    return h.hexdigest()
+
+
+_CODE_HASH: str | None = None
+
+
+def _code_hash() -> str:
+    global _CODE_HASH
+    if _CODE_HASH is None:
+        h = hashlib.sha256()
+        for d in _CODE_DIRS:
+            h.update(_tree_hash(REPO_ROOT / d).encode())
+        _CODE_HASH = h.hexdigest()
+    return _CODE_HASH
+
+
+def _tree_hash(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if "__pycache__" in p.parts or p.suffix == ".pyc" or not p.is_file():
+            continue
+        h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def _file_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _load_state(out_dir: Path) -> dict:
+    try:
+        return json.loads((out_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(out_dir: Path, state: dict) -> None:
+    tmp = out_dir / (STATE_FILE + ".tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
+    os.replace(tmp, out_dir / STATE_FILE)
+
+
+def _up_to_date(state: dict, name: str, fingerprint: str, out_dir: Path) -> bool:
+    entry = state.get(name)
+    return bool(entry and entry.get("fingerprint") == fingerprint
+                and (out_dir / entry["file"]).is_file())

@@ -1,0 +1,101 @@
+"""Build FATE's Python environment at its final prefix, offline, from the release's files.
+
+Steps as ansible-nfate does them (reference §1.3 [1.7 proxy]): run the Miniconda installer
+(``-b -p PREFIX``), install virtualenv from its wheel, create the venv
+(``--no-wheel --no-setuptools --no-download``), then ``pip install -r requirements.txt
+--no-index --find-links WHEELS --only-binary=:all:`` (sdists are refused: nothing compiles on
+the build host for the target). Everything is installed under ``STAGE/root/<final prefix>``
+and then relocated (:mod:`packager.build.relocate`), with no network for any child process.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from packager.build.isolate import offline_command, offline_env
+from packager.build.relocate import find_leftovers, relocate
+from packager.errors import UserError
+
+
+@dataclass(frozen=True)
+class PythonEnvSpec:
+    installer: Path
+    virtualenv_wheel: Path | None
+    wheels: Path
+    requirements: Path
+    conda_prefix: str
+    venv_prefix: str
+
+
+def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
+    conda = stage_root / spec.conda_prefix.lstrip("/")
+    venv = stage_root / spec.venv_prefix.lstrip("/")
+    conda.parent.mkdir(parents=True, exist_ok=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    sdists = [p.name for p in spec.wheels.iterdir()
+              if p.suffix in (".gz", ".zip", ".bz2") and not p.name.endswith(".whl")]
+    if sdists:
+        raise UserError(
+            f"{spec.wheels.name}: source distributions would need a compiler: "
+            f"{', '.join(sorted(sdists))} (ship wheels built for manylinux2014)"
+        )
+    with open(log, "w") as out:
+        _run(["sh", str(spec.installer), "-b", "-p", str(conda)], out, "Miniconda installer")
+        py = conda / "bin" / "python3"
+        if spec.virtualenv_wheel:
+            _run([str(py), "-m", "pip", "install", "--no-index", str(spec.virtualenv_wheel)],
+                 out, "virtualenv wheel")
+            _run([str(conda / "bin" / "virtualenv"), "-p", str(py), "--no-wheel",
+                  "--no-setuptools", "--no-download", str(venv)], out, "virtualenv")
+        else:
+            _run([str(py), "-m", "venv", str(venv)], out, "venv")
+        _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-index",
+              "--only-binary=:all:", "--find-links", str(spec.wheels), "-r",
+              str(spec.requirements)], out, "pip install -r requirements.txt")
+    prefix = str(stage_root)
+    for tree in (conda, venv):  # "STAGE/root/data/..." -> "/data/..." everywhere
+        relocate(tree, prefix, "")
+        normalise_dist_info(tree)
+    leftovers = find_leftovers(conda, prefix) + find_leftovers(venv, prefix)
+    if leftovers:
+        raise UserError(f"python env: staging path left in {leftovers[0]} (and "
+                        f"{len(leftovers) - 1} more) after relocation")
+
+
+def normalise_dist_info(tree: Path) -> None:
+    """Make pip's install records reproducible and true for the target.
+
+    ``direct_url.json`` names the wheel's path in the build's temporary directory,
+    ``RECORD`` lists the ``__pycache__`` files (with hashes of timestamped bytecode) that
+    relocation removed, and holds the hashes of scripts as they were before relocation;
+    all of these would differ between two builds of the same inputs.
+    """
+    for record in tree.rglob("*.dist-info/RECORD"):
+        (record.parent / "direct_url.json").unlink(missing_ok=True)
+        site = record.parent.parent
+        out = []
+        for row in csv.reader(record.read_text().splitlines()):
+            if not row or "__pycache__/" in row[0] or row[0].endswith("/direct_url.json"):
+                continue
+            target = site / row[0]
+            if len(row) >= 3 and row[1] and target.is_file() and not target.is_symlink():
+                data = target.read_bytes()
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=")
+                row = [row[0], "sha256=" + digest.decode(), str(len(data))]
+            out.append(row)
+        with open(record, "w", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(out)
+
+
+def _run(cmd: list[str], log, what: str) -> None:
+    log.write(f"$ {' '.join(cmd)}\n")
+    log.flush()
+    r = subprocess.run(offline_command(cmd), stdout=log, stderr=subprocess.STDOUT,
+                       env=offline_env())
+    if r.returncode != 0:
+        raise UserError(f"python env: {what} failed (exit {r.returncode}); see {log.name}")

@@ -1,0 +1,95 @@
+"""Move a tree that was installed under a staging prefix to its final prefix, in place.
+
+Installers (Miniconda, virtualenv, pip) write their own prefix into shebangs, config files,
+symlinks and sometimes binaries. We install at ``STAGE + FINAL`` and rewrite every occurrence
+of that to ``FINAL`` — text by plain replacement, binaries the way conda does (the C string
+is rewritten and padded with NULs, which only works because the new prefix is shorter), and
+symlink targets. Byte-compiled files embed the staging path inside length-prefixed strings,
+so they are removed instead: Python recompiles in memory on the target.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+_CHUNK_LIMIT = 256 << 20  # larger files are not scanned (no prefix text in GB-sized data)
+
+
+class RelocationError(ValueError):
+    pass
+
+
+def relocate(tree: Path, old: str, new: str) -> dict[str, int]:
+    """Rewrite ``old`` -> ``new`` under ``tree``; returns counts of what was changed."""
+    if not old or len(new) > len(old):
+        raise RelocationError(f"cannot relocate to a longer prefix ({new!r} > {old!r})")
+    old_b, new_b = old.encode(), new.encode()
+    counts = {"text": 0, "binary": 0, "symlink": 0, "pycache": 0}
+    for root, dirs, files in os.walk(tree):
+        if "__pycache__" in dirs:
+            shutil.rmtree(Path(root, "__pycache__"))
+            dirs.remove("__pycache__")
+            counts["pycache"] += 1
+        for name in dirs + files:
+            path = Path(root, name)
+            if path.is_symlink():
+                target = os.readlink(path)
+                if old in target:
+                    path.unlink()
+                    path.symlink_to(target.replace(old, new))
+                    counts["symlink"] += 1
+                continue
+            if name not in files:
+                continue
+            if name.endswith((".pyc", ".pyo")):
+                path.unlink()
+                counts["pycache"] += 1
+                continue
+            size = path.stat().st_size
+            if size == 0 or size > _CHUNK_LIMIT:
+                continue
+            data = path.read_bytes()
+            if old_b not in data:
+                continue
+            if b"\0" in data:
+                data = _replace_c_strings(data, old_b, new_b)
+                counts["binary"] += 1
+            else:
+                data = data.replace(old_b, new_b)
+                counts["text"] += 1
+            mode = path.stat().st_mode
+            path.write_bytes(data)
+            os.chmod(path, mode)
+    return counts
+
+
+def _replace_c_strings(data: bytes, old: bytes, new: bytes) -> bytes:
+    out = bytearray()
+    pos = 0
+    while True:
+        i = data.find(old, pos)
+        if i < 0:
+            out += data[pos:]
+            return bytes(out)
+        end = data.find(b"\0", i)
+        if end < 0:
+            end = len(data)
+        segment = data[i:end]
+        replaced = segment.replace(old, new)
+        out += data[pos:i] + replaced + b"\0" * (len(segment) - len(replaced))
+        pos = end
+
+
+def find_leftovers(tree: Path, needle: str) -> list[Path]:
+    """Files that still mention the staging prefix (should be none after :func:`relocate`)."""
+    hits = []
+    nb = needle.encode()
+    for p in tree.rglob("*"):
+        if p.is_symlink():
+            if needle in os.readlink(p):
+                hits.append(p)
+        elif p.is_file() and 0 < p.stat().st_size <= _CHUNK_LIMIT and nb in p.read_bytes():
+            hits.append(p)
+    return hits

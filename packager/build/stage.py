@@ -1,0 +1,84 @@
+"""Turn verified artifacts into the directory trees package specs point at.
+
+A source is a chain: an artifact of the release, then archives inside it, e.g.
+``[FATE_install_1.4.5-release.tar.gz, FATE_install_1.4.5-release/eggroll.tar.gz]``, and a
+path inside the last one. Each archive of a chain is extracted once (tar-slip safe, see
+:mod:`packager.stage.extract`). ``@name`` sources are trees made by build steps (the
+Python environment, the rendered units, the target tools), also made once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Callable
+
+from packager.errors import UserError
+from packager.fetch.cache import Cache
+from packager.release import Release
+from packager.stage.extract import extract
+
+Step = Callable[["Stager", Path], None]
+
+
+class Stager:
+    def __init__(self, cache: Cache, releases: list[Release], work: Path,
+                 steps: dict[str, Step], step_config: dict[str, dict] | None = None) -> None:
+        self.cache = cache
+        self.releases = releases
+        self.work = work
+        self.steps = steps
+        self.step_config = step_config or {}
+        self._extracted: dict[tuple[str, ...], Path] = {}
+        self._stepped: dict[str, Path] = {}
+
+    def artifact(self, name: str) -> Path:
+        for release in self.releases:
+            for art in release.artifacts:
+                if art.name == name:
+                    path = self.cache.lookup(art)
+                    if path is None:
+                        raise UserError(f"artifact {name} is not in the cache (fate-pkg fetch)")
+                    return path
+        known = ", ".join(a.name for r in self.releases for a in r.artifacts)
+        raise UserError(f"no artifact named {name!r} in the release (known: {known})")
+
+    def tree(self, chain: tuple[str, ...]) -> Path:
+        """The extracted contents of the last archive of ``chain``."""
+        if chain in self._extracted:
+            return self._extracted[chain]
+        if len(chain) == 1:
+            archive = self.artifact(chain[0])
+        else:
+            archive = self.tree(chain[:-1]) / chain[-1]
+            if not archive.is_file():
+                raise UserError(f"{chain[-2]} has no member {chain[-1]}")
+        dest = self.work / "x" / hashlib.sha256("\0".join(chain).encode()).hexdigest()[:16]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        extract(archive, dest)
+        self._extracted[chain] = dest
+        return dest
+
+    def source(self, origin: str | list[str], path: str) -> Path:
+        """The file or directory ``path`` inside a chain or a step's tree."""
+        if isinstance(origin, str) and origin.startswith("@"):
+            base = self.step(origin[1:])
+        else:
+            chain = (origin,) if isinstance(origin, str) else tuple(origin)
+            base = self.tree(chain)
+        target = (base / path).resolve()
+        if not target.is_relative_to(base.resolve()) or not target.exists():
+            where = origin if isinstance(origin, str) else " > ".join(origin)
+            raise UserError(f"{where}: no {path!r} inside")
+        return base / path
+
+    def step(self, name: str) -> Path:
+        if name not in self._stepped:
+            if name not in self.steps:
+                raise UserError(f"unknown build step @{name} (known: "
+                                f"{', '.join('@' + s for s in sorted(self.steps))})")
+            out = self.work / "steps" / name
+            out.mkdir(parents=True)
+            self.steps[name](self, out)
+            self._stepped[name] = out
+        return self._stepped[name]

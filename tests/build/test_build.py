@@ -1,0 +1,292 @@
+"""`fate-pkg build --offline --sample` end to end: RPMs, installs, incremental, reproducible."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+
+from packager.build.pipeline import BuildOptions, run_build
+from packager.errors import UserError
+from packager.fetch.cache import Cache
+from packager.paths import SPECS
+from packager.rpm import read_rpm
+from packager.rpm import tags as t
+from support.rpmtool import make_scratch_root, rpm_in_root, run_rpm, uid_of
+
+from .conftest import SDE, sample_options, seeded_cache
+
+EXPECTED = {"fate-common", "fate-jdk", "fate-python", "fate-mysql", "fate-eggroll",
+            "fate-flow", "fate-board", "fate-tools"}
+REPO = Path(__file__).resolve().parents[2]
+
+
+def rpms(dist: Path) -> dict[str, Path]:
+    return {read_rpm(p).name: p for p in sorted(dist.glob("*.rpm"))}
+
+
+def test_every_package_is_built_and_verifies(sample_build):
+    _, dist, report = sample_build
+    found = rpms(dist)
+    assert set(found) == EXPECTED == {o.name for o in report.outcomes}
+    for path in found.values():
+        out = run_rpm("-K", str(path)).stdout
+        assert "digests OK" in out
+        rpm = read_rpm(path)
+        assert rpm.tag(t.PAYLOADCOMPRESSOR) == "gzip"
+        assert rpm.tag(t.BUILDTIME) == SDE, "the release's date, not the wall clock"
+        assert rpm.tag(t.VERSION) == "1.4.5" and rpm.tag(t.RELEASE) == "1"
+
+
+def test_packages_require_each_other_as_the_specs_say(sample_build):
+    _, dist, _ = sample_build
+    found = rpms(dist)
+    flow = {n for n, _, _ in read_rpm(found["fate-flow"]).deps("requires")}
+    assert {"fate-python", "fate-eggroll", "fate-common"} <= flow
+    tools = {n for n, _, _ in read_rpm(found["fate-tools"]).deps("requires")}
+    assert "python3" in tools
+    scripts = "\n".join(run_rpm("-qp", "--scripts", str(found["fate-eggroll"])).stdout
+                        .splitlines())
+    assert "systemctl preset fate-clustermanager.service" in scripts
+    assert "systemctl try-restart fate-clustermanager.service" in scripts
+    common = run_rpm("-qp", "--scripts", str(found["fate-common"])).stdout
+    assert "useradd -r -g apps" in common and "try-restart" not in common
+
+
+def test_layout_matches_the_fate_1_4_5_paths(sample_build):
+    _, dist, _ = sample_build
+    files: dict[str, set[str]] = {n: set(read_rpm(p).filenames()) for n, p in rpms(dist).items()}
+    expect = {
+        "fate-jdk": "/data/projects/fate/common/jdk/jdk-8u192/bin/java",
+        "fate-python": "/data/projects/fate/common/python/venv/bin/python",
+        "fate-mysql": "/data/projects/fate/common/mysql/mysql-8.0.13/bin/mysqld_safe",
+        "fate-eggroll": "/data/projects/fate/eggroll/conf/eggroll.properties",
+        "fate-flow": "/data/projects/fate/python/fate_flow/fate_flow_server.py",
+        "fate-board": "/data/projects/fate/fateboard/fateboard.jar",
+        "fate-tools": "/usr/bin/fate-configure",
+        "fate-common": "/usr/lib/systemd/system/fate.target",
+    }
+    for name, path in expect.items():
+        assert path in files[name], f"{path} not in {name}"
+    for unit in ("fate-mysql", "fate-clustermanager", "fate-nodemanager", "fate-rollsite",
+                 "fate-flow", "fate-board"):
+        owners = [n for n, fs in files.items() if f"/usr/lib/systemd/system/{unit}.service" in fs]
+        assert len(owners) == 1, unit
+    every = [f for fs in files.values() for f in fs]
+    assert len(every) == len(set(every)), "no file is owned by two packages"
+
+
+def test_config_files_are_noreplace_and_owned_by_the_account(sample_build):
+    _, dist, _ = sample_build
+    rpm = read_rpm(rpms(dist)["fate-eggroll"])
+    names = rpm.filenames()
+    i = names.index("/data/projects/fate/eggroll/conf/route_table.json")
+    assert rpm.header.array(t.FILEFLAGS)[i] & (t.FILE_CONFIG | t.FILE_NOREPLACE) == (
+        t.FILE_CONFIG | t.FILE_NOREPLACE)
+    assert rpm.header.array(t.FILEUSERNAME)[i] == "app"
+
+
+def test_python_env_is_relocated_to_its_final_prefix(sample_build, tmp_path):
+    _, dist, _ = sample_build
+    path = rpms(dist)["fate-python"]
+    subprocess.run(f"rpm2cpio {path} | cpio -idm --quiet", shell=True, cwd=tmp_path, check=True)
+    venv = tmp_path / "data/projects/fate/common/python/venv"
+    cfg = (venv / "pyvenv.cfg").read_text()
+    assert "fate-pkg-work" not in cfg
+    # pip writes a direct shebang, or an sh trampoline when the build path was long
+    head = "\n".join((venv / "bin/pip").read_text().splitlines()[:3])
+    assert "/data/projects/fate/common/python/venv/bin/python" in head
+    for p in tmp_path.rglob("*"):
+        if p.is_symlink():
+            assert "fate-pkg-work" not in os.readlink(p), p
+        elif p.is_file():
+            assert b"fate-pkg-work" not in p.read_bytes(), p
+    assert list(venv.glob("lib/python3*/site-packages/fate_sample_mysql*")), "wheels installed"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="chroot scriptlets need root")
+def test_all_rpms_install_into_a_scratch_root(sample_build, tmp_path):
+    _, dist, _ = sample_build
+    root = make_scratch_root(tmp_path / "root")
+    rpm_in_root(root, "-ivh", "--nodeps", *map(str, sorted(dist.glob("*.rpm"))))
+    app = uid_of(root, "app")
+    assert (root / "data/projects/fate").stat().st_uid == app
+    assert (root / "data/projects/fate/eggroll/conf/eggroll.properties").stat().st_uid == app
+    assert (root / "data/projects/fate/common/jdk/jdk-8u192/bin/java").stat().st_uid == 0
+    assert os.readlink(root / "data/projects/fate/eggroll/logs") == "/data/logs/fate/eggroll"
+    assert rpm_in_root(root, "-Va", "--nodeps", check=False).stdout.strip() == ""
+
+
+def test_installed_fate_tools_run_with_their_vendored_libraries(sample_build, tmp_path):
+    """fate-configure from the RPM runs with only what fate-tools carries (no .venv)."""
+    _, dist, _ = sample_build
+    subprocess.run(f"rpm2cpio {rpms(dist)['fate-tools']} | cpio -idm --quiet", shell=True,
+                   cwd=tmp_path, check=True)
+    lib = tmp_path / "usr/lib/fate-tools"
+    import_check = ("import jinja2, markupsafe, yaml, packager.target.configure.cli;"
+                    "print(jinja2.__version__, yaml.__version__, jinja2.__file__)")
+    r = subprocess.run(["/usr/bin/python3", "-s", "-c", import_check], capture_output=True,
+                       text=True, env={"PYTHONPATH": f"{lib}:{lib}/vendor", "PATH": "/usr/bin"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("3.0.3 5.4.1 ") and str(lib / "vendor") in r.stdout
+    wrapper = (tmp_path / "usr/bin/fate-configure").read_text()
+    assert "packager.target.configure.cli" in wrapper and "/usr/lib/fate-tools/vendor" in wrapper
+
+
+def test_second_build_rebuilds_nothing(dist_copy, monkeypatch):
+    cache, dist = dist_copy
+    before = {p.name: p.stat().st_mtime_ns for p in dist.glob("*.rpm")}
+    monkeypatch.chdir(dist.parent)  # as users call it: -o dist
+    report = run_build(sample_options(cache, Path(dist.name)))
+    assert {o.status for o in report.outcomes} == {"up to date"}
+    assert {p.name: p.stat().st_mtime_ns for p in dist.glob("*.rpm")} == before
+
+
+def test_changing_one_spec_rebuilds_only_that_rpm(dist_copy, tmp_path, monkeypatch):
+    cache, dist = dist_copy
+    monkeypatch.chdir(dist.parent)
+    dist = Path(dist.name)  # a relative output directory, as `-o dist`
+    specs = tmp_path / "specs"
+    shutil.copytree(SPECS / "packages", specs)
+    board = specs / "fate-board.yaml"
+    board.write_text(board.read_text().replace("summary: FATE-Board 1.4.2",
+                                               "summary: FATE-Board 1.4.2 (rebuilt)"))
+    report = run_build(sample_options(cache, dist, specs_dir=specs))
+    built = {o.name for o in report.outcomes if o.status == "built"}
+    assert built == {"fate-board"}
+
+
+def test_two_builds_are_byte_identical(sample_build, tmp_path):
+    cache, dist, _ = sample_build
+    run_build(sample_options(cache, tmp_path / "again"))
+    for path in dist.glob("*.rpm"):
+        assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_missing_artifacts_are_listed(tmp_path):
+    opts = BuildOptions(release="fate-1.4.5", cache=Cache(tmp_path / "empty"),
+                        out_dir=tmp_path / "dist")
+    with pytest.raises(UserError) as err:
+        run_build(opts)
+    msg = str(err.value)
+    for name in ("jdk-8u192-linux-x64.tar.gz", "FATE_install_1.4.5-release.tar.gz",
+                 "Jinja2-3.0.3-py3-none-any.whl"):
+        assert name in msg
+    assert "fate-pkg fetch --release fate-1.4.5" in msg
+    assert not (tmp_path / "dist").exists() or not any((tmp_path / "dist").iterdir())
+
+
+def _cli(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "packager.cli", *args],
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, **kw)
+
+
+def test_ctrl_c_leaves_dist_as_it_was(dist_copy):
+    cache, dist = dist_copy
+    before = {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()}
+    # Another account changes every fingerprint: everything is rebuilt, slowly (xz:9).
+    proc = _cli("build", "--offline", "--sample", "--cache", str(cache.root), "-o", str(dist),
+                "--account", "fate:fate", "--compression", "xz:9", stderr=subprocess.PIPE,
+                text=True)
+    deadline = time.monotonic() + 60
+    while not list(dist.glob(".fate-pkg-work-*/steps")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(dist.glob(".fate-pkg-work-*")), "the build should be under way"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    after = {p.name: p.read_bytes() for p in dist.iterdir() if p.is_file()}
+    assert after == before
+    assert [p.name for p in dist.glob(".fate-pkg-*")] == [".fate-pkg-build.json"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which("unshare"),
+                    reason="needs root for a network namespace")
+def test_build_needs_no_network_at_all(tmp_path):
+    """The whole build, children included, inside a network namespace with no interface up."""
+    fresh = seeded_cache(tmp_path / "cache")
+    r = subprocess.run(["unshare", "--net", "--", sys.executable, "-m", "packager.cli", "build",
+                        "--offline", "--sample", "--cache", str(fresh.root), "-o",
+                        str(tmp_path / "dist"), "--compression", "gzip:1", "--only",
+                        "fate-python", "--json"],
+                       capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert r.returncode == 0, r.stderr
+    assert '"status": "built"' in r.stdout
+
+
+def test_abi_violation_fails_the_build_and_allow_abi_accepts(tmp_path):
+    src = tmp_path / "hello.c"
+    src.write_text('#include <stdio.h>\nint main(void){puts("hi");return 0;}\n')
+    tree = tmp_path / "tool-1.0"
+    (tree / "bin").mkdir(parents=True)
+    subprocess.run(["gcc", "-O1", "-o", str(tree / "bin/hello"), str(src)], check=True)
+    archive = tmp_path / "tool-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(tree, arcname="tool-1.0")
+    import hashlib
+    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
+    manifest = tmp_path / "tool-1.0.yaml"
+    manifest.write_text(
+        "release: tool-1.0\nversion: '1.0'\nsource_date_epoch: 1600000000\nartifacts:\n"
+        f"  - name: tool-1.0.tar.gz\n    url: https://example.invalid/tool-1.0.tar.gz\n"
+        f"    size: {archive.stat().st_size}\n    sha256: {sha}\n    component: fate\n")
+    cache = Cache(tmp_path / "cache")
+    from packager.release import load_release
+    cache.add(archive, load_release(manifest).artifacts[0])
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "tool.yaml").write_text(
+        "name: fate-tool\nversion: '{version}'\nrelease: '{release}'\nsummary: A tool\n"
+        "files:\n  - {from: [tool-1.0.tar.gz], path: tool-1.0, dst: /data/projects/fate/tool,"
+        " tree: true}\n")
+    opts = BuildOptions(release=str(manifest), cache=cache, out_dir=tmp_path / "dist",
+                        specs_dir=specs)
+    with pytest.raises(UserError) as err:
+        run_build(opts)
+    assert "bin/hello" in str(err.value) and "GLIBC_2.34" in str(err.value)
+    assert not list((tmp_path / "dist").glob("*.rpm"))
+    opts.allow_abi = ("bin/hello",)
+    report = run_build(opts)
+    assert [o.status for o in report.outcomes] == ["built"]
+
+
+def test_build_fails_on_an_el7_lint_violation_and_writes_nothing(tmp_path):
+    """A bash-4.4 feature in a shipped script of ours: rule 19 stops the build."""
+    tree = tmp_path / "tool-1.0" / "bin"
+    tree.mkdir(parents=True)
+    (tree / "fate-hello").write_text('#!/bin/bash\nset -euo pipefail\nx=1\necho "${x@Q}"\n')
+    (tree / "fate-hello").chmod(0o755)
+    archive = tmp_path / "tool-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(tree.parent, arcname="tool-1.0")
+    import hashlib
+    manifest = tmp_path / "tool-1.0.yaml"
+    manifest.write_text(
+        "release: tool-1.0\nversion: '1.0'\nartifacts:\n"
+        "  - name: tool-1.0.tar.gz\n    url: https://example.invalid/tool-1.0.tar.gz\n"
+        f"    size: {archive.stat().st_size}\n"
+        f"    sha256: {hashlib.sha256(archive.read_bytes()).hexdigest()}\n"
+        "    component: fate\n")
+    from packager.release import load_release
+    cache = Cache(tmp_path / "cache")
+    cache.add(archive, load_release(manifest).artifacts[0])
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "tool.yaml").write_text(
+        "name: fate-hello\nversion: '{version}'\nrelease: '{release}'\nsummary: Hello\n"
+        "files:\n  - {from: [tool-1.0.tar.gz], path: tool-1.0/bin/fate-hello,"
+        " dst: /usr/bin/fate-hello, mode: '0755'}\n")
+    opts = BuildOptions(release=str(manifest), cache=cache, out_dir=tmp_path / "dist",
+                        specs_dir=specs)
+    with pytest.raises(UserError) as err:
+        run_build(opts)
+    assert "rule 19" in str(err.value) and "/usr/bin/fate-hello" in str(err.value)
+    assert not list((tmp_path / "dist").glob("*.rpm"))
