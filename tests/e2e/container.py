@@ -34,29 +34,38 @@ class CommandFailed(AssertionError):
 
 
 class Container:
-    """One container. ``ephemeral``: nspawn's own throw-away snapshot of the root (isolation,
-    nothing to clean). Without it the root is a private copy made here, which survives a
-    reboot of the container (nspawn ends an ephemeral container, and its snapshot, on reboot).
+    """One container on a throw-away overlay of the cached root: writes go to an upper
+    directory of its own, so containers are isolated from each other and the cache stays
+    untouched, as with nspawn's ``--ephemeral``; but that option copies the whole 560 MB
+    tree on ext4 (19-26 s per container measured here, on a loaded 2-core host) while an
+    overlay mount takes milliseconds, and, unlike ``--ephemeral``, survives a reboot of the
+    container (the day-2 reboot test).
     """
 
-    def __init__(self, name: str, rootfs: Path, workdir: Path, *, ephemeral: bool = True,
-                 netns: str | None = None, binds: dict[str, Path] | None = None) -> None:
+    def __init__(self, name: str, rootfs: Path, workdir: Path, *, netns: str | None = None,
+                 binds: dict[str, Path] | None = None) -> None:
         self.name = name
         self.rootfs = rootfs
         self.workdir = workdir
-        self.ephemeral = ephemeral
         self.netns = netns
         self.binds = binds or {}
-        self.copy: Path | None = None
         self.proc: subprocess.Popen | None = None
         self.pid = 0
         self.boots = 0
-        if not ephemeral:
-            self.copy = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=rootfs.parent))
-            subprocess.run(["cp", "-a", "--reflink=auto", f"{rootfs}/.", str(self.copy)],
-                           check=True)
+        self.layer = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=rootfs.parent))
+        self.merged = self.layer / "merged"
+        for sub in ("upper", "work", "merged"):
+            (self.layer / sub).mkdir()
         _LIVE.add(self)
-        self.boot()
+        try:
+            subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
+                            f"lowerdir={rootfs},upperdir={self.layer / 'upper'},"
+                            f"workdir={self.layer / 'work'}", str(self.merged)],
+                           check=True, capture_output=True, timeout=30)
+            self.boot()
+        except BaseException:
+            self.stop()
+            raise
 
     # -- lifecycle -------------------------------------------------------------------------
     def boot(self, timeout: float = 90) -> float:
@@ -65,9 +74,7 @@ class Container:
         self.boots += 1
         argv = ["systemd-nspawn", "--boot", "--console=pipe", "--register=no", "--keep-unit",
                 "-M", self.name, "--capability=CAP_SYS_RESOURCE",
-                "-D", str(self.copy or self.rootfs)]
-        if self.ephemeral:
-            argv.append("--ephemeral")
+                "-D", str(self.merged)]
         argv.append(f"--network-namespace-path=/run/netns/{self.netns}" if self.netns
                     else "--private-network")
         for dest, src in self.binds.items():
@@ -94,7 +101,6 @@ class Container:
     def reboot(self) -> float:
         """``systemctl reboot`` inside; nspawn exits (133) and is started again on the same
         root, as the machine's firmware would. Returns seconds until systemd is running."""
-        assert not self.ephemeral, "an ephemeral container loses its root on reboot"
         assert self.proc is not None
         self.run("systemctl", "reboot", check=False)
         rc = self.proc.wait(timeout=60)
@@ -118,9 +124,10 @@ class Container:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
-        if self.copy is not None:
-            shutil.rmtree(self.copy, ignore_errors=True)
-            self.copy = None
+        if self.layer.exists():
+            subprocess.run(["umount", str(self.merged)], capture_output=True, timeout=60)
+            if not os.path.ismount(self.merged):
+                shutil.rmtree(self.layer, ignore_errors=True)
         _LIVE.discard(self)
 
     # -- commands --------------------------------------------------------------------------

@@ -4,7 +4,7 @@ Building it takes two to four minutes, so it is cached under /var/tmp by a conte
 suite and the package list): a change to either makes a new tree. The post-install steps
 below are idempotent and keyed separately (a marker file per version of the steps), so
 changing them re-applies them to the cached tree instead of bootstrapping again. Containers
-boot it ``--ephemeral`` or from a private copy: the cached tree is never written by a test.
+boot an overlay of it (container.py): the cached tree is never written by a test.
 """
 
 from __future__ import annotations
