@@ -290,3 +290,19 @@ def test_build_fails_on_an_el7_lint_violation_and_writes_nothing(tmp_path):
         run_build(opts)
     assert "rule 19" in str(err.value) and "/usr/bin/fate-hello" in str(err.value)
     assert not list((tmp_path / "dist").glob("*.rpm"))
+
+
+def test_signed_build_verifies_with_the_exported_key(dist_copy, tmp_path):
+    from support.gpgkeys import rsa_signer
+
+    cache, dist = dist_copy
+    signer = rsa_signer(tmp_path / "gnupg", SDE)
+    report = run_build(sample_options(cache, dist, signer=signer, only=("fate-common",)))
+    assert [o.status for o in report.outcomes] == ["built"]
+    db = tmp_path / "rpmdb"
+    db.mkdir()
+    key = tmp_path / "RPM-GPG-KEY-fate"
+    key.write_bytes(signer.export_public_key())
+    run_rpm("--dbpath", str(db), "--import", str(key))
+    out = run_rpm("--dbpath", str(db), "-Kv", str(report.outcomes[0].path)).stdout
+    assert "Header V4 RSA/SHA256 Signature" in out and "NOKEY" not in out and "BAD" not in out
