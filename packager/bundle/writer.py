@@ -31,6 +31,13 @@ from packager.bundle.repodata import write_repodata
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.paths import BUNDLES, REPO_ROOT
+
+# Imported at module level on purpose: packager.repo pulls in urllib3, which probes for
+# IPv6 by binding a socket on import; under `fate-pkg build --offline` that would count
+# as a network attempt.
+from packager.repo.closure import Closure
+from packager.repo.download import artifacts
+from packager.repo.pipeline import closure_path
 from packager.rpm import Signer
 
 STATE_FILE = ".fate-pkg-bundle.json"
@@ -65,10 +72,6 @@ def bundle_name(version: str, profile: Profile) -> str:
 
 def os_closure_rpms(cache: Cache) -> list[BundleInput]:
     """The OS closure RPMs ``fate-pkg fetch --os`` left in the cache (none if never run)."""
-    from packager.repo.closure import Closure
-    from packager.repo.download import artifacts
-    from packager.repo.pipeline import closure_path
-
     path = closure_path(cache)
     if not path.exists():
         return []
