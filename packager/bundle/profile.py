@@ -61,8 +61,13 @@ def _read(name: str, directory: Path) -> Profile:
     path = directory / f"{name}.yaml"
     try:
         data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"{path}: cannot read the bundle profile: {exc}") from None
+    except OSError as exc:
+        raise UserError(f"{path}: cannot read the bundle profile: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}" if mark else ""
+        raise UserError(f"{path}{where}: cannot read the bundle profile: "
+                        f"{getattr(exc, 'problem', None) or 'not valid YAML'}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: a bundle profile is a mapping (description, packages)")
     packages = data.get("packages")
