@@ -138,12 +138,15 @@ verify_sums() {
 }
 
 verify_rpm_signatures() {
-    local db="$tmp/rpmdb" f out
+    # Our packages must carry the bundle key's signature. The OS packages beside them
+    # keep their vendor's signature (CentOS's key, already on the host); what proves
+    # they belong to this bundle is SHA256SUMS, whose signature was checked above.
+    local db="$tmp/rpmdb" p f out
     mkdir "$db"
     rpm --dbpath "$db" --initdb
     rpm --dbpath "$db" --import "$key_file" || die "rpm cannot import $key_file"
-    for f in rpms/*.rpm; do
-        [ -f "$f" ] || die "rpms/ holds no package"
+    for p in "${packages[@]}"; do
+        f=${file_of[$p]}
         out=$(LC_ALL=C rpm --dbpath "$db" -K "$f" 2>&1) || die "$f: $out"
         case "$out" in
             *"NOT OK"*|*MISSING*|*NOKEY*) die "$f: $out" ;;
@@ -151,7 +154,22 @@ verify_rpm_signatures() {
             *) die "$f is not signed, in a signed bundle: $out" ;;
         esac
     done
-    say "every RPM is signed by the bundle's key"
+    say "every FATE package is signed by the bundle's key"
+}
+
+# name -> file and name -> NEVRA of every package in rpms/ (one rpm call; the output
+# follows the order of the arguments).
+read_packages() {
+    local files=(rpms/*.rpm) lines=() i name nevra
+    [ -f "${files[0]}" ] || die "rpms/ holds no package"
+    mapfile -t lines < <(rpm -qp --nosignature \
+        --qf '%{NAME} %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n' "${files[@]}" 2>/dev/null)
+    [ ${#lines[@]} -eq ${#files[@]} ] || die "rpm cannot read every package in rpms/"
+    for i in "${!files[@]}"; do
+        read -r name nevra <<<"${lines[$i]}"
+        file_of[$name]=${files[$i]}
+        wanted[$name]=$nevra
+    done
 }
 
 key_version=""
@@ -161,18 +179,17 @@ if [ "$uninstall" -eq 0 ]; then
     done
     if [ "$signed" -eq 1 ]; then verify_signature; fi
     verify_sums
-    if [ "$signed" -eq 1 ]; then verify_rpm_signatures; fi
 fi
+declare -A file_of=() wanted=()
+read_packages
+for p in "${packages[@]}"; do
+    [ -n "${wanted[$p]:-}" ] || die "packages.txt names $p but rpms/ has no such package"
+done
+if [ "$uninstall" -eq 0 ] && [ "$signed" -eq 1 ]; then verify_rpm_signatures; fi
 
-# The bundle's NEVRA of every package this profile installs.
-declare -A wanted=()
-while read -r name nevra; do
-    wanted[$name]=$nevra
-done < <(rpm -qp --nosignature --qf '%{NAME} %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}\n' rpms/*.rpm)
 missing=()
 installed=()
 for p in "${packages[@]}"; do
-    [ -n "${wanted[$p]:-}" ] || die "packages.txt names $p but rpms/ has no such package"
     if "${rpm_cmd[@]}" -q "${wanted[$p]}" >/dev/null 2>&1; then :; else missing+=("${wanted[$p]}"); fi
     if "${rpm_cmd[@]}" -q "$p" >/dev/null 2>&1; then installed+=("$p"); fi
 done

@@ -43,6 +43,7 @@ from packager.rpm import Signer
 STATE_FILE = ".fate-pkg-bundle.json"
 FILES = BUNDLES / "files"
 KEY_FILE = "RPM-GPG-KEY-fate"
+CENTOS_KEY = "file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-7"
 #: Shipped as they are, from bundles/ (generated there by fate-configure's schema).
 _SHIPPED = ("party.yaml.example", "party.schema.json")
 
@@ -51,8 +52,13 @@ _SHIPPED = ("party.yaml.example", "party.schema.json")
 class BundleInput:
     """One of the bundle's RPMs and what identifies its content without hashing it."""
 
-    path: Path
+    path: Path  # in dist/, or the cache's blob (named by its sha256)
     identity: str  # the RPM build fingerprint, or the closure's pinned sha256
+    name: str = ""  # file name in the bundle (default: the path's)
+
+    @property
+    def filename(self) -> str:
+        return self.name or self.path.name
 
 
 @dataclass
@@ -81,7 +87,7 @@ def os_closure_rpms(cache: Cache) -> list[BundleInput]:
         if blob is None:
             missing.append(art.name)
         else:
-            out.append(BundleInput(blob, f"{art.name} {art.sha256}"))
+            out.append(BundleInput(blob, art.sha256 or "", art.name))
     if missing:
         raise UserError(f"{path} lists {len(missing)} OS package(s) the cache lacks: "
                         f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; "
@@ -114,7 +120,8 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
     work = Path(tempfile.mkdtemp(prefix=".fate-pkg-bundle-", dir=out_dir))
     try:
         top = work / name
-        _assemble(top, version, profile, chosen + os_rpms, sde, signer, public_key)
+        _assemble(top, version, profile, chosen + os_rpms, sde, signer, public_key,
+                  bool(os_rpms))
         tmp = work / final.name
         write_tar_gz(top, tmp, sde)
         os.replace(tmp, final)
@@ -130,12 +137,23 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
     return result
 
 
+def _gpgkey_line(signed: bool, has_os_rpms: bool) -> str:
+    """Our key; plus CentOS's (on every CentOS 7 host) for the OS packages in the bundle,
+    which keep their vendor's signature."""
+    if not signed:
+        return "# unsigned build: no gpgkey"
+    keys = [f"file://@BUNDLE_DIR@/{KEY_FILE}"]
+    if has_os_rpms:
+        keys.append(CENTOS_KEY)
+    return "gpgkey=" + " ".join(keys)
+
+
 def _assemble(top: Path, version: str, profile: Profile, rpms: list[BundleInput], sde: int,
-              signer: Signer | None, public_key: bytes | None) -> None:
+              signer: Signer | None, public_key: bytes | None, has_os_rpms: bool) -> None:
     rpm_dir = top / "rpms"
     rpm_dir.mkdir(parents=True)
     for item in rpms:
-        _link_or_copy(item.path, rpm_dir / item.path.name)
+        _link_or_copy(item.path, rpm_dir / item.filename)
     write_repodata(top, sorted(f"rpms/{p.name}" for p in rpm_dir.iterdir()), sde)
     values = {
         "@VERSION@": version,
@@ -143,8 +161,7 @@ def _assemble(top: Path, version: str, profile: Profile, rpms: list[BundleInput]
         "@DESCRIPTION@": profile.description,
         "@PACKAGES@": " ".join(profile.packages),
         "@GPGCHECK@": "1" if signer else "0",
-        "@GPGKEY@": f"gpgkey=file://@BUNDLE_DIR@/{KEY_FILE}" if signer else
-                    "# unsigned build: no gpgkey",
+        "@GPGKEY@": _gpgkey_line(signer is not None, has_os_rpms),
         "@KEY_FINGERPRINT@": _key_fingerprint(signer) if signer else "(unsigned build)",
         "@BUNDLE@": top.name,
     }
@@ -198,7 +215,7 @@ def _fingerprint(name: str, profile: Profile, ours: list[BundleInput],
 
     add(name, profile, sde, public_key)
     for item in [*ours, *os_rpms]:
-        add(item.path.name, item.identity, item.path.stat().st_size)
+        add(item.filename, item.identity, item.path.stat().st_size)
     for d in (REPO_ROOT / "packager" / "bundle", FILES):
         for p in sorted(d.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
