@@ -117,6 +117,8 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
         result.seconds = time.monotonic() - started
         return result
     note("bundle", final.name)
+    for stale in out_dir.glob(".fate-pkg-bundle-*"):  # left by a killed build
+        shutil.rmtree(stale, ignore_errors=True)
     work = Path(tempfile.mkdtemp(prefix=".fate-pkg-bundle-", dir=out_dir))
     try:
         top = work / name
