@@ -38,3 +38,13 @@ def test_profile_and_no_bundle(built, tmp_path, capsys, monkeypatch):
     assert '"bundle": "fate-bundle-1.4.5-exchange-el7.x86_64.tar.gz"' in out
     made = dist / "fate-bundle-1.4.5-exchange-el7.x86_64.tar.gz"
     assert made.read_bytes() == built.exchange.path.read_bytes()
+
+
+def test_partial_build_skips_the_bundle_and_says_so(built, tmp_path, capsys, monkeypatch):
+    dist = tmp_path / "dist"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", str(SDE))
+    monkeypatch.setenv("GNUPGHOME", built.signer.gnupg_home)
+    assert main(_args(built, dist, "--only", "fate-common")) == 0
+    assert "bundle skipped" in capsys.readouterr().err
+    assert [p.name for p in dist.glob("*.rpm")] == ["fate-common-1.4.5-1.noarch.rpm"]
+    assert not list(dist.glob("fate-bundle-*"))
