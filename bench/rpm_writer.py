@@ -18,13 +18,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from packager.rpm import Compression, Package, build_rpm  # noqa: E402
-from packager.rpm.tree import entries_from_tree  # noqa: E402
 
 _WORDS = ("eggroll rollsite clustermanager nodemanager fate_flow fateboard federatedml "
           "secure_add partition session_id job_id party_id INFO DEBUG WARN tensor").split()
@@ -55,27 +49,19 @@ def make_tree(root: Path, size: int, seed: int = 7) -> int:
     return n
 
 
-def measure(cmd: list[str] | None = None, fn=None) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB, the largest process of the run) of a command or fn."""
-    t0 = time.monotonic()
-    if cmd:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"{cmd[0]} failed: {proc.stderr.read().decode()[-2000:]}")
-        return time.monotonic() - t0, usage.ru_maxrss
-    pid = os.fork()
-    if pid == 0:
-        try:
-            fn()
-            os._exit(0)
-        except BaseException as exc:  # noqa: BLE001
-            print(exc, file=sys.stderr)
-            os._exit(1)
-    _, status, usage = os.wait4(pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit("fate-pkg writer failed")
-    return time.monotonic() - t0, usage.ru_maxrss
+def measure(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of a command, both read by GNU time from outside.
+
+    Every tool (ours included) is started the same way, from the small ``time`` process,
+    so no tool's figure carries the memory of this Python process.
+    """
+    with tempfile.NamedTemporaryFile("r") as out:
+        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name, *cmd],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if r.returncode != 0:
+            raise SystemExit(f"{cmd[0]} failed: {r.stderr[-2000:]}")
+        secs, rss = out.read().split()[-2:]
+    return float(secs), int(rss)
 
 
 def main() -> int:
@@ -96,12 +82,18 @@ def main() -> int:
         subprocess.run(["sync"])
         results = {}
 
-        def ours() -> None:
-            pkg = Package(name="bench", version="1", release="1", summary="bench",
-                          files=entries_from_tree(tree, "/data/projects/bench"))
-            build_rpm(pkg, work / "ours", compression=Compression(kind, level, threads),
-                      sde=1600000000)
-        results["fate-pkg writer"] = measure(fn=ours)
+        ours = (
+            "import sys; sys.path.insert(0, sys.argv[1]);"
+            "from pathlib import Path;"
+            "from packager.rpm import Compression, Package, build_rpm;"
+            "from packager.rpm.tree import entries_from_tree;"
+            "pkg = Package(name='bench', version='1', release='1', summary='bench',"
+            " files=entries_from_tree(Path(sys.argv[2]), '/data/projects/bench'));"
+            "build_rpm(pkg, Path(sys.argv[3]), compression=Compression(sys.argv[4],"
+            " int(sys.argv[5]), int(sys.argv[6])), sde=1600000000)")
+        results["fate-pkg writer"] = measure(
+            [sys.executable, "-c", ours, str(Path(__file__).resolve().parents[1]), str(tree),
+             str(work / "ours"), kind, str(level), str(threads)])
 
         spec = work / "bench.spec"
         spec.write_text(

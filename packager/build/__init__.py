@@ -1,1 +1,4 @@
-"""``fate-pkg build``: from a verified artifact cache to el7 RPMs (FATE knowledge lives in specs/)."""
+"""``fate-pkg build``: from a verified artifact cache to el7 RPMs.
+
+FATE knowledge lives in ``specs/``; this package only knows how to stage and package.
+"""

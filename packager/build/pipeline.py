@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from packager import __version__
+from packager import __version__, ui
 from packager.build.specs import BuildSpec, load_specs, to_package
 from packager.build.stage import Stager
 from packager.build.steps import STEPS
@@ -27,7 +27,7 @@ from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.paths import BUNDLES, REPO_ROOT, SPECS, UNITS
 from packager.release import Release, load_release
-from packager.rpm import BuildResult, Compression, Signer, build_rpm
+from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
 from packager.rpm.writer import BuildError, clean_stale_temporaries
 from packager.stage.abi import check_tree, report, sonames_in
 
@@ -51,6 +51,7 @@ class BuildOptions:
     build_release: str = "1"
     allow_abi: tuple[str, ...] = ()
     only: tuple[str, ...] = ()
+    progress: bool = False
 
 
 @dataclass
@@ -104,6 +105,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
               ) -> BuildReport:
     started = time.monotonic()
     note = on_event or (lambda kind, msg: None)
+    opts.out_dir = opts.out_dir.absolute()  # staged sources are handed on as absolute paths
     releases = releases_for(opts.release)
     release = releases[0]
     if opts.sample:
@@ -141,6 +143,8 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
         try:
             built = _build(todo, specs, releases, opts, sde, work, note)
+            current = [r.path for r in built.values()] + [o.path for o in outcomes.values()]
+            _lint(current, opts, note)
             for name, result in built.items():
                 final = opts.out_dir / result.path.name
                 os.replace(result.path, final)
@@ -175,18 +179,49 @@ def _build(todo: list[BuildSpec], specs: list[BuildSpec], releases: list[Release
     threads = max(1, (opts.compression.threads or os.cpu_count() or 1) // jobs)
     comp = Compression(opts.compression.kind, opts.compression.level, threads)
 
-    def one(item: tuple[BuildSpec, object]) -> BuildResult:
+    total = sum(_source_bytes(pkg) for _, pkg in packages)
+    bar = ui.progress(total, "writing RPMs", enabled=opts.progress)
+
+    def one(item: tuple[BuildSpec, Package]) -> BuildResult:
         spec, pkg = item
         note("rpm", spec.name)
         try:
-            return build_rpm(pkg, work / "rpms", compression=comp, sde=sde,  # type: ignore
-                             signer=opts.signer)
+            return build_rpm(pkg, work / "rpms", compression=comp, sde=sde,
+                             signer=opts.signer, on_bytes=bar.update)
         except BuildError as exc:
             raise UserError(str(exc)) from None
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(one, packages))
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(one, packages))
+    finally:
+        bar.close()
     return {r.name: r for r in results}
+
+
+def _source_bytes(pkg: Package) -> int:
+    total = 0
+    for e in pkg.files:
+        if e.source is not None and e.kind == "file":
+            try:
+                total += e.source.stat().st_size
+            except OSError:
+                pass
+    return total
+
+
+def _lint(paths: list[Path], opts: BuildOptions, note: Callable[[str, str], None]) -> None:
+    """The el7 lint (``fate-pkg check``) on everything this build would put in dist/."""
+    from packager.lint.check import CheckOptions, check_paths
+
+    note("check", f"{len(paths)} RPMs")
+    allow = tuple(opts.allow_abi) + tuple(f"*/{p}" for p in opts.allow_abi)
+    findings = check_paths(paths, CheckOptions(allow_abi=allow))
+    if findings:
+        shown = "\n".join(f"  rule {f.rule}: {f.artifact}: {f.message}" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        raise UserError(f"the el7 lint found {len(findings)} violation(s); nothing was "
+                        f"written to {opts.out_dir}:\n{shown}{more}")
 
 
 def _abi_check(todo: list[BuildSpec], stager: Stager, opts: BuildOptions,

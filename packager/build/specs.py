@@ -84,10 +84,12 @@ def load_specs(directory: Path, variables: dict[str, str]) -> list[BuildSpec]:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f":{mark.line + 1}" if mark else ""
-            raise UserError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}")
+            problem = getattr(exc, "problem", exc)
+            raise UserError(f"{path}{where}: not valid YAML: {problem}") from None
         if not isinstance(data, dict) or "name" not in data:
             raise UserError(f"{path}: a package spec is a mapping with at least 'name'")
-        origins = [f["from"] for f in data.get("files") or [] if isinstance(f, dict) and "from" in f]
+        origins = [f["from"] for f in data.get("files") or []
+                   if isinstance(f, dict) and "from" in f]
         for step in (data.get("stage") or {}).values():
             origins += [v["from"] for v in step.values() if isinstance(v, dict) and "from" in v]
         specs.append(BuildSpec(str(data["name"]), path, text, data, origins))

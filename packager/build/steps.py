@@ -79,8 +79,9 @@ def tools(stager: Stager, out: Path) -> None:
     for command, target in COMMANDS.items():
         module, func = target.split(":")
         (bindir / command).write_text(
-            "#!/bin/sh\n"
+            "#!/bin/bash\n"
             f"# {command}: part of fate-tools; target-side Python (3.6+), vendored libraries.\n"
+            "set -euo pipefail\n"
             f"PYTHONPATH=/{TOOLS_PREFIX}:/{TOOLS_PREFIX}/vendor exec /usr/bin/python3 -s -c "
             f"'import sys; sys.argv[0] = \"{command}\"; from {module} import {func}; "
             f"sys.exit({func}())' \"$@\"\n")

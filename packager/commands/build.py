@@ -69,6 +69,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _evr(path: Path) -> str:
+    from packager.rpm import read_rpm
+    from packager.rpm import tags as t
+
+    rpm = read_rpm(path)
+    return f"{rpm.tag(t.VERSION)}-{rpm.tag(t.RELEASE)}"
+
+
 def run(args: argparse.Namespace) -> int:
     release = args.release or ("sample-1.4.5" if args.sample else "fate-1.4.5")
     user, _, group = args.account.partition(":")
@@ -83,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         release=release, cache=Cache(args.cache), out_dir=args.output, sample=args.sample,
         jobs=args.jobs, compression=comp, sde=sde, account=(user, group),
         build_release=args.build_release, allow_abi=tuple(args.allow_abi),
-        only=tuple(args.only),
+        only=tuple(args.only), progress=not args.json,
         signer=Signer(args.sign, os.environ.get("GNUPGHOME"), sde) if args.sign else None,
     )
     quiet = args.json or not sys.stderr.isatty()
@@ -107,6 +115,7 @@ def run(args: argparse.Namespace) -> int:
         r = o.result
         rows.append({
             "rpm": o.path.name, "status": o.status, "path": str(o.path),
+            "version": _evr(o.path),
             "files": r.files if r else None, "size": o.path.stat().st_size,
             "compression": r.compression if r else None,
             "seconds": round(r.seconds, 2) if r else 0.0,
@@ -122,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
                       "bundle": bundle_row, "seconds": round(report.seconds, 2),
                       "network_isolated_children": report.isolated})
         return 0
-    print(ui.table(["RPM", "status", "files", "size", "compression", "time"],
-                   [[r["rpm"], r["status"], r["files"] if r["files"] is not None else "-",
+    print(ui.table(["RPM", "version", "status", "files", "size", "compression", "time"],
+                   [[r["rpm"], r["version"], r["status"],
+                     r["files"] if r["files"] is not None else "-",
                      ui.human_size(r["size"]), r["compression"] or "-",
                      f"{r['seconds']:.1f}s"] for r in rows]))
     built = sum(1 for r in rows if r["status"] == "built")

@@ -222,7 +222,8 @@ def _check_payload(pkg: _Package, packages: list[_Package], options: CheckOption
                 summary.elf_files += 1
                 info = _read_member_elf(head, member)
                 if isinstance(info, str):
-                    findings.append(Finding("18", where, f"cannot read ELF data: {info}"))
+                    if not any(fnmatch.fnmatchcase(member.name, p) for p in options.allow_abi):
+                        findings.append(Finding("18", where, f"cannot read ELF data: {info}"))
                 else:
                     elves.append(abi._Elf(member.name, info))
                 continue

@@ -140,16 +140,19 @@ def test_installed_fate_tools_run_with_their_vendored_libraries(sample_build, tm
     assert "packager.target.configure.cli" in wrapper and "/usr/lib/fate-tools/vendor" in wrapper
 
 
-def test_second_build_rebuilds_nothing(dist_copy):
+def test_second_build_rebuilds_nothing(dist_copy, monkeypatch):
     cache, dist = dist_copy
     before = {p.name: p.stat().st_mtime_ns for p in dist.glob("*.rpm")}
-    report = run_build(sample_options(cache, dist))
+    monkeypatch.chdir(dist.parent)  # as users call it: -o dist
+    report = run_build(sample_options(cache, Path(dist.name)))
     assert {o.status for o in report.outcomes} == {"up to date"}
     assert {p.name: p.stat().st_mtime_ns for p in dist.glob("*.rpm")} == before
 
 
-def test_changing_one_spec_rebuilds_only_that_rpm(dist_copy, tmp_path):
+def test_changing_one_spec_rebuilds_only_that_rpm(dist_copy, tmp_path, monkeypatch):
     cache, dist = dist_copy
+    monkeypatch.chdir(dist.parent)
+    dist = Path(dist.name)  # a relative output directory, as `-o dist`
     specs = tmp_path / "specs"
     shutil.copytree(SPECS / "packages", specs)
     board = specs / "fate-board.yaml"
@@ -253,3 +256,53 @@ def test_abi_violation_fails_the_build_and_allow_abi_accepts(tmp_path):
     opts.allow_abi = ("bin/hello",)
     report = run_build(opts)
     assert [o.status for o in report.outcomes] == ["built"]
+
+
+def test_build_fails_on_an_el7_lint_violation_and_writes_nothing(tmp_path):
+    """A bash-4.4 feature in a shipped script of ours: rule 19 stops the build."""
+    tree = tmp_path / "tool-1.0" / "bin"
+    tree.mkdir(parents=True)
+    (tree / "fate-hello").write_text('#!/bin/bash\nset -euo pipefail\nx=1\necho "${x@Q}"\n')
+    (tree / "fate-hello").chmod(0o755)
+    archive = tmp_path / "tool-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(tree.parent, arcname="tool-1.0")
+    import hashlib
+    manifest = tmp_path / "tool-1.0.yaml"
+    manifest.write_text(
+        "release: tool-1.0\nversion: '1.0'\nartifacts:\n"
+        "  - name: tool-1.0.tar.gz\n    url: https://example.invalid/tool-1.0.tar.gz\n"
+        f"    size: {archive.stat().st_size}\n"
+        f"    sha256: {hashlib.sha256(archive.read_bytes()).hexdigest()}\n"
+        "    component: fate\n")
+    from packager.release import load_release
+    cache = Cache(tmp_path / "cache")
+    cache.add(archive, load_release(manifest).artifacts[0])
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "tool.yaml").write_text(
+        "name: fate-hello\nversion: '{version}'\nrelease: '{release}'\nsummary: Hello\n"
+        "files:\n  - {from: [tool-1.0.tar.gz], path: tool-1.0/bin/fate-hello,"
+        " dst: /usr/bin/fate-hello, mode: '0755'}\n")
+    opts = BuildOptions(release=str(manifest), cache=cache, out_dir=tmp_path / "dist",
+                        specs_dir=specs)
+    with pytest.raises(UserError) as err:
+        run_build(opts)
+    assert "rule 19" in str(err.value) and "/usr/bin/fate-hello" in str(err.value)
+    assert not list((tmp_path / "dist").glob("*.rpm"))
+
+
+def test_signed_build_verifies_with_the_exported_key(dist_copy, tmp_path):
+    from support.gpgkeys import rsa_signer
+
+    cache, dist = dist_copy
+    signer = rsa_signer(tmp_path / "gnupg", SDE)
+    report = run_build(sample_options(cache, dist, signer=signer, only=("fate-common",)))
+    assert [o.status for o in report.outcomes] == ["built"]
+    db = tmp_path / "rpmdb"
+    db.mkdir()
+    key = tmp_path / "RPM-GPG-KEY-fate"
+    key.write_bytes(signer.export_public_key())
+    run_rpm("--dbpath", str(db), "--import", str(key))
+    out = run_rpm("--dbpath", str(db), "-Kv", str(report.outcomes[0].path)).stdout
+    assert "Header V4 RSA/SHA256 Signature" in out and "NOKEY" not in out and "BAD" not in out
