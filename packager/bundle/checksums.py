@@ -7,11 +7,11 @@ key, before it changes anything; the RPM signatures then cover what yum installs
 from __future__ import annotations
 
 import hashlib
-import subprocess
 from pathlib import Path
 
 from packager.errors import UserError
 from packager.rpm import Signer
+from packager.rpm.sign import SigningError
 
 SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.asc"
@@ -47,13 +47,8 @@ def sign_sums(sums: Path, signer: Signer) -> Path:
     signature is byte-identical from build to build.
     """
     out = sums.with_name(SIGNATURE)
-    cmd = signer._sign_cmd()
-    # _sign_cmd ends with --no-armor --detach-sign ... --output -: ask for armor instead.
-    cmd = [("--armor" if a == "--no-armor" else a) for a in cmd]
-    done = subprocess.run([*cmd, str(sums)], capture_output=True)
-    if done.returncode != 0 or not done.stdout.startswith(b"-----BEGIN PGP SIGNATURE-----"):
-        msg = done.stderr.decode(errors="replace").strip().splitlines()
-        raise UserError(f"gpg could not sign {sums.name} with key {signer.key_id}: "
-                        f"{msg[-1] if msg else 'no signature'}")
-    out.write_bytes(done.stdout)
+    try:
+        out.write_bytes(signer.sign_file_armored(str(sums)))
+    except SigningError as exc:
+        raise UserError(str(exc)) from None
     return out

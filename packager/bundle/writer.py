@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -39,6 +38,7 @@ from packager.repo.closure import Closure
 from packager.repo.download import artifacts
 from packager.repo.pipeline import closure_path
 from packager.rpm import Signer
+from packager.rpm.sign import SigningError
 
 STATE_FILE = ".fate-pkg-bundle.json"
 FILES = BUNDLES / "files"
@@ -191,12 +191,10 @@ def _render(template: Path, values: dict[str, str]) -> str:
 
 
 def _key_fingerprint(signer: Signer) -> str:
-    done = subprocess.run(signer._cmd("--with-colons", "--fingerprint", signer.key_id),
-                          capture_output=True, text=True)
-    for line in done.stdout.splitlines():
-        if line.startswith("fpr:"):
-            return line.split(":")[9]
-    raise UserError(f"gpg shows no fingerprint for key {signer.key_id}")
+    try:
+        return signer.fingerprint()
+    except SigningError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
