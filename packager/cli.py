@@ -29,9 +29,13 @@ COMMANDS: tuple[str, ...] = (
 
 EPILOG = """\
 examples:
-  fate-pkg rpm specs/demo/hello.yaml -o dist/        one RPM from one YAML file
-  fate-pkg rpm specs/demo/hello.yaml --sign KEYID    the same, GPG-signed for yum gpgcheck=1
-  fate-pkg inspect dist/fate-demo-1.0.0-1.x86_64.rpm  header, deps, files of an RPM
+  fate-pkg fetch                                  FATE 1.4.5 into the verified cache
+  fate-pkg fetch --os                             ... and the CentOS 7 packages it needs
+  fate-pkg build --offline                        RPMs (+ bundle) with no network at all
+  fate-pkg build --offline --sample               the built-in miniature release, nothing fetched
+  fate-pkg check dist/*.rpm                       the CentOS 7 lint on finished RPMs
+  fate-pkg rpm specs/demo/hello.yaml -o dist/     one RPM from one YAML file
+  fate-pkg inspect dist/fate-flow-1.4.5-1.noarch.rpm
 """
 
 

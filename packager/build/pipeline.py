@@ -271,7 +271,9 @@ def _fingerprint(spec: BuildSpec, releases: list[Release], opts: BuildOptions,
             used |= {v["from"][0] for v in s_cfg.values() if isinstance(v, dict)}
     if "tools" in steps:
         used |= {a.name for r in releases for a in r.artifacts if a.component == "tools"}
-        add(_tree_hash(REPO_ROOT / "packager" / "target"), _tree_hash(BUNDLES))
+        # fate-tools ships bundles/party.yaml.example, not the bundle profiles and files
+        add(_tree_hash(REPO_ROOT / "packager" / "target"),
+            _file_hash(BUNDLES / "party.yaml.example"))
     if steps & {"units", "tools"}:
         add(_tree_hash(UNITS))
     for name in sorted(used):

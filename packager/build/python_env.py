@@ -35,8 +35,6 @@ class PythonEnvSpec:
 def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
     conda = stage_root / spec.conda_prefix.lstrip("/")
     venv = stage_root / spec.venv_prefix.lstrip("/")
-    conda.parent.mkdir(parents=True, exist_ok=True)
-    venv.parent.mkdir(parents=True, exist_ok=True)
     sdists = [p.name for p in spec.wheels.iterdir()
               if p.suffix in (".gz", ".zip", ".bz2") and not p.name.endswith(".whl")]
     if sdists:
@@ -44,6 +42,8 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
             f"{spec.wheels.name}: source distributions would need a compiler: "
             f"{', '.join(sorted(sdists))} (ship wheels built for manylinux2014)"
         )
+    conda.parent.mkdir(parents=True, exist_ok=True)
+    venv.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w") as out:
         _run(["sh", str(spec.installer), "-b", "-p", str(conda)], out, "Miniconda installer")
         py = conda / "bin" / "python3"

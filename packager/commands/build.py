@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Callable
 
 from packager import ui
-from packager.build.pipeline import BuildOptions, run_build
+from packager.build.pipeline import BuildOptions, BuildReport, run_build
+from packager.bundle import BundleResult, load_profile
+from packager.bundle.from_build import bundle_after_build
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.netguard import offline
+from packager.paths import SPECS
 from packager.rpm import Signer
 from packager.rpm.spec import parse_compression
 from packager.rpm.writer import source_date_epoch
@@ -22,7 +27,12 @@ examples:
   fate-pkg fetch && fate-pkg build --offline   FATE 1.4.5 from the verified cache
   fate-pkg build --offline --sign 4D9D22058BA6137D --json
   fate-pkg build --offline --only fate-flow --compression gzip:6
-  SOURCE_DATE_EPOCH=1601164800 fate-pkg build --offline    byte-reproducible RPMs
+  SOURCE_DATE_EPOCH=1601164800 fate-pkg build --offline    byte-reproducible RPMs and bundle
+  fate-pkg build --offline --profile exchange  bundle for a rollsite-only host
+
+After the RPMs, the build writes the air-gapped bundle
+dist/fate-bundle-<version>[-<profile>]-el7.x86_64.tar.gz (RPMs, yum metadata, install.sh,
+SHA256SUMS); profiles are bundles/<name>.yaml.
 
 A second build with unchanged inputs rebuilds nothing; changing one package spec
 (specs/packages/*.yaml) rebuilds only that RPM. With --offline the build opens no network
@@ -52,6 +62,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="accept ELF files matching PATTERN despite the CentOS 7 ABI check")
     p.add_argument("--only", action="append", default=[], metavar="NAME",
                    help="build only this package (repeatable)")
+    p.add_argument("--profile", metavar="NAME",
+                   help="bundle profile in bundles/ (default: the one marked default, all-in-one)")
+    p.add_argument("--no-bundle", action="store_true", help="build the RPMs only")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=run)
 
@@ -87,11 +100,16 @@ def run(args: argparse.Namespace) -> int:
         if not quiet:
             print(f"  {kind:6} {what}", file=sys.stderr)
 
-    if args.offline:
-        with offline():
-            report = run_build(opts, note)
-    else:
+    if args.no_bundle and args.profile:
+        raise UserError("--profile and --no-bundle contradict each other")
+    if not args.no_bundle:  # a bad profile name fails before anything is built
+        load_profile(args.profile, known_packages={p.stem for p in
+                                                   (SPECS / "packages").glob("*.yaml")})
+    bundle = None
+    with offline() if args.offline else contextlib.nullcontext():
         report = run_build(opts, note)
+        if not args.no_bundle:
+            bundle = _bundle(report, opts, args, note)
     rows = []
     for o in report.outcomes:
         r = o.result
@@ -102,9 +120,15 @@ def run(args: argparse.Namespace) -> int:
             "compression": r.compression if r else None,
             "seconds": round(r.seconds, 2) if r else 0.0,
         })
+    bundle_row = None
+    if bundle is not None:
+        bundle_row = {"bundle": bundle.path.name, "status": bundle.status,
+                      "path": str(bundle.path), "profile": bundle.profile.name,
+                      "size": bundle.path.stat().st_size, "rpms": bundle.rpms,
+                      "os_rpms": bundle.os_rpms, "seconds": round(bundle.seconds, 2)}
     if args.json:
         ui.emit_json({"release": report.release.release, "packages": rows,
-                      "seconds": round(report.seconds, 2),
+                      "bundle": bundle_row, "seconds": round(report.seconds, 2),
                       "network_isolated_children": report.isolated})
         return 0
     print(ui.table(["RPM", "version", "status", "files", "size", "compression", "time"],
@@ -115,4 +139,20 @@ def run(args: argparse.Namespace) -> int:
     built = sum(1 for r in rows if r["status"] == "built")
     print(f"\n{built} built, {len(rows) - built} up to date, in {report.seconds:.1f}s "
           f"-> {args.output}/")
+    if bundle_row:
+        print(f"bundle {bundle_row['bundle']}: {bundle_row['status']} "
+              f"({ui.human_size(bundle_row['size'])}, profile {bundle_row['profile']}, "
+              f"{bundle_row['rpms']} FATE + {bundle_row['os_rpms']} OS RPMs)")
     return 0
+
+
+def _bundle(report: BuildReport, opts: BuildOptions, args: argparse.Namespace,
+            note: Callable[[str, str], None]) -> BundleResult | None:
+    try:
+        return bundle_after_build(report, opts, args.profile, note)
+    except UserError:
+        if args.only:  # a partial build need not have every RPM of the profile
+            print("  bundle skipped: --only built part of the release and dist/ lacks some "
+                  "of the profile's RPMs", file=sys.stderr)
+            return None
+        raise

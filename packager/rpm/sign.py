@@ -52,6 +52,24 @@ class Signer:
         return self._cmd(*extra, "--digest-algo", "SHA256", "--no-armor", "--detach-sign",
                          "--local-user", self.key_id, "--output", "-")
 
+    def sign_file_armored(self, path: str) -> bytes:
+        """An ASCII-armored detached signature of a file (e.g. a bundle's SHA256SUMS)."""
+        cmd = [("--armor" if a == "--no-armor" else a) for a in self._sign_cmd()]
+        done = subprocess.run([*cmd, path], capture_output=True)
+        if done.returncode != 0 or not done.stdout.startswith(b"-----BEGIN PGP SIGNATURE"):
+            msg = done.stderr.decode(errors="replace").strip().splitlines()
+            raise SigningError(f"gpg could not sign {path} with key {self.key_id}: "
+                               f"{msg[-1] if msg else 'no signature'}")
+        return done.stdout
+
+    def fingerprint(self) -> str:
+        done = subprocess.run(self._cmd("--with-colons", "--fingerprint", self.key_id),
+                              capture_output=True, text=True)
+        for line in done.stdout.splitlines():
+            if line.startswith("fpr:"):
+                return line.split(":")[9]
+        raise SigningError(f"gpg shows no fingerprint for key {self.key_id}")
+
     def sign_bytes(self, data: bytes) -> bytes:
         return self.sign_stream([data])
 

@@ -222,33 +222,42 @@ def test_build_needs_no_network_at_all(tmp_path):
     assert '"status": "built"' in r.stdout
 
 
+def one_artifact_release(tmp_path: Path, tree: Path, spec_yaml: str) -> BuildOptions:
+    """A release of one tarball made from ``tree``, with one package spec, cached."""
+    import hashlib
+
+    from packager.release import load_release
+
+    archive = tmp_path / "tool-1.0.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(tree, arcname="tool-1.0")
+    manifest = tmp_path / "tool-1.0.yaml"
+    manifest.write_text(
+        "release: tool-1.0\nversion: '1.0'\nsource_date_epoch: 1600000000\nartifacts:\n"
+        "  - name: tool-1.0.tar.gz\n    url: https://example.invalid/tool-1.0.tar.gz\n"
+        f"    size: {archive.stat().st_size}\n"
+        f"    sha256: {hashlib.sha256(archive.read_bytes()).hexdigest()}\n"
+        "    component: fate\n")
+    cache = Cache(tmp_path / "cache")
+    cache.add(archive, load_release(manifest).artifacts[0])
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "tool.yaml").write_text(spec_yaml)
+    return BuildOptions(release=str(manifest), cache=cache, out_dir=tmp_path / "dist",
+                        specs_dir=specs)
+
+
 def test_abi_violation_fails_the_build_and_allow_abi_accepts(tmp_path):
     src = tmp_path / "hello.c"
     src.write_text('#include <stdio.h>\nint main(void){puts("hi");return 0;}\n')
     tree = tmp_path / "tool-1.0"
     (tree / "bin").mkdir(parents=True)
     subprocess.run(["gcc", "-O1", "-o", str(tree / "bin/hello"), str(src)], check=True)
-    archive = tmp_path / "tool-1.0.tar.gz"
-    with tarfile.open(archive, "w:gz") as tf:
-        tf.add(tree, arcname="tool-1.0")
-    import hashlib
-    sha = hashlib.sha256(archive.read_bytes()).hexdigest()
-    manifest = tmp_path / "tool-1.0.yaml"
-    manifest.write_text(
-        "release: tool-1.0\nversion: '1.0'\nsource_date_epoch: 1600000000\nartifacts:\n"
-        f"  - name: tool-1.0.tar.gz\n    url: https://example.invalid/tool-1.0.tar.gz\n"
-        f"    size: {archive.stat().st_size}\n    sha256: {sha}\n    component: fate\n")
-    cache = Cache(tmp_path / "cache")
-    from packager.release import load_release
-    cache.add(archive, load_release(manifest).artifacts[0])
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "tool.yaml").write_text(
+    opts = one_artifact_release(
+        tmp_path, tree,
         "name: fate-tool\nversion: '{version}'\nrelease: '{release}'\nsummary: A tool\n"
         "files:\n  - {from: [tool-1.0.tar.gz], path: tool-1.0, dst: /data/projects/fate/tool,"
         " tree: true}\n")
-    opts = BuildOptions(release=str(manifest), cache=cache, out_dir=tmp_path / "dist",
-                        specs_dir=specs)
     with pytest.raises(UserError) as err:
         run_build(opts)
     assert "bin/hello" in str(err.value) and "GLIBC_2.34" in str(err.value)
@@ -264,29 +273,28 @@ def test_build_fails_on_an_el7_lint_violation_and_writes_nothing(tmp_path):
     tree.mkdir(parents=True)
     (tree / "fate-hello").write_text('#!/bin/bash\nset -euo pipefail\nx=1\necho "${x@Q}"\n')
     (tree / "fate-hello").chmod(0o755)
-    archive = tmp_path / "tool-1.0.tar.gz"
-    with tarfile.open(archive, "w:gz") as tf:
-        tf.add(tree.parent, arcname="tool-1.0")
-    import hashlib
-    manifest = tmp_path / "tool-1.0.yaml"
-    manifest.write_text(
-        "release: tool-1.0\nversion: '1.0'\nartifacts:\n"
-        "  - name: tool-1.0.tar.gz\n    url: https://example.invalid/tool-1.0.tar.gz\n"
-        f"    size: {archive.stat().st_size}\n"
-        f"    sha256: {hashlib.sha256(archive.read_bytes()).hexdigest()}\n"
-        "    component: fate\n")
-    from packager.release import load_release
-    cache = Cache(tmp_path / "cache")
-    cache.add(archive, load_release(manifest).artifacts[0])
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "tool.yaml").write_text(
+    opts = one_artifact_release(
+        tmp_path, tree.parent,
         "name: fate-hello\nversion: '{version}'\nrelease: '{release}'\nsummary: Hello\n"
         "files:\n  - {from: [tool-1.0.tar.gz], path: tool-1.0/bin/fate-hello,"
         " dst: /usr/bin/fate-hello, mode: '0755'}\n")
-    opts = BuildOptions(release=str(manifest), cache=cache, out_dir=tmp_path / "dist",
-                        specs_dir=specs)
     with pytest.raises(UserError) as err:
         run_build(opts)
     assert "rule 19" in str(err.value) and "/usr/bin/fate-hello" in str(err.value)
     assert not list((tmp_path / "dist").glob("*.rpm"))
+
+
+def test_signed_build_verifies_with_the_exported_key(dist_copy, tmp_path):
+    from support.gpgkeys import rsa_signer
+
+    cache, dist = dist_copy
+    signer = rsa_signer(tmp_path / "gnupg", SDE)
+    report = run_build(sample_options(cache, dist, signer=signer, only=("fate-common",)))
+    assert [o.status for o in report.outcomes] == ["built"]
+    db = tmp_path / "rpmdb"
+    db.mkdir()
+    key = tmp_path / "RPM-GPG-KEY-fate"
+    key.write_bytes(signer.export_public_key())
+    run_rpm("--dbpath", str(db), "--import", str(key))
+    out = run_rpm("--dbpath", str(db), "-Kv", str(report.outcomes[0].path)).stdout
+    assert "Header V4 RSA/SHA256 Signature" in out and "NOKEY" not in out and "BAD" not in out

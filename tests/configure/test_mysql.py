@@ -5,8 +5,13 @@ import subprocess
 
 import pytest
 
+from packager.paths import REPO_ROOT
+
 from .conftest import DATA, party_file
 from .mariadb import MariaDB, install_tree
+
+#: The real eggroll 2.0.2 schema as the sample release ships it (one copy in the repo).
+EGGROLL_SQL = REPO_ROOT / "packager/sample/payload/mysql/create-eggroll-meta-tables.sql"
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -31,7 +36,7 @@ def tree(short_root):
     install_tree(short_root)
     deploy = short_root / "data/projects/fate/eggroll/deploy"
     deploy.mkdir(parents=True)
-    shutil.copy(DATA / "create-eggroll-meta-tables.sql", deploy)
+    shutil.copy(EGGROLL_SQL, deploy)
     return short_root
 
 

@@ -19,6 +19,7 @@ from packager.rpm import tags as t
 from packager.rpm.header import Header
 from packager.rpm.reader import LEAD_SIZE
 from packager.rpm.tags import T
+from support.gpgkeys import make_key
 
 SDE = 1600000000
 Entries = dict[int, tuple[T, object]]
@@ -105,21 +106,7 @@ def cpio_of(rpm_path: Path) -> bytes:
     return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else lzma.decompress(data)
 
 
-def gpg_key(home: Path, key_type: str = "RSA", length: str | None = "2048") -> str:
-    """A new passphrase-less key in ``home``; returns its key id."""
-    home.mkdir(mode=0o700, parents=True)
-    params = ["%no-protection", f"Key-Type: {key_type}"]
-    if length:
-        params.append(f"Key-Length: {length}")
-    if key_type == "eddsa":
-        params.append("Key-Curve: ed25519")
-    params += ["Name-Real: fate-pkg lint test", "Name-Email: lint@fate-pkg.invalid",
-               "Expire-Date: 0", "%commit", ""]
-    subprocess.run(["gpg", "--homedir", str(home), "--batch", "--gen-key"],
-                   input="\n".join(params), text=True, check=True, capture_output=True)
-    out = subprocess.run(["gpg", "--homedir", str(home), "--with-colons", "--list-keys"],
-                         capture_output=True, text=True, check=True).stdout
-    return next(line.split(":")[4] for line in out.splitlines() if line.startswith("pub"))
+gpg_key = make_key  # a new passphrase-less key in ``home``; returns its key id
 
 
 def gpg_sign(home: Path, key: str, data: bytes, armor: bool = False) -> bytes:

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Benchmark: the air-gapped bundle for gzip vs xz RPM payloads, on the sample release and
+on the sample with filler (text, ELF-like and random-looking files, as real trees are).
+
+For each payload compression, in one run on this machine: the RPM build (8 packages), the
+bundle step alone (repodata, SHA256SUMS, signature-free tar.gz), the bundle's size, and
+the no-op rebuild; then the xz/gzip ratios. One extra row re-writes the last bundle's
+tarball at zlib level 6 to show what the bundle's own level 1 gives up.
+
+    .venv/bin/python bench/bundle.py --extra-mib 0 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from packager.build.pipeline import BuildOptions, releases_for, run_build  # noqa: E402
+from packager.bundle import archive  # noqa: E402
+from packager.bundle.from_build import bundle_after_build  # noqa: E402
+from packager.fetch.cache import Cache  # noqa: E402
+from packager.paths import SPECS  # noqa: E402
+from packager.release import load_release  # noqa: E402
+from packager.rpm.spec import parse_compression  # noqa: E402
+from packager.sample import generate  # noqa: E402
+
+SDE = 1601164800
+
+
+def scaled_release(work: Path, extra: int) -> tuple[Path, Cache, int]:
+    """A manifest + cache for the sample with ``extra`` bytes of filler (pinned sha256)."""
+    arts = work / "artifacts"
+    paths = generate(arts, extra_bytes=extra)
+    sample = yaml.safe_load((SPECS / "releases" / "sample-1.4.5.yaml").read_text())
+    sample.pop("generated_by")
+    sample["release"] = f"sample-plus-{extra >> 20}mib"
+    for art in sample["artifacts"]:
+        data = (arts / art["name"]).read_bytes()
+        art["size"], art["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    manifest = work / f"{sample['release']}.yaml"
+    manifest.write_text(yaml.safe_dump(sample, sort_keys=False))
+    cache = Cache(work / "cache")
+    rel = load_release(manifest)
+    for p in paths:
+        cache.add(p, rel.artifact(p.name))
+    user = Cache()
+    for inc in releases_for("vendor-py36"):
+        for a in inc.artifacts:
+            blob = user.lookup(a)
+            if blob is None:
+                raise SystemExit(f"{a.name} missing from {user.root}: run scripts/setup.sh")
+            cache.add(blob, a)
+    return manifest, cache, sum(p.stat().st_size for p in paths)
+
+
+def measure(manifest: Path, cache: Cache, comp: str, dist: Path) -> dict:
+    opts = BuildOptions(release=str(manifest), cache=cache, out_dir=dist,
+                        compression=parse_compression(comp), sde=SDE,
+                        allow_abi=("*libsamplefiller*",))  # filler: ELF-like, not ELF
+    t0 = time.monotonic()
+    report = run_build(opts)
+    rpm_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    result = bundle_after_build(report, opts, None)
+    bundle_s = time.monotonic() - t0
+    t0 = time.monotonic()
+    again = bundle_after_build(run_build(opts), opts, None)
+    noop_s = time.monotonic() - t0
+    assert again.status == "up to date"
+    return {"comp": comp, "rpm_s": rpm_s, "bundle_s": bundle_s, "noop_s": noop_s,
+            "size": result.path.stat().st_size, "path": result.path,
+            "rpms": sum(p.stat().st_size for p in dist.glob("*.rpm"))}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--extra-mib", type=int, nargs="+", default=[0, 200])
+    ap.add_argument("--compressions", nargs="+", default=["gzip:6", "xz:6"])
+    args = ap.parse_args()
+    for extra_mib in args.extra_mib:
+        work = Path(tempfile.mkdtemp(prefix="fate-bench-bundle-"))
+        try:
+            manifest, cache, size = scaled_release(work, extra_mib << 20)
+            rows = [measure(manifest, cache, c, work / f"dist-{c.replace(':', '')}")
+                    for c in args.compressions]
+            print(f"\nsample + {extra_mib} MiB filler: {size / 2**20:.1f} MiB of artifacts")
+            print(f"{'payload':8} {'RPM build s':>11} {'bundle s':>9} {'no-op s':>8} "
+                  f"{'RPMs MiB':>9} {'bundle MiB':>11}")
+            for r in rows:
+                print(f"{r['comp']:8} {r['rpm_s']:11.1f} {r['bundle_s']:9.2f} "
+                      f"{r['noop_s']:8.2f} {r['rpms'] / 2**20:9.2f} {r['size'] / 2**20:11.2f}")
+            if len(rows) == 2:
+                a, b = rows
+                print(f"{b['comp']} / {a['comp']}: bundle size {b['size'] / a['size']:.2f}x, "
+                      f"RPM build time {b['rpm_s'] / a['rpm_s']:.2f}x, bundle step "
+                      f"{b['bundle_s'] / a['bundle_s']:.2f}x")
+            last = rows[-1]
+            top = work / "relevel"
+            shutil.rmtree(top, ignore_errors=True)
+            top.mkdir()
+            shutil.unpack_archive(last["path"], top)
+            level, archive.GZIP_LEVEL = archive.GZIP_LEVEL, 6
+            t0 = time.monotonic()
+            out = work / "level6.tar.gz"
+            archive.write_tar_gz(next(top.iterdir()), out, SDE)
+            secs = time.monotonic() - t0
+            archive.GZIP_LEVEL = level
+            print(f"tarball at zlib level 6 instead of {level} ({last['comp']} RPMs): "
+                  f"{out.stat().st_size / last['size']:.4f}x the size, {secs:.2f}s to write")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""``SHA256SUMS`` (``sha256sum -c`` format) and its detached armored signature.
+
+install.sh checks every file against SHA256SUMS, and SHA256SUMS against the bundle's own
+key, before it changes anything; the RPM signatures then cover what yum installs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from packager.errors import UserError
+from packager.rpm import Signer
+from packager.rpm.sign import SigningError
+
+SUMS = "SHA256SUMS"
+SIGNATURE = "SHA256SUMS.asc"
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_sums(top: Path) -> Path:
+    """Hash every file under ``top`` (sorted paths, relative to ``top``)."""
+    lines = []
+    for path in sorted(p for p in top.rglob("*") if p.is_file()):
+        rel = path.relative_to(top).as_posix()
+        if rel in (SUMS, SIGNATURE):
+            continue
+        if any(c in rel for c in "\\\n"):
+            raise UserError(f"{rel}: a file name sha256sum would escape")
+        lines.append(f"{file_sha256(path)}  {rel}\n")
+    out = top / SUMS
+    out.write_text("".join(lines))
+    return out
+
+
+def sign_sums(sums: Path, signer: Signer) -> Path:
+    """``gpg --detach-sign --armor`` with the signature time = SOURCE_DATE_EPOCH.
+
+    RSA PKCS#1 v1.5 signatures are deterministic, so with a fixed time the armored
+    signature is byte-identical from build to build.
+    """
+    out = sums.with_name(SIGNATURE)
+    try:
+        out.write_bytes(signer.sign_file_armored(str(sums)))
+    except SigningError as exc:
+        raise UserError(str(exc)) from None
+    return out
