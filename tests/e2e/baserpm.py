@@ -24,6 +24,10 @@ NAME = "el7-core-standin"
 OS_CLOSURE = ("python3", "python3-libs")
 #: File paths that rpm/dnf match against file provides (scriptlet interpreters, shells).
 PATHS = ("/bin/sh", "/bin/bash", "/usr/bin/python3", "/usr/bin/systemctl")
+#: What centos-release (in @core through basesystem) provides: yum and dnf read $releasever
+#: from system-release(releasever), so install.sh's plain `dnf install` works as on CentOS.
+RELEASE = ("centos-release = 7-9.2009.1.el7.centos", "redhat-release = 7.9",
+           "system-release = 7-9.2009.1.el7.centos", "system-release(releasever) = 7")
 
 README = """el7-core-standin: the packages of CentOS 7's @core group (and python3), as provides
 only. The programs themselves are Debian's, installed by debootstrap in this test root.
@@ -41,7 +45,7 @@ def build_base_rpm(out_dir: Path) -> Path:
     src = out_dir / ".base-src"
     src.mkdir(parents=True, exist_ok=True)
     (src / "README").write_text(README)
-    provides = [*core_names(), *OS_CLOSURE, *PATHS]
+    provides = [*core_names(), *OS_CLOSURE, *PATHS, *RELEASE]
     data = {
         "name": NAME, "version": "7.9.2009", "release": recipe_key(), "arch": "noarch",
         "summary": "Stand-in for the CentOS 7 @core base in fate-pkg e2e containers",

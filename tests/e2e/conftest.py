@@ -75,7 +75,6 @@ def _build(out: Path, build_release: int) -> Path:
     # finished RPM removes the folder while another is about to write in it); reported.
     _fate_pkg("build", "--offline", "--sample", "--cache", str(CACHE), "-o", str(out),
               "--compression", "gzip:6", "--build-release", str(build_release), "-j", "1")
-    build_base_rpm(out)
     return out
 
 
@@ -86,8 +85,14 @@ def rootfs() -> Path:
 
 @pytest.fixture(scope="session")
 def rpms(tmp_path_factory) -> Path:
-    """Release 1 of every FATE RPM, plus the base RPM (the @core stand-in)."""
+    """Release 1 of every FATE RPM and the all-in-one bundle (fate-bundle-*.tar.gz)."""
     return _build(tmp_path_factory.mktemp("dist1"), 1)
+
+
+@pytest.fixture(scope="session")
+def base_rpm(tmp_path_factory) -> Path:
+    """The @core stand-in (baserpm.py), part of the container's "OS", not of our bundle."""
+    return build_base_rpm(tmp_path_factory.mktemp("os"))
 
 
 @pytest.fixture(scope="session")
@@ -121,9 +126,16 @@ def boxes(request, rootfs, tmp_path_factory) -> Iterator[Callable[..., Container
 
 
 @pytest.fixture(scope="module")
-def drop(tmp_path_factory, rpms) -> Path:
-    """A host directory the module's containers see read-only at /e2e: ``rpms/`` holds the
-    release-1 RPMs; tests add more (``rpms2/``) while the containers run."""
+def drop(tmp_path_factory, rpms, base_rpm) -> Path:
+    """A host directory the module's containers see read-only at /e2e: ``rpms/`` the
+    release-1 RPMs, ``bundle.tar.gz`` the bundle, ``os/`` the base RPM; tests add more
+    (``rpms2/``) while the containers run."""
     path = tmp_path_factory.mktemp("drop")
-    shutil.copytree(rpms, path / "rpms", ignore=shutil.ignore_patterns(".*"))
+    (path / "rpms").mkdir()
+    for rpm in rpms.glob("*.rpm"):
+        shutil.copy2(rpm, path / "rpms")
+    (bundle,) = rpms.glob("fate-bundle-*.tar.gz")
+    shutil.copy2(bundle, path / "bundle.tar.gz")
+    (path / "os").mkdir()
+    shutil.copy2(base_rpm, path / "os")
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import time
 
 from .container import Container
@@ -19,6 +20,17 @@ DROP = "/e2e"
 
 DNF = ("dnf -y --releasever=7 --setopt=reposdir=/dev/null --nogpgcheck "
        "--setopt=install_weak_deps=False")
+
+
+def prepare_os(box: Container) -> None:
+    """The host as CentOS 7 would be before FATE: @core in the rpm database (baserpm.py)."""
+    box.run("rpm", "-i", "--quiet", *box.run("sh", "-c", f"ls {DROP}/os/*.rpm").stdout.split())
+
+
+def install_bundle(box: Container) -> subprocess.CompletedProcess:
+    """The documented path: unpack the bundle, run its install.sh."""
+    box.sh(f"mkdir -p /opt/bundle && tar -xzf {DROP}/bundle.tar.gz -C /opt/bundle")
+    return box.sh("/opt/bundle/fate-bundle-*/install.sh", timeout=600)
 
 
 def install_from_repo(box: Container, rpms: str = f"{DROP}/rpms") -> str:

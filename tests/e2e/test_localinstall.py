@@ -1,5 +1,6 @@
-"""The ``yum localinstall fate-*.rpm`` path (dnf localinstall of the files, no repository),
-and bad input at the boundary: a party YAML with an error changes nothing on the host."""
+"""Bad input at the boundary, and the ``yum localinstall fate-*.rpm`` path (dnf localinstall
+of the files, no repository): a bundle with one corrupted RPM is refused by install.sh before
+anything is installed; a party YAML with an error changes nothing on the host."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .scenario import (
     active_units,
     configure,
     localinstall,
+    prepare_os,
     snapshot,
     start_target,
     timing,
@@ -31,6 +33,21 @@ BAD = all_in_one(9999, "127.0.0.1").replace("port: 9370\n", "port: 99999\n", 1)
 @pytest.fixture(scope="module")
 def box(boxes, drop):
     return boxes("fateli", binds={DROP: drop})
+
+
+def test_install_sh_refuses_a_bundle_with_a_corrupted_rpm(box):
+    prepare_os(box)
+    before = box.run("rpm", "-qa").stdout
+    box.sh(f"mkdir -p /opt/bad && tar -xzf {DROP}/bundle.tar.gz -C /opt/bad")
+    rpm = box.sh("ls /opt/bad/fate-bundle-*/rpms/fate-flow-*.rpm").stdout.strip()
+    # one byte of the payload changed: still a readable RPM, but not the one that was built
+    box.run("python3", "-c", "import sys; f=open(sys.argv[1],'r+b'); f.seek(-100,2); "
+            "b=f.read(1); f.seek(-100,2); f.write(bytes([b[0]^0xff]))", rpm)
+    proc = box.sh("/opt/bad/fate-bundle-*/install.sh", check=False)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "do not match SHA256SUMS" in proc.stderr and "fate-flow" in proc.stderr, proc.stderr
+    assert box.run("rpm", "-qa").stdout == before
+    assert box.run("ls", "/etc/yum.repos.d/fate-local.repo", check=False).returncode != 0
 
 
 def test_localinstall_of_the_rpm_files(box):

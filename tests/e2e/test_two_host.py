@@ -17,7 +17,8 @@ from .scenario import (
     active_units,
     closed_ports,
     configure,
-    install_from_repo,
+    install_bundle,
+    prepare_os,
     start_target,
     timing,
     toy,
@@ -48,7 +49,8 @@ def cluster(boxes, drop, net):
     a = boxes("fatea", netns=net.names[0], binds={DROP: drop})
     b = boxes("fateb", netns=net.names[1], binds={DROP: drop})
     for box in (a, b):
-        install_from_repo(box)
+        prepare_os(box)
+        install_bundle(box)
     configure(a, yaml_text)
     b.write("/etc/fate/secrets.yaml", a.read("/etc/fate/secrets.yaml"), mode="0600")
     configure(b, yaml_text)

@@ -11,7 +11,7 @@ import pytest
 
 from .netns import PrivateNet
 from .party import all_in_one
-from .scenario import DROP, TOY_LINE, configure, install_from_repo, start_target, timing
+from .scenario import DROP, TOY_LINE, configure, install_bundle, prepare_os, start_target, timing
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -34,7 +34,8 @@ def parties(boxes, drop, net):
     guest = boxes("party9999", netns=net.names[0], binds={DROP: drop})
     host = boxes("party10000", netns=net.names[1], binds={DROP: drop})
     for box in (guest, host):
-        install_from_repo(box)
+        prepare_os(box)
+        install_bundle(box)
     configure(guest, all_in_one(9999, ip9999, role="guest", peer=(ip10000, 9370)))
     configure(host, all_in_one(10000, ip10000, role="host", peer=(ip9999, 9370)))
     took: dict[str, float] = {}
