@@ -35,12 +35,13 @@ def _why_not() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
+# session scope, as pytest-docker's own fixtures that use them
+@pytest.fixture(scope="session")
 def docker_compose_file():
     return str(HERE / "docker-compose.yml")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def docker_compose_project_name():
     return f"fatee2e{os.getpid()}"
 

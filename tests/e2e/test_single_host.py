@@ -170,9 +170,11 @@ def test_reboot_brings_fate_target_back(box):
 
 
 def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
-    box.sh(f"{DNF} --disablerepo='*' remove " + " ".join(FATE_RPMS), timeout=300)
+    out = box.sh("/opt/bundle/fate-bundle-*/install.sh --uninstall", timeout=300).stdout
+    assert "configs under /etc/fate are kept" in out
     left = box.run("rpm", "-qa", "fate-*").stdout.split()
     assert left == []
+    assert box.run("ls", "/etc/yum.repos.d/fate-local.repo", check=False).returncode != 0
     assert active_units(box) == dict.fromkeys(UNITS, "inactive")
     kept = box.sh("ls -d /etc/fate/party.yaml /etc/fate/secrets.yaml /etc/fate/env/fate-flow.env "
                   "/data/projects/data/fate/mysql/eggroll_meta /data/projects/data/fate/mysql/"
