@@ -186,9 +186,8 @@ class Container:
         }.items():
             proc = self.run(*argv, check=False, timeout=60)
             (out / fname).write_text(proc.stdout + proc.stderr)
-        dirs = " ".join(d for d in LOG_DIRS)
         tar = subprocess.run(["nsenter", "-t", str(self.pid), "-a", "tar", "-czf", "-",
-                              "--ignore-failed-read", *dirs.split()],
+                              "--ignore-failed-read", *LOG_DIRS],
                              capture_output=True, timeout=120)
         (out / "fate-logs.tar.gz").write_bytes(tar.stdout)
         return out

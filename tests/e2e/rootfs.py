@@ -16,13 +16,13 @@ import subprocess
 from pathlib import Path
 
 SUITE = "bookworm"
-#: What the target needs: systemd as PID 1, rpm + dnf (our stand-in for yum), MariaDB (the
+#: What the target needs: systemd as PID 1, rpm + dnf (our stand-in for yum) + createrepo_c
+#: (the update repository of the upgrade test), MariaDB (the
 #: sample's mysqld runs it), python3 + venv (fate-tools and the sample Miniconda), iproute2
 #: (addresses on the private network), procps (pgrep/kill for the day-2 tests).
 PACKAGES = (
     "systemd", "systemd-sysv", "dbus", "passwd", "rpm", "dnf", "createrepo-c",
     "mariadb-server", "mariadb-client", "python3", "python3-venv", "iproute2", "procps",
-    "iputils-ping",
 )
 #: Run chrooted after debootstrap, idempotent. MariaDB's own unit is masked: in FATE the
 #: database is fate-mysql.service (the sample's mysqld wraps mariadbd), which needs port 3306
