@@ -85,4 +85,14 @@ def ensure_rootfs() -> Path:
     _post(tmp)
     (tmp / ".complete").write_text(recipe_key() + "\n")
     tmp.rename(root)
+    _prune(keep=root)
     return root
+
+
+def _prune(keep: Path) -> None:
+    """Delete trees of older recipes (560 MB each) that no running container has mounted."""
+    mounts = Path("/proc/self/mountinfo").read_text()
+    for old in BASE.glob("rootfs-*"):
+        if old != keep and old.is_dir() and f"lowerdir={old}," not in mounts \
+                and f"lowerdir={old} " not in mounts:
+            shutil.rmtree(old, ignore_errors=True)
