@@ -15,6 +15,7 @@ import os
 import shutil
 import stat
 import struct
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,9 +92,10 @@ def build_rpm(
     build_time = sde if sde is not None else int(time.time())
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    tmp_dir = out_dir / TMP_DIRNAME
-    tmp_dir.mkdir(exist_ok=True)
-    stem = f"{pkg.nevra_filename}.{os.getpid()}"
+    # A temporary directory of this build's own: parallel builds into one output directory
+    # never remove each other's files.
+    tmp_dir = Path(tempfile.mkdtemp(prefix=TMP_DIRNAME + "-", dir=out_dir))
+    stem = pkg.nevra_filename
     payload_path = tmp_dir / f"{stem}.payload"
     rpm_tmp = tmp_dir / f"{stem}.rpm"
     final = out_dir / pkg.nevra_filename
@@ -150,12 +152,7 @@ def build_rpm(
     finally:
         if sink is not None:
             sink.abort()
-        for p in (payload_path, rpm_tmp):
-            p.unlink(missing_ok=True)
-        try:
-            tmp_dir.rmdir()
-        except OSError:
-            pass
+        shutil.rmtree(tmp_dir, ignore_errors=True)
     return BuildResult(
         path=final, name=pkg.name, evr=pkg.evr, arch=pkg.arch, files=len(records),
         installed_size=installed, payload_size=archive_size, compressed_size=sink.size,
@@ -185,8 +182,12 @@ def _check_sizes(name: str, entries: list[FileEntry]) -> None:
 
 
 def clean_stale_temporaries(out_dir: Path) -> None:
-    """Remove what a killed build (SIGKILL, power loss) left in ``out_dir``'s temp folder."""
-    shutil.rmtree(out_dir / TMP_DIRNAME, ignore_errors=True)
+    """Remove what killed builds (SIGKILL, power loss) left in ``out_dir``.
+
+    Call it only when no other build writes into ``out_dir`` at the same time.
+    """
+    for stale in out_dir.glob(TMP_DIRNAME + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 @dataclass

@@ -73,7 +73,7 @@ def build_repos(root: Path, *, extra: dict[str, list[dict]] | None = None) -> di
             for spec in specs:
                 build_rpm(_package(spec, src), pkgdir, compression=Compression("gzip", 1),
                           sde=SDE)
-            shutil.rmtree(pkgdir / writer.TMP_DIRNAME, ignore_errors=True)
+            writer.clean_stale_temporaries(pkgdir)
             write_metadata(root / repo)
             out[repo] = root / repo
     return out
