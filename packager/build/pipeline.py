@@ -9,7 +9,6 @@ live in ``dist/.fate-pkg-build.json``.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from packager.build.stage import Stager
 from packager.build.steps import STEPS
 from packager.errors import UserError
 from packager.fetch.cache import Cache
+from packager.filestate import load_state, save_state, sha256_file
 from packager.paths import BUNDLES, REPO_ROOT, SPECS, UNITS
 from packager.release import Release, load_release
 from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
@@ -131,7 +131,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
     clean_stale_temporaries(opts.out_dir)
     for stale in opts.out_dir.glob(".fate-pkg-work-*"):  # left by a killed build
         shutil.rmtree(stale, ignore_errors=True)
-    state = _load_state(opts.out_dir)
+    state = load_state(opts.out_dir / STATE_FILE)
     fingerprints = {s.name: _fingerprint(s, releases, opts, sde) for s in specs}
     todo = [s for s in specs if not _up_to_date(state, s.name, fingerprints[s.name],
                                                 opts.out_dir)]
@@ -153,7 +153,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
                     (opts.out_dir / old).unlink(missing_ok=True)
                 state[name] = {"file": final.name, "fingerprint": fingerprints[name]}
                 outcomes[name] = Outcome(name, final, "built", result)
-            _save_state(opts.out_dir, state)
+            save_state(opts.out_dir / STATE_FILE, state)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     from packager.build.isolate import netns_available
@@ -273,13 +273,13 @@ def _fingerprint(spec: BuildSpec, releases: list[Release], opts: BuildOptions,
         used |= {a.name for r in releases for a in r.artifacts if a.component == "tools"}
         # fate-tools ships bundles/party.yaml.example, not the bundle profiles and files
         add(_tree_hash(REPO_ROOT / "packager" / "target"),
-            _file_hash(BUNDLES / "party.yaml.example"))
+            sha256_file(BUNDLES / "party.yaml.example"))
     if steps & {"units", "tools"}:
         add(_tree_hash(UNITS))
     for name in sorted(used):
         art = by_name.get(name)
         blob = opts.cache.lookup(art) if art else None
-        add(name, art.sha256 if art and art.sha256 else _file_hash(blob) if blob else None)
+        add(name, art.sha256 if art and art.sha256 else sha256_file(blob) if blob else None)
     return h.hexdigest()
 
 
@@ -303,27 +303,6 @@ def _tree_hash(root: Path) -> str:
             continue
         h.update(str(p.relative_to(root)).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
-
-
-def _file_hash(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _load_state(out_dir: Path) -> dict:
-    try:
-        return json.loads((out_dir / STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_state(out_dir: Path, state: dict) -> None:
-    tmp = out_dir / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    os.replace(tmp, out_dir / STATE_FILE)
 
 
 def _up_to_date(state: dict, name: str, fingerprint: str, out_dir: Path) -> bool:

@@ -6,23 +6,15 @@ key, before it changes anything; the RPM signatures then cover what yum installs
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from packager.errors import UserError
+from packager.filestate import sha256_file
 from packager.rpm import Signer
 from packager.rpm.sign import SigningError
 
 SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.asc"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def write_sums(top: Path) -> Path:
@@ -34,7 +26,7 @@ def write_sums(top: Path) -> Path:
             continue
         if any(c in rel for c in "\\\n"):
             raise UserError(f"{rel}: a file name sha256sum would escape")
-        lines.append(f"{file_sha256(path)}  {rel}\n")
+        lines.append(f"{sha256_file(path)}  {rel}\n")
     out = top / SUMS
     out.write_text("".join(lines))
     return out

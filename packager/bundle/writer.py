@@ -14,7 +14,6 @@ work directory inside dist/ and renamed into place, so a failure leaves dist/ as
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import shutil
 import tempfile
@@ -24,11 +23,12 @@ from pathlib import Path
 from typing import Callable
 
 from packager.bundle.archive import write_tar_gz
-from packager.bundle.checksums import file_sha256, sign_sums, write_sums
+from packager.bundle.checksums import sign_sums, write_sums
 from packager.bundle.profile import Profile
 from packager.bundle.repodata import write_repodata
 from packager.errors import UserError
 from packager.fetch.cache import Cache
+from packager.filestate import load_state, save_state, sha256_file
 from packager.paths import BUNDLES, REPO_ROOT
 
 # Imported at module level on purpose: packager.repo pulls in urllib3, which probes for
@@ -110,7 +110,7 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
     final = out_dir / f"{name}.tar.gz"
     public_key = signer.export_public_key() if signer else None
     fingerprint = _fingerprint(name, profile, chosen, os_rpms, sde, public_key)
-    state = _load_state(out_dir)
+    state = load_state(out_dir / STATE_FILE)
     entry = state.get(profile.name, {})
     result = BundleResult(final, "up to date", profile, len(chosen), len(os_rpms), 0.0)
     if entry.get("fingerprint") == fingerprint and final.is_file():
@@ -131,7 +131,7 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
         if old and old != final.name:
             (out_dir / old).unlink(missing_ok=True)
         state[profile.name] = {"file": final.name, "fingerprint": fingerprint}
-        _save_state(out_dir, state)
+        save_state(out_dir / STATE_FILE, state)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     result.status = "built"
@@ -219,20 +219,9 @@ def _fingerprint(name: str, profile: Profile, ours: list[BundleInput],
     for d in (REPO_ROOT / "packager" / "bundle", FILES):
         for p in sorted(d.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
-                add(p.relative_to(d), file_sha256(p))
+                add(p.relative_to(d), sha256_file(p))
     for shipped in _SHIPPED:
-        add(shipped, file_sha256(BUNDLES / shipped))
+        add(shipped, sha256_file(BUNDLES / shipped))
     return h.hexdigest()
 
 
-def _load_state(out_dir: Path) -> dict:
-    try:
-        return json.loads((out_dir / STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_state(out_dir: Path, state: dict) -> None:
-    tmp = out_dir / (STATE_FILE + ".tmp")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
-    os.replace(tmp, out_dir / STATE_FILE)

@@ -13,11 +13,11 @@ What yum and an operator rely on, checked from the bundle alone:
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 from typing import Iterator
 
+from packager.filestate import sha256_file
 from packager.lint import bundle
 from packager.lint.finding import Finding
 from packager.lint.gpg import Keyring
@@ -30,14 +30,6 @@ _CHUNK = 1 << 20
 _RPM_CHECKS = {"sha1": "SHA1 header digest", "md5": "MD5 header+payload digest",
                "size": "SIZE (header+payload length)", "sha256": "SHA256 header digest",
                "payload-sha256": "payload SHA256 digest"}
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def verify_bundle(path: Path | str) -> list[Finding]:
