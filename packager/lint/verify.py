@@ -26,7 +26,6 @@ from packager.rpm import tags as t
 from packager.rpm.reader import NotAnRpm, RpmFile, read_rpm
 
 _SUM_LINE = re.compile(r"^(?P<hex>[0-9a-fA-F]{64}) [ *](?P<path>.+)$")
-_CHUNK = 1 << 20
 _RPM_CHECKS = {"sha1": "SHA1 header digest", "md5": "MD5 header+payload digest",
                "size": "SIZE (header+payload length)", "sha256": "SHA256 header digest",
                "payload-sha256": "payload SHA256 digest"}
