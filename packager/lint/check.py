@@ -208,7 +208,7 @@ def _check_payload(pkg: _Package, packages: list[_Package], options: CheckOption
         return findings
     if fmt != declared and declared in EL7_COMPRESSORS:
         findings.append(Finding("1", label, f"header says {declared} but the payload is {fmt}"))
-    elves: list[abi._Elf] = []
+    elves: list[abi.ElfFile] = []
     try:
         for member in walk(rpm, fmt):
             where = f"{label}:{member.name}"
@@ -225,7 +225,7 @@ def _check_payload(pkg: _Package, packages: list[_Package], options: CheckOption
                     if not any(fnmatch.fnmatchcase(member.name, p) for p in options.allow_abi):
                         findings.append(Finding("18", where, f"cannot read ELF data: {info}"))
                 else:
-                    elves.append(abi._Elf(member.name, info))
+                    elves.append(abi.ElfFile(member.name, info))
                 continue
             if member.size > _MAX_TEXT:
                 continue
@@ -267,12 +267,12 @@ def _read_member_elf(head: bytes, member: Member) -> ElfInfo | str:
             return str(exc)
 
 
-def _abi_findings(pkg: _Package, elves: list[abi._Elf], packages: list[_Package],
+def _abi_findings(pkg: _Package, elves: list[abi.ElfFile], packages: list[_Package],
                   options: CheckOptions) -> list[Finding]:
     """Rule 18 with the ABI checker's own policy, for ELF files read from the payload.
 
     ``abi.check_tree`` works on a directory; here the files come from a stream, so its
-    per-file step (``_check_one``) is called with the package's own library names and
+    per-file step (``check_file``) is called with the package's own library names and
     version definitions, and the libraries of the packages it requires (``provided``).
     """
     if not elves:
@@ -286,7 +286,7 @@ def _abi_findings(pkg: _Package, elves: list[abi._Elf], packages: list[_Package]
             defined.setdefault(name, set()).update(elf.info.version_defs)
     out = []
     for elf in elves:
-        for v in abi._check_one(elf, policy, provided, in_pkg, defined):
+        for v in abi.check_file(elf, policy, provided, in_pkg, defined):
             if any(fnmatch.fnmatchcase(v.path, p) for p in options.allow_abi):
                 continue
             out.append(Finding("18", f"{pkg.label}:{v.path}", v.detail))

@@ -81,14 +81,16 @@ def load_policy(el7_dir: Path = EL7_DIR) -> Policy:
 
 
 @dataclass
-class _Elf:
+class ElfFile:
+    """An ELF file read from a tree or a payload: its path (relative) and what it needs."""
+
     rel: str
     info: ElfInfo
 
 
-def scan(root: Path) -> tuple[list[_Elf], list[Violation], set[str]]:
+def scan(root: Path) -> tuple[list[ElfFile], list[Violation], set[str]]:
     """All ELF files under ``root`` (symlinks not followed) and the library names present."""
-    elves: list[_Elf] = []
+    elves: list[ElfFile] = []
     broken: list[Violation] = []
     names: set[str] = set()
     for top, dirs, files in os.walk(root):
@@ -108,7 +110,7 @@ def scan(root: Path) -> tuple[list[_Elf], list[Violation], set[str]]:
                 rel = os.path.relpath(path, root)
                 broken.append(Violation(rel, "unreadable", name, f"cannot read ELF data: {exc}"))
                 continue
-            elves.append(_Elf(os.path.relpath(path, root), info))
+            elves.append(ElfFile(os.path.relpath(path, root), info))
             if info.soname:
                 names.add(info.soname)
     return elves, broken, names
@@ -136,15 +138,17 @@ def check_tree(
         for name in {os.path.basename(elf.rel), elf.info.soname or ""} - {""}:
             defined.setdefault(name, set()).update(elf.info.version_defs)
     for elf in elves:
-        violations.extend(_check_one(elf, policy, provided, in_tree, defined))
+        violations.extend(check_file(elf, policy, provided, in_tree, defined))
     patterns = list(allow)
     kept = [v for v in violations
             if not any(fnmatch.fnmatch(v.path, pattern) for pattern in patterns)]
     return sorted(kept)
 
 
-def _check_one(elf: _Elf, policy: Policy, provided: set[str], in_tree: set[str],
+def check_file(elf: ElfFile, policy: Policy, provided: set[str], in_tree: set[str],
                defined: dict[str, set[str]]) -> Iterable[Violation]:
+    """One file's violations; public so the lint can check ELF files streamed from a payload
+    (``in_tree``: library names in the same package; ``defined``: versions they define)."""
     info = elf.info
     if not info.dynamic:
         return
