@@ -14,7 +14,6 @@ MiB) to the release's trees. We measure, in one run on this machine:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -24,16 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from packager.build.pipeline import releases_for  # noqa: E402
-from packager.fetch.cache import Cache  # noqa: E402
-from packager.paths import SPECS  # noqa: E402
-from packager.release import load_release  # noqa: E402
 from packager.rpm.spec import parse_compression  # noqa: E402
-from packager.sample import generate  # noqa: E402
+from packager.sample.scaled import scaled_release  # noqa: E402
 
 
 def timed(cmd: list[str]) -> tuple[float, int, str]:
@@ -56,28 +49,9 @@ def main() -> int:
     comp = parse_compression(args.compression)
     work = Path(tempfile.mkdtemp(prefix="fate-bench-build-"))
     try:
-        arts = work / "artifacts"
-        arts.mkdir()
         t0 = time.monotonic()
-        paths = generate(arts, extra_bytes=args.extra_mib << 20)
+        manifest, cache, size = scaled_release(work, args.extra_mib << 20)
         gen_s = time.monotonic() - t0
-        sample = yaml.safe_load((SPECS / "releases" / "sample-1.4.5.yaml").read_text())
-        sample.pop("generated_by")
-        sample["release"] = "sample-scaled"
-        for art in sample["artifacts"]:
-            data = (arts / art["name"]).read_bytes()
-            art["size"], art["sha256"] = len(data), hashlib.sha256(data).hexdigest()
-        manifest = work / "sample-scaled.yaml"
-        manifest.write_text(yaml.safe_dump(sample, sort_keys=False))
-        cache = Cache(work / "cache")
-        rel = load_release(manifest)
-        for p in paths:
-            cache.add(p, rel.artifact(p.name))
-        user = Cache()
-        for inc in releases_for("vendor-py36"):
-            for a in inc.artifacts:
-                cache.add(user.lookup(a), a)
-        size = sum(p.stat().st_size for p in paths)
         dist = work / "dist"
         build = [sys.executable, "-m", "packager.cli", "build", "--offline", "--release",
                  str(manifest), "--cache", str(cache.root), "-o", str(dist), "--compression",

@@ -13,53 +13,22 @@ tarball at zlib level 6 to show what the bundle's own level 1 gives up.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from packager.build.pipeline import BuildOptions, releases_for, run_build  # noqa: E402
+from packager.build.pipeline import BuildOptions, run_build  # noqa: E402
 from packager.bundle import archive  # noqa: E402
 from packager.bundle.from_build import bundle_after_build  # noqa: E402
 from packager.fetch.cache import Cache  # noqa: E402
-from packager.paths import SPECS  # noqa: E402
-from packager.release import load_release  # noqa: E402
 from packager.rpm.spec import parse_compression  # noqa: E402
-from packager.sample import generate  # noqa: E402
+from packager.sample.scaled import scaled_release  # noqa: E402
 
 SDE = 1601164800
-
-
-def scaled_release(work: Path, extra: int) -> tuple[Path, Cache, int]:
-    """A manifest + cache for the sample with ``extra`` bytes of filler (pinned sha256)."""
-    arts = work / "artifacts"
-    paths = generate(arts, extra_bytes=extra)
-    sample = yaml.safe_load((SPECS / "releases" / "sample-1.4.5.yaml").read_text())
-    sample.pop("generated_by")
-    sample["release"] = f"sample-plus-{extra >> 20}mib"
-    for art in sample["artifacts"]:
-        data = (arts / art["name"]).read_bytes()
-        art["size"], art["sha256"] = len(data), hashlib.sha256(data).hexdigest()
-    manifest = work / f"{sample['release']}.yaml"
-    manifest.write_text(yaml.safe_dump(sample, sort_keys=False))
-    cache = Cache(work / "cache")
-    rel = load_release(manifest)
-    for p in paths:
-        cache.add(p, rel.artifact(p.name))
-    user = Cache()
-    for inc in releases_for("vendor-py36"):
-        for a in inc.artifacts:
-            blob = user.lookup(a)
-            if blob is None:
-                raise SystemExit(f"{a.name} missing from {user.root}: run scripts/setup.sh")
-            cache.add(blob, a)
-    return manifest, cache, sum(p.stat().st_size for p in paths)
 
 
 def measure(manifest: Path, cache: Cache, comp: str, dist: Path) -> dict:

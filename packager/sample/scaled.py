@@ -1,0 +1,49 @@
+"""A scaled-up sample release for benchmarks: filler added, checksums pinned, cached.
+
+The sample's own manifest pins the bytes of the plain sample, so a scaled one needs a
+manifest of its own (same artifact names, the new sizes and sha256); the build then treats
+it like any downloaded release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import yaml
+
+from packager.errors import UserError
+from packager.fetch.cache import Cache
+from packager.release import load_release
+from packager.sample import MANIFEST, generate
+
+
+def scaled_release(work: Path, extra: int) -> tuple[Path, Cache, int]:
+    """Manifest, seeded cache and artifact bytes of the sample plus ``extra`` filler bytes.
+
+    The cache also gets the vendored wheels from the user's cache (scripts/setup.sh).
+    """
+    from packager.build.pipeline import releases_for
+
+    arts = work / "artifacts"
+    paths = generate(arts, extra_bytes=extra)
+    sample = yaml.safe_load(MANIFEST.read_text())
+    sample.pop("generated_by")
+    sample["release"] = f"sample-plus-{extra >> 20}mib"
+    for art in sample["artifacts"]:
+        data = (arts / art["name"]).read_bytes()
+        art["size"], art["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+    manifest = work / f"{sample['release']}.yaml"
+    manifest.write_text(yaml.safe_dump(sample, sort_keys=False))
+    cache = Cache(work / "cache")
+    rel = load_release(manifest)
+    for p in paths:
+        cache.add(p, rel.artifact(p.name))
+    user = Cache()
+    for inc in releases_for("vendor-py36"):
+        for a in inc.artifacts:
+            blob = user.lookup(a)
+            if blob is None:
+                raise UserError(f"{a.name} missing from {user.root}: run scripts/setup.sh")
+            cache.add(blob, a)
+    return manifest, cache, sum(p.stat().st_size for p in paths)
