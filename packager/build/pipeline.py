@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from packager import __version__, ui
+from packager.build.isolate import netns_available
 from packager.build.specs import BuildSpec, load_specs, to_package
 from packager.build.stage import Stager
 from packager.build.steps import STEPS
@@ -156,8 +157,6 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
             save_state(opts.out_dir / STATE_FILE, state)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    from packager.build.isolate import netns_available
-
     return BuildReport(release, [outcomes[s.name] for s in specs],
                        time.monotonic() - started, netns_available())
 
@@ -226,7 +225,12 @@ def _lint(paths: list[Path], opts: BuildOptions, note: Callable[[str, str], None
 
 def _abi_check(todo: list[BuildSpec], stager: Stager, opts: BuildOptions,
                note: Callable[[str, str], None]) -> None:
-    """el7 rule 18 on every tree going into an RPM; provided = all trees of this build."""
+    """el7 rule 18 on every tree going into an RPM; provided = all trees of this build.
+
+    The lint checks the same rule again on the finished RPMs (exactly, per package and its
+    requirements, and for single files too). This pass is the cheap early one: it reads only
+    ELF headers on disk and fails before minutes of compression are spent.
+    """
     trees: list[tuple[BuildSpec, Path]] = []
     for spec in todo:
         for item in spec.data.get("files") or []:

@@ -17,7 +17,8 @@ from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.netguard import offline
 from packager.paths import SPECS
-from packager.rpm import Signer
+from packager.rpm import Signer, read_rpm
+from packager.rpm import tags as t
 from packager.rpm.spec import parse_compression
 from packager.rpm.writer import source_date_epoch
 
@@ -69,11 +70,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _evr(path: Path) -> str:
-    from packager.rpm import read_rpm
-    from packager.rpm import tags as t
-
-    rpm = read_rpm(path)
+def _evr(outcome) -> str:
+    """The built package's EVR, or the header's for an RPM that was up to date."""
+    if outcome.result:
+        return outcome.result.evr
+    rpm = read_rpm(outcome.path)
     return f"{rpm.tag(t.VERSION)}-{rpm.tag(t.RELEASE)}"
 
 
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         r = o.result
         rows.append({
             "rpm": o.path.name, "status": o.status, "path": str(o.path),
-            "version": _evr(o.path),
+            "version": _evr(o),
             "files": r.files if r else None, "size": o.path.stat().st_size,
             "compression": r.compression if r else None,
             "seconds": round(r.seconds, 2) if r else 0.0,

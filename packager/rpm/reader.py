@@ -35,12 +35,10 @@ class RpmFile:
 
     # -- convenience views -------------------------------------------------
     def tag(self, tag: int, default=None):
+        """A tag's value; one-element integer and i18n values (EPOCH, SUMMARY) unwrapped."""
         v = self.header.get(tag, default)
-        if isinstance(v, list) and self.header.types.get(tag) not in (
-            t.T.STRING_ARRAY, t.T.I18NSTRING
-        ) and len(v) == 1 and tag not in _ARRAY_TAGS:
-            return v[0]
-        if isinstance(v, list) and self.header.types.get(tag) == t.T.I18NSTRING:
+        if (isinstance(v, list) and len(v) == 1 and tag not in _ARRAY_TAGS
+                and self.header.types.get(tag) != t.T.STRING_ARRAY):
             return v[0]
         return v
 
