@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from packager.build.pipeline import BuildOptions, run_build  # noqa: E402
+from packager.assemble.pipeline import BuildOptions, run_build  # noqa: E402
 from packager.bundle import archive  # noqa: E402
 from packager.bundle.from_build import bundle_after_build  # noqa: E402
 from packager.fetch.cache import Cache  # noqa: E402

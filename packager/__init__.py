@@ -1,7 +1,10 @@
 """fate-pkg: turn a FATE release into CentOS 7 RPMs and an air-gapped bundle.
 
-This file must stay importable on Python 3.6: the target side (``packager.target``)
-is shipped inside the ``fate-tools`` RPM and imports this package first.
+The build side is everything here but ``packager.onhost``, the on-host tools, which are
+shipped alone in the ``fate-tools`` RPM (``packager`` is a namespace package there) and
+carry the one version string of the project.
 """
 
-__version__ = "0.1.0"
+from packager.onhost import __version__
+
+__all__ = ["__version__"]

@@ -18,13 +18,14 @@ from typing import Any
 
 import yaml
 
+from packager import resources
 from packager.errors import UserError
 
 #: Components an artifact may belong to (contracts.md).
 COMPONENTS = ("python", "java", "mysql", "eggroll", "fate", "fateboard", "tools")
 
 #: Where the manifests live in the source tree.
-SPECS_DIR = Path(__file__).resolve().parent.parent / "specs" / "releases"
+SPECS_DIR = resources.specs() / "releases"
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RELEASE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -253,3 +254,17 @@ def _span(node: yaml.Node) -> Span:
 
 def _bad(path: Path, node: yaml.Node, key: str, problem: str) -> UserError:
     return UserError(f"{path}:{node.start_mark.line + 1}: {key}: {problem}")
+
+
+def releases_for(release_id: str) -> list[Release]:
+    """The release and every manifest it ``includes`` (e.g. the target tools' libraries)."""
+    out: list[Release] = []
+    pending = [release_id]
+    while pending:
+        rid = pending.pop(0)
+        if any(r.release == rid for r in out):
+            continue
+        rel = load_release(rid)
+        out.append(rel)
+        pending.extend(rel.includes)
+    return out

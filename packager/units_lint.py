@@ -14,8 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DIRECTIVES_FILE = (Path(__file__).resolve().parent.parent
-                   / "specs" / "el7" / "systemd-219-directives.txt")
+from packager import resources
+
+DIRECTIVES_FILE = resources.el7() / "systemd-219-directives.txt"
 
 #: Sections that take the Service directive set (exec/kill/cgroup contexts included).
 _EXEC_KEYS = ("ExecStartPre", "ExecStart", "ExecStartPost", "ExecReload", "ExecStop",

@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 from typing import Callable
 
-from packager.build.pipeline import STATE_FILE, BuildOptions, BuildReport
+from packager import resources
+from packager.assemble.pipeline import STATE_FILE, BuildOptions, BuildReport
 from packager.bundle.profile import load_profile
 from packager.bundle.writer import BundleInput, BundleResult, os_closure_rpms, write_bundle
-from packager.paths import BUNDLES, SPECS
 
 
 def dist_rpms(out_dir: Path) -> dict[str, BundleInput]:
@@ -32,8 +32,8 @@ def dist_rpms(out_dir: Path) -> dict[str, BundleInput]:
 
 def bundle_after_build(report: BuildReport, opts: BuildOptions, profile_name: str | None,
                        note: Callable[[str, str], None] | None = None,
-                       bundles_dir: Path = BUNDLES) -> BundleResult:
-    known = {p.stem for p in (SPECS / "packages").glob("*.yaml")}
+                       bundles_dir: Path | None = None) -> BundleResult:
+    known = {p.stem for p in (resources.specs() / "packages").glob("*.yaml")}
     profile = load_profile(profile_name, bundles_dir, known)
     rpms = dist_rpms(opts.out_dir)
     sde = opts.sde if opts.sde is not None else report.release.source_date_epoch

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from packager import resources
 from packager.errors import UserError
-from packager.paths import BUNDLES
 
 #: Files in bundles/ that are not profiles.
 _NOT_PROFILES = {"party.yaml.example"}
@@ -26,17 +26,19 @@ class Profile:
     default: bool = False
 
 
-def profile_names(directory: Path = BUNDLES) -> list[str]:
+def profile_names(directory: Path | None = None) -> list[str]:
+    directory = directory or resources.bundles()
     return sorted(p.stem for p in directory.glob("*.yaml") if p.name not in _NOT_PROFILES)
 
 
-def load_profile(name: str | None, directory: Path = BUNDLES,
+def load_profile(name: str | None, directory: Path | None = None,
                  known_packages: set[str] | None = None) -> Profile:
     """The named profile, or the default one when ``name`` is None.
 
     ``known_packages`` (the package specs' names) catches a typo in a profile before a
     bundle that could never install is written.
     """
+    directory = directory or resources.bundles()
     names = profile_names(directory)
     if name is None:
         defaults = [p for p in (_read(n, directory) for n in names) if p.default]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from packager import resources
 from packager.bundle.archive import write_tar_gz
 from packager.bundle.checksums import sign_sums, write_sums
 from packager.bundle.profile import Profile
@@ -29,7 +30,6 @@ from packager.bundle.repodata import write_repodata
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.filestate import load_state, save_state, sha256_file
-from packager.paths import BUNDLES, REPO_ROOT
 
 # Imported at module level on purpose: packager.repo pulls in urllib3, which probes for
 # IPv6 by binding a socket on import; under `fate-pkg build --offline` that would count
@@ -41,7 +41,7 @@ from packager.rpm import Signer
 from packager.rpm.sign import SigningError
 
 STATE_FILE = ".fate-pkg-bundle.json"
-FILES = BUNDLES / "files"
+FILES = resources.bundles() / "files"
 KEY_FILE = "RPM-GPG-KEY-fate"
 CENTOS_KEY = "file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-7"
 #: Shipped as they are, from bundles/ (generated there by fate-configure's schema).
@@ -175,7 +175,7 @@ def _assemble(top: Path, version: str, profile: Profile, rpms: list[BundleInput]
     shutil.copyfile(FILES / "install.sh", top / "install.sh")
     (top / "install.sh").chmod(0o755)
     for shipped in _SHIPPED:
-        shutil.copyfile(BUNDLES / shipped, top / shipped)
+        shutil.copyfile(resources.bundles() / shipped, top / shipped)
     if public_key is not None:
         (top / KEY_FILE).write_bytes(public_key)
     sums = write_sums(top)
@@ -216,12 +216,12 @@ def _fingerprint(name: str, profile: Profile, ours: list[BundleInput],
     add(name, profile, sde, public_key)
     for item in [*ours, *os_rpms]:
         add(item.filename, item.identity, item.path.stat().st_size)
-    for d in (REPO_ROOT / "packager" / "bundle", FILES):
+    for d in (Path(__file__).resolve().parent, FILES):
         for p in sorted(d.rglob("*")):
             if p.is_file() and "__pycache__" not in p.parts:
                 add(p.relative_to(d), sha256_file(p))
     for shipped in _SHIPPED:
-        add(shipped, sha256_file(BUNDLES / shipped))
+        add(shipped, sha256_file(resources.bundles() / shipped))
     return h.hexdigest()
 
 

@@ -9,14 +9,13 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from packager import ui
-from packager.build.pipeline import BuildOptions, BuildReport, run_build
+from packager import resources, ui
+from packager.assemble.pipeline import BuildOptions, BuildReport, run_build
 from packager.bundle import BundleResult, load_profile
 from packager.bundle.from_build import bundle_after_build
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.netguard import offline
-from packager.paths import SPECS
 from packager.rpm import Signer, read_rpm
 from packager.rpm import tags as t
 from packager.rpm.spec import parse_compression
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError("--profile and --no-bundle contradict each other")
     if not args.no_bundle:  # a bad profile name fails before anything is built
         load_profile(args.profile, known_packages={p.stem for p in
-                                                   (SPECS / "packages").glob("*.yaml")})
+                                                   (resources.specs() / "packages").glob("*.yaml")})
     bundle = None
     with offline() if args.offline else contextlib.nullcontext():
         report = run_build(opts, note)

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from packager.errors import CheckFailed, UserError
-from packager.target import services
+from packager.onhost import services
 from packager.units_lint import lint_files
 
 

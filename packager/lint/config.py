@@ -10,10 +10,10 @@ from pathlib import Path
 
 import yaml
 
+from packager import resources
 from packager.errors import UserError
-from packager.paths import EL7
 
-LINT_YAML = EL7 / "lint.yaml"
+LINT_YAML = resources.el7() / "lint.yaml"
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from packager import resources
 from packager.errors import UserError
 from packager.repo.metadata import Dep, Repo, RepoPackage
 from packager.repo.vercmp import EVR, evr_compare, evr_key, satisfies
@@ -45,8 +46,7 @@ ARROW = " → "
 #: Unresolvable chains named in the error; one missing base library can break hundreds.
 MAX_REPORTED = 10
 #: Where the base set lives in the source tree.
-CORE_PACKAGES = Path(__file__).resolve().parent.parent.parent / "specs" / "el7" / \
-    "core-packages.txt"
+CORE_PACKAGES = resources.el7() / "core-packages.txt"
 
 
 class UnresolvedDependency(UserError):

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
+from packager import resources
 from packager.errors import UserError
 from packager.repo.closure import Requirement, provides
 from packager.repo.metadata import Dep, RepoPackage
@@ -23,7 +24,7 @@ from packager.rpm import tags as t
 from packager.rpm.model import QUALIFIERS, Dependency
 
 #: Where the lead keeps one YAML per RPM.
-SPECS_DIR = Path(__file__).resolve().parent.parent.parent / "specs" / "packages"
+SPECS_DIR = resources.specs() / "packages"
 
 
 def spec_paths(specs_dir: Path = SPECS_DIR) -> list[Path]:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import posixpath
 from functools import lru_cache
 
-from packager.paths import EL7, read_list
+from packager.resources import el7, read_list
 from packager.rpm.model import FileEntry
 
 
 @lru_cache(maxsize=1)
 def system_dirs() -> frozenset[str]:
     """Directories CentOS 7's own packages own; never list them (rule 10)."""
-    return frozenset(read_list(EL7 / "system-dirs.txt"))
+    return frozenset(read_list(el7() / "system-dirs.txt"))
 
 
 def check_entries(entries: list[FileEntry]) -> list[str]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from packager import resources
 from packager.sample import release
 
 __all__ = ["generate", "ARTIFACTS", "MANIFEST"]
 
 ARTIFACTS = release.ARTIFACTS
-MANIFEST = Path(__file__).resolve().parents[2] / "specs" / "releases" / "sample-1.4.5.yaml"
+MANIFEST = resources.specs() / "releases" / "sample-1.4.5.yaml"
 
 
 def generate(out_dir: Path, *, extra_bytes: int = 0) -> list[Path]:

@@ -14,7 +14,7 @@ import yaml
 
 from packager.errors import UserError
 from packager.fetch.cache import Cache
-from packager.release import load_release
+from packager.release import load_release, releases_for
 from packager.sample import MANIFEST, generate
 
 
@@ -23,8 +23,6 @@ def scaled_release(work: Path, extra: int) -> tuple[Path, Cache, int]:
 
     The cache also gets the vendored wheels from the user's cache (scripts/setup.sh).
     """
-    from packager.build.pipeline import releases_for
-
     arts = work / "artifacts"
     paths = generate(arts, extra_bytes=extra)
     sample = yaml.safe_load(MANIFEST.read_text())

@@ -29,10 +29,11 @@ from typing import Iterable
 
 import yaml
 
+from packager import resources
 from packager.errors import UserError
 from packager.stage.elf import ELF_MAGIC, ElfError, ElfInfo, read_elf
 
-EL7_DIR = Path(__file__).resolve().parent.parent.parent / "specs" / "el7"
+EL7_DIR = resources.el7()
 EM_X86_64 = 62
 _VERSION = re.compile(r"^([A-Za-z]+)_(\d+(?:\.\d+)*)$")
 

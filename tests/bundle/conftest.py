@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from packager.build.pipeline import BuildOptions, BuildReport, releases_for, run_build
+from packager.assemble.pipeline import BuildOptions, BuildReport, run_build
 from packager.bundle.from_build import bundle_after_build
 from packager.bundle.writer import BundleResult
 from packager.fetch.cache import Cache
 from packager.netguard import offline
+from packager.release import releases_for
 from packager.rpm import Compression, Signer
 
 from .standin import build_standin_repo

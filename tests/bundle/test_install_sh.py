@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from packager.paths import BUNDLES
+from packager import resources
 
 from .conftest import ALL, tree_state
 
-SCRIPT = BUNDLES / "files" / "install.sh"
+SCRIPT = resources.bundles() / "files" / "install.sh"
 
 
 def run(bundle_dir: Path, *args: str) -> subprocess.CompletedProcess:

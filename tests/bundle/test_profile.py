@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from packager import resources
 from packager.bundle import load_profile
 from packager.bundle.profile import profile_names
 from packager.errors import UserError
-from packager.paths import SPECS
 
-KNOWN = {p.stem for p in (SPECS / "packages").glob("*.yaml")}
+KNOWN = {p.stem for p in (resources.specs() / "packages").glob("*.yaml")}
 
 
 def test_shipped_profiles_name_only_real_packages():

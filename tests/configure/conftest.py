@@ -9,7 +9,7 @@ from typing import Dict, NamedTuple, Tuple
 
 import pytest
 
-from packager.target.configure import cli
+from packager.onhost.configure import cli
 
 DATA = Path(__file__).parent / "data"
 UNITS = ("fate-mysql", "fate-clustermanager", "fate-nodemanager", "fate-rollsite", "fate-flow",

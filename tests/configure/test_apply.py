@@ -5,8 +5,8 @@ from pathlib import Path
 
 import yaml
 
-from packager.target.configure.passwords import generate, load
-from packager.target.configure.paths import Root
+from packager.onhost.configure.passwords import generate, load
+from packager.onhost.configure.paths import Root
 
 from .conftest import APP_UID, DATA, party_file, snapshot
 

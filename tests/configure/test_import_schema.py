@@ -6,9 +6,9 @@ from pathlib import Path
 
 import yaml
 
-from packager.target.configure.example import render_example
-from packager.target.configure.loader import load_text
-from packager.target.configure.schema import json_schema, validate_schema
+from packager.onhost.configure.example import render_example
+from packager.onhost.configure.loader import load_text
+from packager.onhost.configure.schema import json_schema, validate_schema
 
 from .conftest import DATA, party_file, snapshot
 

@@ -5,13 +5,13 @@ import subprocess
 
 import pytest
 
-from packager.paths import REPO_ROOT
+from packager.sample.payload import PAYLOAD
 
 from .conftest import DATA, party_file
 from .mariadb import MariaDB, install_tree
 
 #: The real eggroll 2.0.2 schema as the sample release ships it (one copy in the repo).
-EGGROLL_SQL = REPO_ROOT / "packager/sample/payload/mysql/create-eggroll-meta-tables.sql"
+EGGROLL_SQL = PAYLOAD / "mysql/create-eggroll-meta-tables.sql"
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 

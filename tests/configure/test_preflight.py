@@ -3,12 +3,12 @@
 import os
 import socket
 
-from packager.target.configure import facts
-from packager.target.configure.loader import load_text
-from packager.target.configure.model import Party
-from packager.target.configure.paths import Root
-from packager.target.configure.preflight import run_checks
-from packager.target.configure.schema import validate_schema
+from packager.onhost.configure import facts
+from packager.onhost.configure.loader import load_text
+from packager.onhost.configure.model import Party
+from packager.onhost.configure.paths import Root
+from packager.onhost.configure.preflight import run_checks
+from packager.onhost.configure.schema import validate_schema
 
 from .conftest import DATA
 

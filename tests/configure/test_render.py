@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packager.target.configure.loader import load_text
-from packager.target.configure.model import Party
-from packager.target.configure.pipeline import load_party
-from packager.target.configure.plan import make_plan
-from packager.target.configure.schema import validate_schema
+from packager.onhost.configure.loader import load_text
+from packager.onhost.configure.model import Party
+from packager.onhost.configure.pipeline import load_party
+from packager.onhost.configure.plan import make_plan
+from packager.onhost.configure.schema import validate_schema
 
 from .conftest import DATA, UNITS
 

@@ -4,7 +4,7 @@ import pytest
 
 from .conftest import DATA, party_file, snapshot
 
-services = pytest.importorskip("packager.target.services")  # the units engineer's module
+services = pytest.importorskip("packager.onhost.services")  # the units engineer's module
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()
 PROGRAMS = "data/projects/common/supervisord/supervisord.d"

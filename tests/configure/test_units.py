@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from packager.target.configure import supervisor, units
-from packager.target.configure.errors import ApplyError
-from packager.target.configure.paths import Root
+from packager.onhost.configure import supervisor, units
+from packager.onhost.configure.errors import ApplyError
+from packager.onhost.configure.paths import Root
 
 RECORDER = """#!/bin/sh
 echo "$(basename "$0") $*" >> "{log}"

@@ -309,8 +309,8 @@ def test_rule19_upstream_script_with_newer_bash_is_still_caught(tmp_path):
 def test_rules_14_16_pass_the_project_units_and_scriptlets(tmp_path):
     """FATE's real units, target and preset (units/ templates) with the scriptlets the RPM
     build uses: what the project ships must pass its own lint."""
+    from packager.onhost.services import unit_files
     from packager.systemd_scriptlets import scriptlets
-    from packager.target.services import unit_files
     rendered = unit_files(("app", "apps"))
     files = [FileEntry(f"/{rel}", "file", source=write(tmp_path, rel, text))
              for rel, text in sorted(rendered.items())]

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packager.paths import SPECS
+from packager import resources
 from packager.rpm import Compression, build_rpm, read_rpm
 from packager.rpm.spec import load_spec, package_from_dict
 from support.rpmtool import make_scratch_root, query, rpm_in_root, run_rpm, uid_of
 
 pytestmark = pytest.mark.skipif(shutil.which("rpm") is None, reason="needs Debian's rpm")
-DEMO = SPECS / "demo" / "hello.yaml"
+DEMO = resources.specs() / "demo" / "hello.yaml"
 SDE = 1600000000
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packager.paths import EL7, SPECS
+from packager import resources
 from packager.rpm import Compression, build_rpm
 from packager.rpm.spec import package_from_dict
 
@@ -21,7 +21,8 @@ pytestmark = pytest.mark.skipif(not RPMLINT.exists() or shutil.which("rpm") is N
 
 
 def lint(rpm: Path, env: dict | None = None) -> list[str]:
-    cmd = [str(RPMLINT), "--ignore-unused-rpmlintrc", "-r", str(EL7 / "rpmlintrc"), str(rpm)]
+    rc = resources.el7() / "rpmlintrc"
+    cmd = [str(RPMLINT), "--ignore-unused-rpmlintrc", "-r", str(rc), str(rpm)]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     return [line for line in (r.stdout + r.stderr).splitlines()
             if (": E: " in line or ": W: " in line) and "enchant" not in line]
@@ -29,7 +30,7 @@ def lint(rpm: Path, env: dict | None = None) -> list[str]:
 
 @pytest.mark.parametrize("signed", [False, True])
 def test_demo_package_is_rpmlint_clean(tmp_path, signed, rsa_signer):
-    spec = SPECS / "demo" / "hello.yaml"
+    spec = resources.specs() / "demo" / "hello.yaml"
     pkg, _ = package_from_dict(yaml.safe_load(spec.read_text()), spec.parent, str(spec))
     rpm = build_rpm(pkg, tmp_path, compression=Compression("xz"), sde=1600000000,
                     signer=rsa_signer if signed else None).path
@@ -44,7 +45,7 @@ def test_demo_package_is_rpmlint_clean(tmp_path, signed, rsa_signer):
 
 def test_rpmlint_does_find_real_problems(tmp_path):
     """The filter list must not hide everything: a package in /opt with no docs is flagged."""
-    spec = SPECS / "demo" / "hello.yaml"
+    spec = resources.specs() / "demo" / "hello.yaml"
     data = yaml.safe_load(spec.read_text())
     data["files"] = [{"src": "hello/README", "dst": "/opt/fate-bad/README"}]
     pkg, _ = package_from_dict(data, spec.parent, str(spec))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
+from packager.onhost import services
 from packager.systemd_scriptlets import scriptlets
-from packager.target import services
 
 from .conftest import REPO
 
@@ -100,7 +100,7 @@ def stage(tmp_path: Path) -> Path:
     waitport = root / "usr/bin/fate-waitport"
     waitport.parent.mkdir(parents=True, exist_ok=True)
     waitport.write_text("#!/bin/sh\nPYTHONPATH=/opt/fate-pkg exec python3 -m "
-                        'packager.target.waitport "$@"\n')
+                        'packager.onhost.waitport "$@"\n')
     waitport.chmod(0o755)
     env_dir = root / "etc/fate/env"
     env_dir.mkdir(parents=True)
@@ -236,7 +236,7 @@ def test_services_run_as_the_account_with_the_limits_and_real_arguments(containe
 
 def test_fate_ctl_status_reads_real_systemd(container):
     proc = container.run("env", "PYTHONPATH=/opt/fate-pkg:/opt/site", "python3", "-m",
-                         "packager.target.ctl.cli", "--manager", "systemd", "status", "--json",
+                         "packager.onhost.ctl.cli", "--manager", "systemd", "status", "--json",
                          check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     rows = {r["service"]: r for r in json.loads(proc.stdout)["services"]}

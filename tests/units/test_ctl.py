@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from packager.target.ctl import cli
+from packager.onhost.ctl import cli
 
 from .conftest import PYTHON, closed_port, write_exe
 
@@ -208,16 +208,16 @@ def test_doctor_flags_a_port_held_by_another_process(host, capsys):
 
 @pytest.fixture
 def fake_configure(monkeypatch):
-    """Stand-in for packager.target.configure (another branch): records the call and
+    """Stand-in for packager.onhost.configure (another branch): records the call and
     reports one would-be change, like its dry run does."""
     import sys
     import types
 
     calls: dict = {}
-    pkg = types.ModuleType("packager.target.configure")
-    pipeline = types.ModuleType("packager.target.configure.pipeline")
-    facts = types.ModuleType("packager.target.configure.facts")
-    paths = types.ModuleType("packager.target.configure.paths")
+    pkg = types.ModuleType("packager.onhost.configure")
+    pipeline = types.ModuleType("packager.onhost.configure.pipeline")
+    facts = types.ModuleType("packager.onhost.configure.facts")
+    paths = types.ModuleType("packager.onhost.configure.paths")
 
     class Root:
         def __init__(self, root):
@@ -241,7 +241,7 @@ def fake_configure(monkeypatch):
     facts.gather = Facts
     paths.Root = Root
     for name, mod in (("", pkg), (".pipeline", pipeline), (".facts", facts), (".paths", paths)):
-        monkeypatch.setitem(sys.modules, "packager.target.configure" + name, mod)
+        monkeypatch.setitem(sys.modules, "packager.onhost.configure" + name, mod)
     return calls
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from packager.target import services
+from packager.onhost import services
 
 from .conftest import PYTHON, REPO, read_unit, values, write_exe
 
@@ -150,7 +150,7 @@ json.dump({{"argv": sys.argv[1:], "tag": os.environ.get("EGGROLL_PROCESS_TAG"),
 time.sleep(60)
 """)
     waitport = write_exe(tmp_path / "bin/fate-waitport",
-                         f"#!/bin/sh\ncd {REPO} && exec {PYTHON} -m packager.target.waitport "
+                         f"#!/bin/sh\ncd {REPO} && exec {PYTHON} -m packager.onhost.waitport "
                          '"$@"\n')
     svc = services.find_service("rollsite", services.load_services())
     svc.command[0] = str(fake_java)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from packager.target import services
+from packager.onhost import services
 from packager.units_lint import lint_files
 
 from .conftest import read_unit, values, write_exe

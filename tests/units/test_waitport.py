@@ -10,13 +10,13 @@ import time
 
 import pytest
 
-from packager.target import waitport
+from packager.onhost import waitport
 
 from .conftest import PYTHON, REPO, closed_port
 
 
 def run_waitport(*args: str, preexec=None, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run([PYTHON, "-m", "packager.target.waitport", *args], cwd=REPO,
+    return subprocess.run([PYTHON, "-m", "packager.onhost.waitport", *args], cwd=REPO,
                           capture_output=True, text=True, timeout=timeout, preexec_fn=preexec)
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from packager.build.pipeline import BuildOptions, run_build
+from packager import resources
+from packager.assemble.pipeline import BuildOptions, run_build
 from packager.errors import UserError
 from packager.fetch.cache import Cache
-from packager.paths import SPECS
 from packager.rpm import read_rpm
 from packager.rpm import tags as t
 from support.rpmtool import make_scratch_root, rpm_in_root, run_rpm, uid_of
@@ -130,14 +130,14 @@ def test_installed_fate_tools_run_with_their_vendored_libraries(sample_build, tm
     subprocess.run(f"rpm2cpio {rpms(dist)['fate-tools']} | cpio -idm --quiet", shell=True,
                    cwd=tmp_path, check=True)
     lib = tmp_path / "usr/lib/fate-tools"
-    import_check = ("import jinja2, markupsafe, yaml, packager.target.configure.cli;"
+    import_check = ("import jinja2, markupsafe, yaml, packager.onhost.configure.cli;"
                     "print(jinja2.__version__, yaml.__version__, jinja2.__file__)")
     r = subprocess.run(["/usr/bin/python3", "-s", "-c", import_check], capture_output=True,
                        text=True, env={"PYTHONPATH": f"{lib}:{lib}/vendor", "PATH": "/usr/bin"})
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith("3.0.3 5.4.1 ") and str(lib / "vendor") in r.stdout
     wrapper = (tmp_path / "usr/bin/fate-configure").read_text()
-    assert "packager.target.configure.cli" in wrapper and "/usr/lib/fate-tools/vendor" in wrapper
+    assert "packager.onhost.configure.cli" in wrapper and "/usr/lib/fate-tools/vendor" in wrapper
 
 
 def test_second_build_rebuilds_nothing(dist_copy, monkeypatch):
@@ -154,7 +154,7 @@ def test_changing_one_spec_rebuilds_only_that_rpm(dist_copy, tmp_path, monkeypat
     monkeypatch.chdir(dist.parent)
     dist = Path(dist.name)  # a relative output directory, as `-o dist`
     specs = tmp_path / "specs"
-    shutil.copytree(SPECS / "packages", specs)
+    shutil.copytree(resources.specs() / "packages", specs)
     board = specs / "fate-board.yaml"
     board.write_text(board.read_text().replace("summary: FATE-Board 1.4.2",
                                                "summary: FATE-Board 1.4.2 (rebuilt)"))

@@ -1,7 +1,7 @@
 """``--init supervisor``: program files for hosts that run supervisord instead of systemd.
 
 The program definitions come from the units' single source of truth
-(``packager.target.services``, rendered from ``units/services.yaml``), fed with the env
+(``packager.onhost.services``, rendered from ``units/services.yaml``), fed with the env
 files this plan writes, so a supervisor host runs exactly the command line a systemd
 host runs. Files go where ansible-nfate 1.4.x kept them
 (``/data/projects/common/supervisord/supervisord.d/fate-<module>.conf``).
@@ -25,9 +25,9 @@ SUPERVISORD_CONF = paths.SUPERVISOR_HOME + "/supervisord.conf"
 def program_files(plan: Plan, account: Tuple[str, str]) -> List[FileSpec]:
     """FileSpecs of this host's supervisor programs, rendered from the planned env files."""
     try:
-        from packager.target import services as definitions
+        from packager.onhost import services as definitions
     except ImportError:
-        raise ConfigError("--init supervisor needs packager/target/services.py (the fate-tools "
+        raise ConfigError("--init supervisor needs packager/onhost/services.py (the fate-tools "
                           "units module); reinstall fate-tools") from None
     env_specs = [f for f in plan.files if f.path.startswith(paths.ENV_DIR + "/")]
     scratch = tempfile.mkdtemp(prefix="fate-configure-env-")

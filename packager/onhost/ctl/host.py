@@ -10,8 +10,8 @@ import shutil
 import subprocess
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from packager.target import services as svcdef
-from packager.target.waitport import answers
+from packager.onhost import services as svcdef
+from packager.onhost.waitport import answers
 
 Endpoint = Tuple[str, int]
 

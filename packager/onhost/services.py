@@ -15,6 +15,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import jinja2
 import yaml
 
+from packager.onhost import units
+
 #: The service account when the build does not choose another one (docs/contracts.md).
 DEFAULT_ACCOUNT = ("app", "apps")
 FATE_VERSION = "1.4.5"
@@ -93,14 +95,10 @@ def _outermost(paths: List[str]) -> List[str]:
 
 
 def units_dir() -> str:
-    """Where services.yaml and the templates live: ``$FATE_UNITS_DIR``, else ``units/``
-    beside the ``packager`` package (the repo checkout, or ``/usr/lib/fate-tools/units``
-    on the target, next to ``/usr/lib/fate-tools/packager``)."""
-    env = os.environ.get("FATE_UNITS_DIR")
-    if env:
-        return env
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(os.path.dirname(os.path.dirname(here)), "units")
+    """Where services.yaml and the templates live: the ``packager.onhost.units`` data
+    package (``units/`` of the checkout, mapped in by setuptools;
+    ``/usr/lib/fate-tools/packager/onhost/units`` on the host)."""
+    return units.DIR
 
 
 def load_services(path: Optional[str] = None) -> List[Service]:

@@ -6,10 +6,10 @@ import subprocess
 import sys
 from typing import Optional, Sequence, Tuple
 
-from packager.target import services as svcdef
-from packager.target.ctl import doctor, status, toy
-from packager.target.ctl.host import Host
-from packager.target.ctl.logscan import log_files, tail_lines
+from packager.onhost import services as svcdef
+from packager.onhost.ctl import doctor, status, toy
+from packager.onhost.ctl.host import Host
+from packager.onhost.ctl.logscan import log_files, tail_lines
 
 EPILOG = """\
 examples:

@@ -18,23 +18,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from packager import __version__, ui
-from packager.build.isolate import netns_available
-from packager.build.specs import BuildSpec, load_specs, to_package
-from packager.build.stage import Stager
-from packager.build.steps import STEPS
+import packager.assemble
+import packager.rpm
+import packager.stage
+from packager import __version__, resources, ui
+from packager.assemble.isolate import netns_available
+from packager.assemble.specs import BuildSpec, load_specs, to_package
+from packager.assemble.stage import Stager
+from packager.assemble.steps import STEPS, StepContext
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.filestate import load_state, save_state, sha256_file
-from packager.paths import BUNDLES, REPO_ROOT, SPECS, UNITS
-from packager.release import Release, load_release
+from packager.release import Release, releases_for
 from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
 from packager.rpm.writer import BuildError, clean_stale_temporaries
 from packager.stage.abi import check_tree, report, sonames_in
 
 STATE_FILE = ".fate-pkg-build.json"
 #: Code whose change must rebuild everything it produces.
-_CODE_DIRS = ("packager/rpm", "packager/build", "packager/stage")
+_CODE_PACKAGES = (packager.rpm, packager.assemble, packager.stage)
 
 
 @dataclass
@@ -43,7 +45,7 @@ class BuildOptions:
     cache: Cache
     out_dir: Path
     sample: bool = False
-    specs_dir: Path = SPECS / "packages"
+    specs_dir: Path = field(default_factory=lambda: resources.specs() / "packages")
     jobs: int = 0
     compression: Compression = field(default_factory=lambda: Compression("xz", 6))
     signer: Signer | None = None
@@ -69,20 +71,6 @@ class BuildReport:
     outcomes: list[Outcome]
     seconds: float
     isolated: bool
-
-
-def releases_for(release_id: str) -> list[Release]:
-    """The release and every manifest it ``includes`` (e.g. the target tools' libraries)."""
-    out: list[Release] = []
-    pending = [release_id]
-    while pending:
-        rid = pending.pop(0)
-        if any(r.release == rid for r in out):
-            continue
-        rel = load_release(rid)
-        out.append(rel)
-        pending.extend(rel.includes)
-    return out
 
 
 def ensure_sample(releases: list[Release], cache: Cache) -> None:
@@ -133,7 +121,8 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
     for stale in opts.out_dir.glob(".fate-pkg-work-*"):  # left by a killed build
         shutil.rmtree(stale, ignore_errors=True)
     state = load_state(opts.out_dir / STATE_FILE)
-    fingerprints = {s.name: _fingerprint(s, releases, opts, sde) for s in specs}
+    contexts = step_contexts(specs, releases, opts)
+    fingerprints = {s.name: _fingerprint(s, releases, contexts, opts, sde) for s in specs}
     todo = [s for s in specs if not _up_to_date(state, s.name, fingerprints[s.name],
                                                 opts.out_dir)]
     outcomes = {s.name: Outcome(s.name, opts.out_dir / state[s.name]["file"], "up to date")
@@ -143,7 +132,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         # RPM is done: an interrupted or failed build leaves dist/ exactly as it was.
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
         try:
-            built = _build(todo, specs, releases, opts, sde, work, note)
+            built = _build(todo, releases, contexts, opts, sde, work, note)
             current = [r.path for r in built.values()] + [o.path for o in outcomes.values()]
             _lint(current, opts, note)
             for name, result in built.items():
@@ -161,13 +150,31 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
                        time.monotonic() - started, netns_available())
 
 
-def _build(todo: list[BuildSpec], specs: list[BuildSpec], releases: list[Release],
+def step_contexts(specs: list[BuildSpec], releases: list[Release],
+                  opts: BuildOptions) -> dict[str, StepContext]:
+    """Each build step's context; its config is the ``stage:`` block that names it.
+
+    A step configured by two specs differently would build a different tree depending on
+    which spec is built: refused.
+    """
+    config: dict[str, tuple[str, dict]] = {}
+    for spec in specs:
+        for name, cfg in (spec.data.get("stage") or {}).items():
+            if name not in STEPS:
+                raise UserError(f"{spec.path}: stage.{name}: no such build step (known: "
+                                f"{', '.join(sorted(STEPS))})")
+            if name in config and config[name][1] != cfg:
+                raise UserError(f"{spec.path}: stage.{name} differs from the one in "
+                                f"{config[name][0]}; configure a step in one spec")
+            config[name] = (str(spec.path), cfg)
+    return {name: StepContext(releases, config.get(name, ("", {}))[1], opts.account,
+                              releases[0].version) for name in STEPS}
+
+
+def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, StepContext],
            opts: BuildOptions, sde: int | None, work: Path,
            note: Callable[[str, str], None]) -> dict[str, BuildResult]:
-    step_config: dict = {"account": opts.account, "version": releases[0].version}
-    for s in specs:
-        step_config.update(s.data.get("stage") or {})
-    stager = Stager(opts.cache, releases, work, STEPS, step_config)
+    stager = Stager(opts.cache, releases, work, STEPS, contexts)
     packages = []
     for spec in todo:
         note("stage", spec.name)
@@ -255,8 +262,9 @@ def _abi_check(todo: list[BuildSpec], stager: Stager, opts: BuildOptions,
             "(--allow-abi PATTERN accepts a file knowingly)")
 
 
-def _fingerprint(spec: BuildSpec, releases: list[Release], opts: BuildOptions,
-                 sde: int | None) -> str:
+def _fingerprint(spec: BuildSpec, releases: list[Release], contexts: dict[str, StepContext],
+                 opts: BuildOptions, sde: int | None) -> str:
+    """Everything an RPM is made from: its spec, options, artifacts and its steps' inputs."""
     h = hashlib.sha256()
 
     def add(*parts: object) -> None:
@@ -269,17 +277,12 @@ def _fingerprint(spec: BuildSpec, releases: list[Release], opts: BuildOptions,
         releases[0].os_requires.get(spec.name))
     by_name = {a.name: a for r in releases for a in r.artifacts}
     used = set(spec.artifacts)
-    steps = spec.steps
-    if "python-env" in steps:
-        for s_cfg in (spec.data.get("stage") or {}).values():
-            used |= {v["from"][0] for v in s_cfg.values() if isinstance(v, dict)}
-    if "tools" in steps:
-        used |= {a.name for r in releases for a in r.artifacts if a.component == "tools"}
-        # fate-tools ships bundles/party.yaml.example, not the bundle profiles and files
-        add(_tree_hash(REPO_ROOT / "packager" / "target"),
-            sha256_file(BUNDLES / "party.yaml.example"))
-    if steps & {"units", "tools"}:
-        add(_tree_hash(UNITS))
+    for step in sorted(spec.steps):
+        if step not in STEPS:
+            continue  # the stager names the unknown step when it is asked for it
+        inputs = STEPS[step].inputs(contexts[step])
+        used |= inputs.artifacts
+        add(step, *(_tree_hash(p) if p.is_dir() else sha256_file(p) for p in inputs.files))
     for name in sorted(used):
         art = by_name.get(name)
         blob = opts.cache.lookup(art) if art else None
@@ -294,8 +297,8 @@ def _code_hash() -> str:
     global _CODE_HASH
     if _CODE_HASH is None:
         h = hashlib.sha256()
-        for d in _CODE_DIRS:
-            h.update(_tree_hash(REPO_ROOT / d).encode())
+        for package in _CODE_PACKAGES:
+            h.update(_tree_hash(Path(package.__file__).resolve().parent).encode())
         _CODE_HASH = h.hexdigest()
     return _CODE_HASH
 

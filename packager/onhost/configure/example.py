@@ -63,7 +63,7 @@ def render_example() -> str:
     role = schema["x-example-root"]
     out = [
         "# yaml-language-server: $schema=party.schema.json",
-        "# party.yaml.example - generated from packager/target/configure/party.schema.yaml",
+        "# party.yaml.example - generated from packager/onhost/configure/party.schema.yaml",
         "# by `fate-configure example`; do not edit by hand.",
         "#",
         "# One party of a FATE 1.4.5 cluster, in the vocabulary of ansible-nfate's var files.",

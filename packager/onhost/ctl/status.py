@@ -3,9 +3,9 @@
 import json
 from typing import Dict, List
 
-from packager.target.ctl.host import Host, systemctl_show
-from packager.target.ctl.logscan import last_error, log_files
-from packager.target.services import Service
+from packager.onhost.ctl.host import Host, systemctl_show
+from packager.onhost.ctl.logscan import last_error, log_files
+from packager.onhost.services import Service
 
 _HEALTHY = {"active", "running", "active/running"}
 

@@ -1,4 +1,4 @@
-"""Render one jinja2 template (``packager/target/templates/<file>.j2``) per config file.
+"""Render one jinja2 template (``packager/onhost/templates/<file>.j2``) per config file.
 
 Strict undefined: a template asking for a value the plan did not provide is a bug and
 must fail loudly rather than write an empty ``jdbc.url=``. Formats that have their own

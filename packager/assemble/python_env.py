@@ -5,7 +5,7 @@ Steps as ansible-nfate does them (reference §1.3 [1.7 proxy]): run the Minicond
 (``--no-wheel --no-setuptools --no-download``), then ``pip install -r requirements.txt
 --no-index --find-links WHEELS --only-binary=:all:`` (sdists are refused: nothing compiles on
 the build host for the target). Everything is installed under ``STAGE/root/<final prefix>``
-and then relocated (:mod:`packager.build.relocate`), with no network for any child process.
+and then relocated (:mod:`packager.assemble.relocate`), with no network for any child process.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from packager.build.isolate import offline_command, offline_env
-from packager.build.relocate import find_leftovers, relocate
+from packager.assemble.isolate import offline_command, offline_env
+from packager.assemble.relocate import find_leftovers, relocate
 from packager.errors import UserError
 
 

@@ -16,7 +16,6 @@ release build knows:
 from __future__ import annotations
 
 import copy
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from packager.build.stage import Stager
+from packager.assemble.stage import Stager
 from packager.errors import UserError
 from packager.rpm.model import Package
 from packager.rpm.spec import SpecError, package_from_dict
@@ -41,10 +40,6 @@ class BuildSpec:
     text: str
     data: dict
     origins: list[Any] = field(default_factory=list)
-
-    @property
-    def fingerprint_text(self) -> str:
-        return hashlib.sha256(self.text.encode()).hexdigest()
 
     @property
     def steps(self) -> set[str]:

@@ -4,7 +4,7 @@ Each check prints ``ok``, ``WARN`` or ``FAIL`` and one line saying what it found
 status is 1 when anything FAILs. The pre-flight checks are the ones FATE's own deployers
 run (ports, swap, hostname resolution: FATE#768) plus what our units need (binaries at the
 paths in services.yaml, the service account, parseable env files). Config drift since the
-last fate-configure comes from the configurator (``packager.target.configure.drift``)
+last fate-configure comes from the configurator (``packager.onhost.configure.drift``)
 when it is installed.
 """
 
@@ -14,9 +14,9 @@ import shutil
 import socket
 from typing import Callable, List, Tuple
 
-from packager.target import services as svcdef
-from packager.target.ctl import status as status_mod
-from packager.target.ctl.host import Host
+from packager.onhost import services as svcdef
+from packager.onhost.ctl import status as status_mod
+from packager.onhost.ctl.host import Host
 
 Check = Tuple[str, str]  # (level, message); level in ok / WARN / FAIL
 
@@ -110,11 +110,11 @@ def drift(host: Host, account: Tuple[str, str]) -> List[Check]:
     last applied (/etc/fate/party.yaml): a hand edit of a rendered config, a deleted env
     file, a unit disabled by hand. Runs the configurator's own dry run, in-process."""
     try:
-        pipeline = importlib.import_module("packager.target.configure.pipeline")
-        facts_mod = importlib.import_module("packager.target.configure.facts")
-        paths_mod = importlib.import_module("packager.target.configure.paths")
+        pipeline = importlib.import_module("packager.onhost.configure.pipeline")
+        facts_mod = importlib.import_module("packager.onhost.configure.facts")
+        paths_mod = importlib.import_module("packager.onhost.configure.paths")
     except ImportError:
-        return [("WARN", "config drift not checked: packager.target.configure is not "
+        return [("WARN", "config drift not checked: packager.onhost.configure is not "
                  "installed (fate-configure)")]
     party = host.path(APPLIED_PARTY)
     if not os.path.isfile(party):

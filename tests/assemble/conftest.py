@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from packager.build.pipeline import BuildOptions, releases_for, run_build
+from packager.assemble.pipeline import BuildOptions, run_build
 from packager.fetch.cache import Cache
 from packager.netguard import offline
+from packager.release import releases_for
 from packager.rpm import Compression
 
 SDE = 1601164800

@@ -11,24 +11,25 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.release import Release
 from packager.stage.extract import extract
 
-Step = Callable[["Stager", Path], None]
+if TYPE_CHECKING:
+    from packager.assemble.steps import Step, StepContext
 
 
 class Stager:
     def __init__(self, cache: Cache, releases: list[Release], work: Path,
-                 steps: dict[str, Step], step_config: dict[str, dict] | None = None) -> None:
+                 steps: dict[str, Step], contexts: dict[str, StepContext]) -> None:
         self.cache = cache
         self.releases = releases
         self.work = work
         self.steps = steps
-        self.step_config = step_config or {}
+        self.contexts = contexts
         self._extracted: dict[tuple[str, ...], Path] = {}
         self._stepped: dict[str, Path] = {}
 
@@ -79,6 +80,6 @@ class Stager:
                                 f"{', '.join('@' + s for s in sorted(self.steps))})")
             out = self.work / "steps" / name
             out.mkdir(parents=True)
-            self.steps[name](self, out)
+            self.steps[name].make(self, self.contexts[name], out)
             self._stepped[name] = out
         return self._stepped[name]

@@ -13,7 +13,7 @@ import shlex
 import subprocess
 from typing import List, Optional, Tuple
 
-from packager.target.ctl.host import Host
+from packager.onhost.ctl.host import Host
 
 SUCCESS_MARK = "success to calculate secure_sum"
 TOY_DIR = "python/examples/toy_example"

@@ -1,4 +1,4 @@
-"""Relocation of an environment installed under a staging prefix (packager/build/relocate)."""
+"""Relocation of an environment installed under a staging prefix (packager/assemble/relocate)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from packager.build.python_env import PythonEnvSpec, build_python_env, normalise_dist_info
-from packager.build.relocate import RelocationError, find_leftovers, relocate
+from packager.assemble.python_env import PythonEnvSpec, build_python_env, normalise_dist_info
+from packager.assemble.relocate import RelocationError, find_leftovers, relocate
 from packager.errors import UserError
 
 STAGE = "/tmp/some/long/staging/root"

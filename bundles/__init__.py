@@ -1,0 +1,1 @@
+"""Data, not code: installed as ``packager._bundles`` so a wheel carries it (packager.resources)."""

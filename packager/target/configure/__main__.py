@@ -1,7 +1,0 @@
-"""``python -m packager.target.configure``: the same as the ``fate-configure`` command."""
-
-import sys
-
-from .cli import main
-
-sys.exit(main())
