@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import pytest
 
 from packager.units_lint import DIRECTIVES_FILE, lint_unit, load_directives
@@ -66,6 +69,8 @@ def test_clean_unit_passes():
     ("Unit", "StartLimitIntervalSec=600", "not a systemd 219 [Unit] directive"),
     ("Unit", "StartLimitInterval=600", "systemd 219 reads it in [Service]"),
     ("Service", "SystemCallFilter=@system-service", "gives no protection"),
+    # v225 (NEWS: "A new unit file setting for services has been introduced: UtmpMode=").
+    ("Service", "UtmpMode=user", "not a systemd 219 [Service] directive"),
 ])
 def test_rule_14_is_refused(section, line, why):
     problems = lint_unit(with_line(section, line), "x.service")
@@ -93,9 +98,39 @@ def test_directive_list_matches_systemd_219():
                  "NoNewPrivileges", "ProtectSystem", "ProtectHome", "SuccessExitStatus"):
         assert name in known["Service"], name
     for name in ("ReadWritePaths", "TasksMax", "ProtectKernelTunables", "DynamicUser",
-                 "AmbientCapabilities", "StateDirectory", "MemoryMax", "RuntimeMaxSec"):
+                 "AmbientCapabilities", "StateDirectory", "MemoryMax", "RuntimeMaxSec",
+                 "UtmpMode"):
         assert name not in known["Service"], name
     assert "StartLimitIntervalSec" not in known["Unit"]
     assert known["Service"]["ProtectSystem"] == frozenset(
         {"yes", "no", "true", "false", "on", "off", "1", "0", "full"})
     assert set(known) == {"Unit", "Service", "Install"}
+
+
+#: Unit properties the code and tests read, each of which systemd 219's D-Bus API has
+#: (src/core/dbus-unit.c, dbus-service.c, dbus-execute.c as of v219). NRestarts (235),
+#: InvocationID (232) or TasksCurrent (227) would prove nothing about CentOS 7.
+PROPERTIES_219 = {"LoadState", "ActiveState", "SubState", "ConditionResult", "MainPID",
+                  "LimitNOFILE", "LimitNPROC", "ExecMainStartTimestampMonotonic"}
+
+
+def _properties_read(tree: ast.AST) -> set:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr",
+                                                   getattr(node.func, "id", "")) in (
+                "show", "systemctl_show"):
+            for arg in node.args[1:]:
+                items = arg.elts if isinstance(arg, (ast.List, ast.Tuple)) else [arg]
+                found |= {i.value for i in items
+                          if isinstance(i, ast.Constant) and isinstance(i.value, str)}
+    return found
+
+
+def test_no_code_reads_a_unit_property_systemd_219_lacks():
+    root = Path(__file__).resolve().parents[2]
+    used = set()
+    for source in [*root.glob("packager/**/*.py"), *root.glob("tests/**/*.py")]:
+        used |= _properties_read(ast.parse(source.read_text()))
+    assert "MainPID" in used and "ActiveState" in used  # the scan sees the calls
+    assert used <= PROPERTIES_219, sorted(used - PROPERTIES_219)
