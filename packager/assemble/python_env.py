@@ -14,6 +14,7 @@ import base64
 import csv
 import hashlib
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,19 +45,20 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
         )
     conda.parent.mkdir(parents=True, exist_ok=True)
     venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "w") as out:
-        _run(["sh", str(spec.installer), "-b", "-p", str(conda)], out, "Miniconda installer")
+    with open(log, "w") as out, tempfile.TemporaryDirectory(prefix="fate-pip-cache-") as cache:
+        env = offline_env({"PIP_CACHE_DIR": cache})  # not the build user's ~/.cache/pip
+        _run(["sh", str(spec.installer), "-b", "-p", str(conda)], out, "Miniconda installer", env)
         py = conda / "bin" / "python3"
         if spec.virtualenv_wheel:
             _run([str(py), "-m", "pip", "install", "--no-index", str(spec.virtualenv_wheel)],
-                 out, "virtualenv wheel")
+                 out, "virtualenv wheel", env)
             _run([str(conda / "bin" / "virtualenv"), "-p", str(py), "--no-wheel",
-                  "--no-setuptools", "--no-download", str(venv)], out, "virtualenv")
+                  "--no-setuptools", "--no-download", str(venv)], out, "virtualenv", env)
         else:
-            _run([str(py), "-m", "venv", str(venv)], out, "venv")
+            _run([str(py), "-m", "venv", str(venv)], out, "venv", env)
         _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-index",
               "--only-binary=:all:", "--find-links", str(spec.wheels), "-r",
-              str(spec.requirements)], out, "pip install -r requirements.txt")
+              str(spec.requirements)], out, "pip install -r requirements.txt", env)
     prefix = str(stage_root)
     for tree in (conda, venv):  # "STAGE/root/data/..." -> "/data/..." everywhere
         relocate(tree, prefix, "")
@@ -92,10 +94,10 @@ def normalise_dist_info(tree: Path) -> None:
             csv.writer(f, lineterminator="\n").writerows(out)
 
 
-def _run(cmd: list[str], log, what: str) -> None:
+def _run(cmd: list[str], log, what: str, env: dict[str, str]) -> None:
     log.write(f"$ {' '.join(cmd)}\n")
     log.flush()
     r = subprocess.run(offline_command(cmd), stdout=log, stderr=subprocess.STDOUT,
-                       env=offline_env())
+                       env=env)
     if r.returncode != 0:
         raise UserError(f"python env: {what} failed (exit {r.returncode}); see {log.name}")

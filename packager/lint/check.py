@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from packager.errors import UserError
-from packager.lint import bundle, shell, units
+from packager.lint import bundle, links, shell, units
 from packager.lint.config import LintConfig, load_config
 from packager.lint.finding import Finding
 from packager.lint.header_rules import EL7_COMPRESSORS, check_header
@@ -65,6 +65,7 @@ class _Package:
     rpm: RpmFile
     foreign: bool
     sonames: set[str] = field(default_factory=set)
+    links: links.LinkPackage | None = None
 
 
 @dataclass
@@ -114,7 +115,8 @@ def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None
             vendor = rpm.tag(t.VENDOR) or ""
             foreign = any(v.lower() in vendor.lower() for v in config.foreign_vendors)
             names = {posixpath.basename(p) for p in rpm.filenames()}
-            packages.append(_Package(label, rpm, foreign, {n for n in names if ".so" in n}))
+            packages.append(_Package(label, rpm, foreign, {n for n in names if ".so" in n},
+                                     links.LinkPackage.from_rpm(label, rpm, foreign)))
         summary.rpms += sum(not p.foreign for p in packages)
         summary.foreign += sum(p.foreign for p in packages)
         lint_unit: UnitLinter | None = None
@@ -128,6 +130,7 @@ def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None
                                        lint_unit)
             findings += _check_scriptlets(pkg, collected)
         findings += _check_presets(packages)
+        findings += links.check_links([p.links for p in packages if p.links])
         findings += shell.check_scripts(collected.scripts, config)
         findings += check_python(collected.python)
     summary.scripts = len(collected.scripts)
@@ -218,6 +221,9 @@ def _check_payload(pkg: _Package, packages: list[_Package], options: CheckOption
             if not stat.S_ISREG(member.mode) or member.size == 0:
                 continue
             head = member.read(_HEAD)
+            if head.startswith(b"#!") and member.mode & 0o111 and pkg.links:
+                line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+                pkg.links.shebangs[member.name] = line
             if head.startswith(ELF_MAGIC):
                 summary.elf_files += 1
                 info = _read_member_elf(head, member)

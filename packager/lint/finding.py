@@ -28,6 +28,7 @@ RULE_TITLES = {
     "17": "Python 3.6 (vermin)",
     "18": "ELF glibc 2.17 ABI",
     "19": "bash 4.2, shellcheck",
+    "20": "links and interpreters resolve",
     "read": "artifact cannot be read",
 }
 

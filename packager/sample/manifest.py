@@ -27,6 +27,12 @@ HEADER = """\
 # locally (generated_by), never downloaded.
 """
 
+#: CentOS 7 packages the sample's RPMs need that the real ones do not: the sample
+#: Miniconda's launcher runs /usr/bin/python3.6 (package python3) where the real Miniconda
+#: carries its own CPython.
+OS_REQUIRES = {"fate-python": ["python3"], "fate-jdk": ["python3"],
+               "fate-mysql": ["python3"]}
+
 
 def render() -> str:
     real = yaml.safe_load(REAL.read_text())
@@ -39,7 +45,8 @@ def render() -> str:
             artifacts.append(entry)
     doc = {"release": "sample-1.4.5", "version": real["version"],
            "generated_by": "packager.sample", "includes": real.get("includes", []),
-           "source_date_epoch": real.get("source_date_epoch"), "artifacts": artifacts}
+           "source_date_epoch": real.get("source_date_epoch"), "os_requires": OS_REQUIRES,
+           "artifacts": artifacts}
     return HEADER + yaml.safe_dump(doc, sort_keys=False, width=100)
 
 

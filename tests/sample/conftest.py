@@ -6,7 +6,6 @@ import getpass
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 import time
@@ -16,11 +15,11 @@ from typing import Iterator
 import pytest
 
 from packager.sample import generate
+from support import py36
 
 from .helpers import Processes, free_port
 
 DB_USER, DB_PASSWORD = "fate", "fate_dev"
-HOST_PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +130,8 @@ def venv(fate_home: Path, scratch: Path) -> Path:
     """FATE's venv made as 1.4.5 makes it: Miniconda -b -p, virtualenv, pip --no-index."""
     env_dir = scratch / "install" / "python-env"
     miniconda, venv_dir = fate_home / "common" / "miniconda3", fate_home / "common/python/venv"
-    env = dict(os.environ, FATE_SAMPLE_HOST_PYTHON=HOST_PYTHON, PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env = dict(os.environ, FATE_SAMPLE_HOST_PYTHON=str(py36.python36()),
+               PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("VIRTUAL_ENV", None)
     steps = [
         ["sh", "Miniconda3-4.5.4-Linux-x86_64.sh", "-b", "-p", str(miniconda)],
