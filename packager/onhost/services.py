@@ -15,7 +15,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import jinja2
 import yaml
 
-from packager.onhost import units
+from packager.onhost import probe, units
 
 #: The service account when the build does not choose another one (docs/contracts.md).
 DEFAULT_ACCOUNT = ("app", "apps")
@@ -28,10 +28,10 @@ _SERVICE_KEYS = {
     "name", "unit", "program", "stage", "description", "ports", "java", "after",
     "directory", "command", "environment", "read_write", "stdout_log", "stderr_log", "logs",
     "start_timeout", "stop_timeout", "restart_sec", "start_limit_interval",
-    "start_limit_burst", "limit_nofile", "limit_nproc",
+    "start_limit_burst", "limit_nofile", "limit_nproc", "readiness", "secure_readiness",
 }
-_REQUIRED = ("name", "unit", "program", "stage", "description", "ports", "directory",
-             "command", "stdout_log", "stderr_log")
+_REQUIRED = ("name", "unit", "program", "stage", "description", "ports", "readiness",
+             "directory", "command", "stdout_log", "stderr_log")
 _DEFAULT_KEYS = {
     "limit_nofile", "limit_nproc", "restart_sec", "start_limit_interval", "start_limit_burst",
     "start_timeout", "stop_timeout", "waitport", "env_dir", "read_write",
@@ -54,6 +54,9 @@ class Service:
         self.stage = int(data["stage"])
         self.description: str = data["description"]
         self.ports: List[int] = [int(p) for p in data["ports"]]
+        #: What each of ``ports`` answers (packager/onhost/probe.py), same order.
+        self.readiness: List[str] = [str(r) for r in data["readiness"]]
+        self.secure_readiness: str = str(data.get("secure_readiness", "tls"))
         self.java = bool(data.get("java", False))
         self.after: List[str] = list(data.get("after", []))
         self.directory: str = data["directory"]
@@ -129,6 +132,12 @@ def load_services(path: Optional[str] = None) -> List[Service]:
         lacking = [k for k in _REQUIRED if k not in data]
         if lacking:
             raise ServiceDefinitionError(f"{where}: missing key {lacking[0]}")
+        readiness = data["readiness"]
+        if not isinstance(readiness, list) or len(readiness) != len(data["ports"]) or any(
+                r not in probe.PROTOCOLS for r in readiness):
+            raise ServiceDefinitionError(
+                "{}: readiness must list one of {} per port".format(
+                    where, "/".join(probe.PROTOCOLS)))
         if not data["command"] or not str(data["command"][0]).startswith("/"):
             raise ServiceDefinitionError(f"{where}: command[0] must be an absolute path")
         services.append(Service(data, defaults))
@@ -214,17 +223,12 @@ def expand_command(svc: Service, env: Dict[str, str], user: str) -> List[str]:
     return out
 
 
-def endpoints(value: str) -> List[Tuple[str, int]]:
-    """``"10.0.0.1:3306 [::1]:9370"`` (FATE_WAIT_FOR / FATE_LISTEN) as (host, port) pairs."""
-    result = []
-    for item in value.split():
-        host, sep, port = item.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ServiceDefinitionError(f"not a host:port: {item!r}")
-        if host.startswith("[") and host.endswith("]"):
-            host = host[1:-1]
-        result.append((host, int(port)))
-    return result
+def endpoints(value: str) -> List[probe.Endpoint]:
+    """``"mysql://10.0.0.1:3306 grpc://[::1]:9370"`` (FATE_WAIT_FOR / FATE_LISTEN)."""
+    try:
+        return probe.parse_endpoints(value)
+    except ValueError as exc:
+        raise ServiceDefinitionError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- rendering

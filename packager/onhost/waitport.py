@@ -1,60 +1,48 @@
-"""``fate-waitport``: wait until TCP ports answer, then exit 0 (or exec a command).
+"""``fate-waitport``: wait until ports answer in their protocol, then exit 0 (or exec).
 
 systemd 219 has no readiness protocol that FATE's Java and Python servers speak, and
 ``After=`` alone only orders *process starts*: fate_flow then starts while eggroll is still
 binding its ports and hangs (FATE#1373). So each unit runs this helper twice: in
 ``ExecStartPre`` for what it needs (``$FATE_WAIT_FOR``, possibly on other hosts, e.g. a
 remote MySQL) and in ``ExecStartPost`` for what it opens (``$FATE_LISTEN``): the unit is
-"started" only when its ports answer, and the next stage starts after that. Under supervisor
+"started" only when its ports answer (packager/onhost/probe.py: HTTP, the MySQL handshake,
+the HTTP/2 preface, TLS), and the next stage starts after that; if the main process
+($MAINPID) dies meanwhile, the wait ends at once and systemd's restart follows. Under supervisor
 (no ExecStartPre, no per-program ulimits) ``-- COMMAND`` waits, raises the limits and execs.
 
-Exit codes: 0 all answered, 1 timed out (the message names what did not answer), 2 bad usage.
+Exit codes: 0 all answered, 1 timed out or the main process exited (the message says which
+and names what did not answer), 2 bad usage.
 """
 
 import argparse
 import os
-import socket
 import sys
 import time
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
+
+from packager.onhost import probe
 
 try:
     import resource
 except ImportError:  # pragma: no cover - not on Linux
     resource = None  # type: ignore
 
-Endpoint = Tuple[str, int]
+Endpoint = probe.Endpoint
+parse_endpoint = probe.parse_endpoint
 
 
-def parse_endpoint(text: str) -> Endpoint:
-    host, sep, port = text.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"not a host:port: {text!r}")
-    return host, int(port)
+class MainProcessGone(Exception):
+    """The unit's main process exited while we waited for its ports."""
 
 
-def answers(endpoint: Endpoint, timeout: float = 1.0) -> bool:
-    """A TCP connect that succeeds: the server called listen() and its backlog accepts us.
-    A name that does not resolve (yet) counts as not answering, not as an error: DNS or
-    /etc/hosts may come up after us at boot."""
-    host, port = endpoint
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie does not: it exited, systemd has not reaped it yet)."""
     try:
-        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            stat = fh.read()
+    except OSError:
         return False
-    for family, socktype, proto, _name, addr in infos:
-        sock = socket.socket(family, socktype, proto)
-        sock.settimeout(timeout)
-        try:
-            sock.connect(addr)
-            return True
-        except OSError:
-            continue
-        finally:
-            sock.close()
-    return False
+    return stat[stat.rfind(")") + 2:][:1] not in ("Z", "X", "")
 
 
 def wait_for(
@@ -64,16 +52,22 @@ def wait_for(
     name: str = "",
     progress_every: float = 15.0,
     out: object = sys.stderr,
+    main_pid: Optional[int] = None,
 ) -> List[Endpoint]:
     """Poll until every endpoint answers or ``timeout`` seconds pass; returns those that
     never answered (empty = success). Prints what it still waits for now and then, so the
-    journal shows progress during a long start."""
+    journal shows progress during a long start. With ``main_pid`` (the unit's $MAINPID in
+    ExecStartPost) it stops as soon as that process is gone: its ports will not come, and
+    systemd's restart should not wait for our timeout (MainProcessGone)."""
     deadline = time.monotonic() + timeout
     pending = list(endpoints)
     last_note = time.monotonic()
     label = (name + ": ") if name else ""
     while True:
-        pending = [ep for ep in pending if not answers(ep, timeout=min(1.0, interval * 2))]
+        if main_pid and not process_alive(main_pid):
+            raise MainProcessGone(main_pid)
+        pending = [ep for ep in pending
+                   if not probe.answers(ep, timeout=min(1.0, interval * 2))]
         if not pending:
             return []
         now = time.monotonic()
@@ -87,8 +81,7 @@ def wait_for(
 
 
 def _fmt(endpoint: Endpoint) -> str:
-    host, port = endpoint
-    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+    return str(endpoint)
 
 
 def raise_limits(nofile: Optional[int], nproc: Optional[int], out: object = sys.stderr) -> None:
@@ -118,19 +111,24 @@ def raise_limits(nofile: Optional[int], nproc: Optional[int], out: object = sys.
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fate-waitport",
-        description="Wait until every HOST:PORT accepts TCP connections.",
+        description="Wait until every [PROTOCOL://]HOST:PORT answers in its protocol "
+                    "(tcp, http, mysql, grpc, tls; tcp: a connect is enough).",
         epilog="examples:\n"
-               "  fate-waitport --timeout 60 10.0.0.2:3306 127.0.0.1:4670\n"
+               "  fate-waitport --timeout 60 mysql://10.0.0.2:3306 grpc://127.0.0.1:4670\n"
+               "  fate-waitport --main-pid 4242 http://127.0.0.1:9380   (give up if 4242 exits)\n"
                "  fate-waitport 10.0.0.2:3306 -- /usr/bin/java -jar app.jar   (wait, then exec)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("endpoints", nargs="*", metavar="HOST:PORT")
+    parser.add_argument("endpoints", nargs="*", metavar="[PROTOCOL://]HOST:PORT")
     parser.add_argument("--timeout", type=float, default=120.0,
                         help="give up after this many seconds (default 120)")
     parser.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
     parser.add_argument("--name", default="", help="label for messages (the unit name)")
     parser.add_argument("--nofile", type=int, help="raise RLIMIT_NOFILE before exec")
     parser.add_argument("--nproc", type=int, help="raise RLIMIT_NPROC before exec")
+    parser.add_argument("--main-pid", default="", metavar="PID",
+                        help="stop waiting when this process is gone (units pass "
+                             "--main-pid=${MAINPID}; empty: no such check)")
     return parser
 
 
@@ -153,9 +151,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if "--" in (argv if argv is not None else sys.argv[1:]) and not command:
         print("fate-waitport: error: nothing to run after --", file=sys.stderr)
         return 2
+    if args.main_pid and not args.main_pid.isdigit():
+        print(f"fate-waitport: error: --main-pid needs a process id, not {args.main_pid!r}",
+              file=sys.stderr)
+        return 2
     label = args.name or "fate-waitport"
     started = time.monotonic()
-    missing = wait_for(targets, args.timeout, args.interval, name=label)
+    try:
+        missing = wait_for(targets, args.timeout, args.interval, name=label,
+                           main_pid=int(args.main_pid) if args.main_pid else None)
+    except MainProcessGone:
+        print(f"{label}: main process {args.main_pid} exited after "
+              f"{time.monotonic() - started:.1f}s; not waiting for its ports",
+              file=sys.stderr, flush=True)
+        return 1
     if missing:
         down = " ".join(_fmt(ep) for ep in missing)
         print(f"{label}: not answering after {int(args.timeout)}s: {down}",

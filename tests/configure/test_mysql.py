@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from packager.onhost import probe
 from packager.sample.payload import PAYLOAD
 
 from .conftest import DATA, party_file
@@ -162,3 +163,10 @@ def test_initialize_start_configure_and_stop_when_no_systemd(tmp_path, tree, fc)
         pid = tree / "data/projects/fate/common/mysql/mysql-8.0.13/run/mysqld.pid"
         if pid.exists():  # a failed assertion above must not leave a server running
             subprocess.run(["kill", pid.read_text().strip()], check=False)
+
+
+def test_the_mysql_readiness_probe_gets_a_real_server_greeting(running):
+    """fate-waitport's mysql:// question against a real MariaDB; HTTP gets nothing."""
+    assert probe.probe(probe.Endpoint("127.0.0.1", running.port, "mysql")) == probe.ANSWERING
+    assert probe.probe(probe.Endpoint("127.0.0.1", running.port, "http")) == \
+        probe.NOT_ANSWERING

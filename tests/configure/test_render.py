@@ -94,27 +94,28 @@ ENV = {  # docs/contracts.md "Environment files", for the sample party
     ("10.0.1.2", "fate-clustermanager"): {
         "JAVA_HOME": JDK, "EGGROLL_HOME": "/data/projects/fate/eggroll",
         "PATH": f"{JDK}/bin:{PATH_TAIL}", "EGGROLL_PORT": "4670",
-        "EGGROLL_PROCESS_TAG": "fate-guest", "FATE_WAIT_FOR": "10.0.1.3:3306",
-        "FATE_LISTEN": "10.0.1.2:4670"},
+        "EGGROLL_PROCESS_TAG": "fate-guest", "FATE_WAIT_FOR": "mysql://10.0.1.3:3306",
+        "FATE_LISTEN": "grpc://10.0.1.2:4670"},
     ("10.0.1.2", "fate-nodemanager"): {
         "JAVA_HOME": JDK, "EGGROLL_HOME": "/data/projects/fate/eggroll", "PYTHONPATH": PYPATH,
         "VIRTUAL_ENV": VENV, "PATH": f"{VENV}/bin:{JDK}/bin:{PATH_TAIL}", "EGGROLL_PORT": "4671",
-        "EGGROLL_PROCESS_TAG": "fate-guest", "FATE_WAIT_FOR": "10.0.1.2:4670",
-        "FATE_LISTEN": "10.0.1.2:4671"},
+        "EGGROLL_PROCESS_TAG": "fate-guest", "FATE_WAIT_FOR": "grpc://10.0.1.2:4670",
+        "FATE_LISTEN": "grpc://10.0.1.2:4671"},
     ("10.0.1.2", "fate-flow"): {
         "EGGROLL_HOME": "/data/projects/fate/eggroll", "PYTHONPATH": PYPATH, "VIRTUAL_ENV": VENV,
         "PATH": f"{VENV}/bin:{JDK}/bin:{PATH_TAIL}",
-        "FATE_WAIT_FOR": "10.0.1.3:3306 10.0.1.2:4670 10.0.1.2:4671 10.0.1.3:4671 10.0.1.1:9370",
-        "FATE_LISTEN": "10.0.1.2:9360 10.0.1.2:9380"},
+        "FATE_WAIT_FOR": "mysql://10.0.1.3:3306 grpc://10.0.1.2:4670 grpc://10.0.1.2:4671 "
+                         "grpc://10.0.1.3:4671 grpc://10.0.1.1:9370",
+        "FATE_LISTEN": "grpc://10.0.1.2:9360 http://10.0.1.2:9380"},
     ("10.0.1.2", "fate-board"): {
         "JAVA_HOME": JDK, "EGGROLL_HOME": "/data/projects/fate/eggroll",
-        "PATH": f"{JDK}/bin:{PATH_TAIL}", "FATE_WAIT_FOR": "10.0.1.3:3306 10.0.1.2:9380",
-        "FATE_LISTEN": "10.0.1.2:8080"},
+        "PATH": f"{JDK}/bin:{PATH_TAIL}", "FATE_WAIT_FOR": "mysql://10.0.1.3:3306 http://10.0.1.2:9380",
+        "FATE_LISTEN": "http://10.0.1.2:8080"},
     ("10.0.1.3", "fate-mysql"): {
-        "PATH": f"{MYSQL}/bin:{PATH_TAIL}", "FATE_LISTEN": "10.0.1.3:3306"},
+        "PATH": f"{MYSQL}/bin:{PATH_TAIL}", "FATE_LISTEN": "mysql://10.0.1.3:3306"},
     ("10.0.1.1", "fate-rollsite"): {
         "JAVA_HOME": JDK, "EGGROLL_HOME": "/data/projects/fate/eggroll",
-        "PATH": f"{JDK}/bin:{PATH_TAIL}", "FATE_WAIT_FOR": "", "FATE_LISTEN": "10.0.1.1:9370"},
+        "PATH": f"{JDK}/bin:{PATH_TAIL}", "FATE_WAIT_FOR": "", "FATE_LISTEN": "grpc://10.0.1.1:9370"},
 }
 
 FILES = {
@@ -260,7 +261,7 @@ def test_env_files_follow_the_contract(host, unit):
 def test_env_file_parses_with_the_units_reader():
     """systemd's EnvironmentFile= syntax: quoted values with spaces come back whole."""
     spec = files_of(plan_for("10.0.1.2"))["/etc/fate/env/fate-flow.env"]
-    assert 'FATE_LISTEN="10.0.1.2:9360 10.0.1.2:9380"' in spec.content.splitlines()
+    assert 'FATE_LISTEN="grpc://10.0.1.2:9360 http://10.0.1.2:9380"' in spec.content.splitlines()
 
 
 def test_units_enabled_for_roles_and_others_disabled():
@@ -312,7 +313,7 @@ def test_tls_keys_in_eggroll_properties_when_secure():
     assert route["route_table"]["default"]["default"] == [
         {"ip": "10.0.2.1", "port": 9371, "is_secure": True}]
     env = env_file(files_of(plan)["/etc/fate/env/fate-rollsite.env"].content)
-    assert env["FATE_LISTEN"] == "10.0.1.1:9370 10.0.1.1:9371"
+    assert env["FATE_LISTEN"] == "grpc://10.0.1.1:9370 tls://10.0.1.1:9371"
 
 
 EXCHANGE = """\

@@ -20,7 +20,7 @@ def test_supervisor_programs_for_this_hosts_services(tmp_path, scratch_root, fc)
     flow = (scratch_root / PROGRAMS / "fate-fateflow.conf").read_text()
     assert "[program:fate-fateflow]" in flow
     # the env file's values reach the program: fate-waitport waits for what fate_flow needs
-    assert "10.0.1.3:3306 10.0.1.2:4670" in flow
+    assert "mysql://10.0.1.3:3306 grpc://10.0.1.2:4670" in flow
     cm = (scratch_root / PROGRAMS / "fate-clustermanager.conf").read_text()
     assert "-p 4670 -s fate-guest" in cm
     # supervisor hosts get no systemd units enabled

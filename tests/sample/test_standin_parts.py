@@ -129,3 +129,23 @@ def test_eggroll_sh_starts_and_stops_rollsite(fate_home, tmp_path):
                             text=True, timeout=30)
     assert status.returncode == 1 and "rollsite not running" in status.stdout
     assert (home / "logs" / "eggroll" / "bootstrap.rollsite.out").exists()
+
+
+@pytest.mark.parametrize("h2", [True, False])
+def test_grpc_ports_of_the_stand_ins_answer_the_http2_preface(kit, h2):
+    """Where the real service speaks gRPC (eggroll, rollsite, fate_flow 9360) the stand-in
+    answers a client's HTTP/2 preface with a SETTINGS frame; its JSON routes stay HTTP/1."""
+    import logging
+
+    from packager.onhost import probe
+
+    _, service = kit
+    port = free_port()
+    server = service.serve("127.0.0.1", port, {}, logging.getLogger("t"), "t", h2=h2)
+    try:
+        grpc = probe.probe(probe.Endpoint("127.0.0.1", port, "grpc"))
+        assert grpc == (probe.ANSWERING if h2 else probe.NOT_ANSWERING)
+        assert probe.probe(probe.Endpoint("127.0.0.1", port, "http")) == probe.ANSWERING
+    finally:
+        server.shutdown()
+        server.server_close()

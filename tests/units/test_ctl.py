@@ -260,3 +260,21 @@ def test_doctor_reports_drift_from_the_configurators_dry_run(host, fake_configur
 def test_doctor_without_an_applied_party(host, fake_configure, capsys):
     ctl(host["root"], "doctor")
     assert "WARN config drift not checked: no /etc/fate/party.yaml" in capsys.readouterr().out
+
+
+def test_status_asks_each_port_its_protocol_and_shows_not_answering(host, capsys):
+    """The listening socket accepts (the kernel's backlog) but never says a word: a plain
+    connect called that "up"; an HTTP question gets no answer."""
+    (host["root"] / "etc/fate/env/fate-rollsite.env").write_text(
+        f"FATE_LISTEN=grpc://127.0.0.1:{host['up']}\n")
+    rc = ctl(host["root"], "status")
+    out = capsys.readouterr().out
+    assert rc == 1
+    rollsite = next(line for line in out.splitlines() if line.startswith("fate-rollsite "))
+    assert f"grpc://127.0.0.1:{host['up']} not answering" in rollsite
+    assert ctl(host["root"], "status", "--json") == 1
+    doc = json.loads(capsys.readouterr().out)
+    row = next(r for r in doc["services"] if r["service"] == "fate-rollsite")
+    assert row["ports"] == [{"endpoint": f"127.0.0.1:{host['up']}", "protocol": "grpc",
+                             "probe": "not answering", "answering": False}]
+    assert row["healthy"] is False

@@ -120,3 +120,33 @@ def test_exec_mode_missing_program(listening):
     proc = run_waitport("--timeout", "2", "--", "/nonexistent/java")
     assert proc.returncode == 127
     assert "cannot run /nonexistent/java" in proc.stderr
+
+
+def test_gives_up_as_soon_as_the_main_process_is_gone():
+    """ExecStartPost passes --main-pid=${MAINPID}: a service that dies while its ports are
+    awaited fails the start now, not after the whole timeout (165-285 s in the units)."""
+    main = subprocess.Popen(["sleep", "0.5"])
+    started = time.monotonic()
+    try:
+        run = run_waitport("--timeout", "30", "--interval", "0.1", "--name", "fate-flow",
+                           f"--main-pid={main.pid}", f"http://127.0.0.1:{closed_port()}")
+    finally:
+        main.wait()
+    assert run.returncode == 1
+    assert time.monotonic() - started < 10
+    assert f"fate-flow: main process {main.pid} exited" in run.stderr
+
+
+def test_an_empty_main_pid_is_no_check(listening):
+    """systemd expands an unset ${MAINPID} to nothing: --main-pid= must still work."""
+    assert waitport.main(["--timeout", "5", "--main-pid=",
+                          f"127.0.0.1:{listening.getsockname()[1]}"]) == 0
+    assert waitport.main(["--main-pid=x", "127.0.0.1:1"]) == 2
+
+
+def test_a_port_that_accepts_but_does_not_answer_is_not_ready(listening, capsys):
+    port = listening.getsockname()[1]
+    assert waitport.main(["--timeout", "1", "--interval", "0.2", "--name", "fate-board",
+                          f"http://127.0.0.1:{port}"]) == 1
+    assert f"fate-board: not answering after 1s: http://127.0.0.1:{port}" in \
+        capsys.readouterr().err

@@ -5,8 +5,11 @@ touches the disk or the network, so the same plan drives ``--check --diff``, the
 step and a later drift check, and tests can compare it with the reference directly.
 """
 
+import functools
 import json
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+
+from packager.onhost import services
 
 from . import paths
 from .model import SERVICES, Party
@@ -155,19 +158,35 @@ def env_for(party: Party, service: str, host: str) -> List[Tuple[str, str]]:
         env.append(("EGGROLL_PROCESS_TAG", party.process_tag))
     if service != "mysql":
         env.append(("FATE_WAIT_FOR", " ".join(wait_for(party, service))))
-    env.append(("FATE_LISTEN", " ".join(f"{host}:{port}"
-                                        for _, port in party.ports(service))))
+    env.append(("FATE_LISTEN", " ".join(f"{readiness(service, key)}://{host}:{port}"
+                                        for key, port in party.ports(service))))
     return env
+
+
+@functools.lru_cache(maxsize=None)  # noqa: UP033 (functools.cache is 3.9; this runs on 3.6)
+def _catalogue() -> Dict[str, services.Service]:
+    return {s.name: s for s in services.load_services()}
+
+
+def readiness(service: str, port_key: str) -> str:
+    """The protocol ``service`` answers on its port ``port_key`` (a key of its party.yaml
+    section): services.yaml lists ``readiness`` in the order of roles.yaml's ``ports``;
+    the secure port (rollsite's) answers ``secure_readiness``."""
+    svc = _catalogue()[service]
+    keys = list(SERVICES[service]["ports"])
+    if port_key in keys:
+        return svc.readiness[keys.index(port_key)]
+    return svc.secure_readiness
 
 
 def wait_for(party: Party, service: str) -> List[str]:
     """What must answer before ``service`` starts: the order FATE#1373 asks for."""
     def at(svc: str) -> List[str]:
-        return [f"{ip}:{port}" for ip in party.ips(svc)
+        return [f"{readiness(svc, key)}://{ip}:{port}" for ip in party.ips(svc)
                 for key, port in party.ports(svc) if key in SERVICES[svc]["ports"]]
 
     mysql = party.mysql_endpoint()
-    db = ["{}:{}".format(*mysql)] if mysql else []
+    db = ["mysql://{}:{}".format(*mysql)] if mysql else []
     if service == "clustermanager":
         return db
     if service == "nodemanager":
@@ -176,7 +195,8 @@ def wait_for(party: Party, service: str) -> List[str]:
         return db + at("clustermanager") + at("nodemanager") + at("rollsite")
     if service == "fateboard":
         flow = party.section("fate_flow") or {}
-        return db + ["{}:{}".format(ip, flow.get("httpPort")) for ip in party.ips("fate_flow")]
+        return db + ["{}://{}:{}".format(readiness("fate_flow", "httpPort"), ip,
+                                         flow.get("httpPort")) for ip in party.ips("fate_flow")]
     return []
 
 

@@ -90,13 +90,13 @@ def _disk(host: Host) -> Check:
 
 
 def port_conflicts(rows: List[dict]) -> List[Check]:
-    """A port that answers while its service is not running belongs to someone else: the
+    """A port that accepts while its service is not running belongs to someone else: the
     service will fail to bind (FATE's pre-check: 'these ports ... have been used')."""
     checks: List[Check] = []
     for row in rows:
         running = str(row["state"]).startswith("active")
         for port in row["ports"]:
-            if port["answering"] and not running and row["state"] != "unknown":
+            if port["probe"] != "down" and not running and row["state"] != "unknown":
                 checks.append(("FAIL", "{} is not running but {} answers: another process "
                                "holds the port".format(row["service"], port["endpoint"])))
     return checks

@@ -8,12 +8,12 @@ point every path at another tree, the way ``rpm --root`` does.
 import os
 import shutil
 import subprocess
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
+from packager.onhost import probe
 from packager.onhost import services as svcdef
-from packager.onhost.waitport import answers
 
-Endpoint = Tuple[str, int]
+Endpoint = probe.Endpoint
 
 #: Addresses a server binds to that a client cannot connect to as such.
 _WILDCARD = {"0.0.0.0", "::", "*", ""}
@@ -67,18 +67,21 @@ class Host:
         return env
 
     def listen_endpoints(self, svc: svcdef.Service) -> List[Endpoint]:
-        """Where to knock to see whether the service answers: FATE_LISTEN, else its
-        standard ports on loopback. A wildcard bind address is reached via loopback."""
+        """Where to ask whether the service answers, and in which protocol: FATE_LISTEN,
+        else its standard ports on loopback with the catalogue's readiness. A wildcard bind
+        address is reached via loopback."""
         value = self.environment(svc).get("FATE_LISTEN", "").strip()
         if not value:
-            return [("127.0.0.1", p) for p in svc.ports]
-        return [("127.0.0.1" if h in _WILDCARD else h, p) for h, p in svcdef.endpoints(value)]
+            return [Endpoint("127.0.0.1", p, r) for p, r in zip(svc.ports, svc.readiness)]
+        return [e._replace(host="127.0.0.1") if e.host in _WILDCARD else e
+                for e in svcdef.endpoints(value)]
 
     def wait_endpoints(self, svc: svcdef.Service) -> List[Endpoint]:
         return svcdef.endpoints(self.environment(svc).get("FATE_WAIT_FOR", ""))
 
-    def answers(self, endpoint: Endpoint) -> bool:
-        return answers(endpoint, timeout=self.connect_timeout)
+    def probe(self, endpoint: Endpoint) -> str:
+        """answering, not answering or down (packager/onhost/probe.py)."""
+        return probe.probe(endpoint, timeout=self.connect_timeout)
 
     def service_for_port(self, port: int) -> Optional[svcdef.Service]:
         for svc in self.services:

@@ -3,6 +3,7 @@
 import json
 from typing import Dict, List
 
+from packager.onhost import probe
 from packager.onhost.ctl.host import Host, systemctl_show
 from packager.onhost.ctl.logscan import last_error, log_files
 from packager.onhost.services import Service
@@ -10,13 +11,20 @@ from packager.onhost.services import Service
 _HEALTHY = {"active", "running", "active/running"}
 
 
-def _endpoint(host: str, port: int) -> str:
-    return ("[%s]:%d" if ":" in host else "%s:%d") % (host, port)
+#: How a port's probe result reads in the table (probe.ANSWERING ...).
+_SHOWN = {probe.ANSWERING: "up", probe.NOT_ANSWERING: "not answering", probe.DOWN: "DOWN"}
 
 
 def service_status(host: Host, svc: Service) -> Dict[str, object]:
-    ports = [{"endpoint": _endpoint(h, p), "answering": host.answers((h, p))}
-             for h, p in host.listen_endpoints(svc)]
+    """The service's state, and for each port what its own protocol got back: ``up``, or
+    ``not answering`` (it accepts a connection but does not answer as the service would),
+    or ``DOWN`` (nothing accepts)."""
+    ports = []
+    for endpoint in host.listen_endpoints(svc):
+        result = host.probe(endpoint)
+        ports.append({"endpoint": str(endpoint._replace(protocol="tcp")),
+                      "protocol": endpoint.protocol, "probe": result,
+                      "answering": result == probe.ANSWERING})
     error = last_error(log_files(svc, host.path))
     state = host.state(svc)
     return {
@@ -52,7 +60,8 @@ def format_table(rows: List[Dict[str, object]]) -> str:
     header = ("SERVICE", "STATE", "PORTS", "LAST ERROR")
     body = []
     for row in rows:
-        ports = " ".join("{} {}".format(p["endpoint"], "up" if p["answering"] else "DOWN")
+        ports = " ".join("{}{} {}".format("" if p["protocol"] == "tcp" else p["protocol"] + "://",
+                                          p["endpoint"], _SHOWN[p["probe"]])
                          for p in row["ports"])  # type: ignore
         err = row["last_error"]
         body.append((str(row["service"]), str(row["state"]), ports,

@@ -13,7 +13,8 @@ import shlex
 import subprocess
 from typing import List, Optional, Tuple
 
-from packager.onhost.ctl.host import Host
+from packager.onhost import probe
+from packager.onhost.ctl.host import Endpoint, Host
 
 SUCCESS_MARK = "success to calculate secure_sum"
 TOY_DIR = "python/examples/toy_example"
@@ -46,19 +47,23 @@ def unreachable(host: Host) -> List[str]:
     what local services listen on and what they wait for (remote MySQL, eggroll, ...)."""
     problems: List[str] = []
     seen: set = set()
-    checks: List[Tuple[str, str, int]] = []
+    checks: List[Tuple[str, Endpoint]] = []
     for svc in host.configured():
-        for h, p in host.listen_endpoints(svc):
-            checks.append((svc.name, h, p))
-        for h, p in host.wait_endpoints(svc):
-            owner = host.service_for_port(p)
-            checks.append((owner.name if owner else "dependency of " + svc.name, h, p))
-    for name, h, p in checks:
-        if (h, p) in seen:
+        for endpoint in host.listen_endpoints(svc):
+            checks.append((svc.name, endpoint))
+        for endpoint in host.wait_endpoints(svc):
+            owner = host.service_for_port(endpoint.port)
+            checks.append((owner.name if owner else "dependency of " + svc.name, endpoint))
+    for name, endpoint in checks:
+        if endpoint in seen:
             continue
-        seen.add((h, p))
-        if not host.answers((h, p)):
-            problems.append(f"{name} {p} not answering on {h}")
+        seen.add(endpoint)
+        result = host.probe(endpoint)
+        why = {probe.DOWN: "nothing accepts",
+               probe.NOT_ANSWERING: f"it accepts but gives no {endpoint.protocol} answer"}
+        if result != probe.ANSWERING:
+            problems.append(f"{name} {endpoint.port} not answering on {endpoint.host} "
+                            f"({why[result]})")
     return problems
 
 

@@ -130,10 +130,31 @@ class _Server(ThreadingMixIn, HTTPServer):
     allow_reuse_address = True
 
 
+#: A gRPC client's first bytes (RFC 7540 section 3.5), as a request line and the rest.
+H2_PREFACE_LINE, H2_PREFACE_REST = b"PRI * HTTP/2.0\r\n", b"\r\nSM\r\n\r\n"
+#: What a gRPC server (Netty, grpc-core) sends first: its SETTINGS frame (here empty),
+#: then, as this stand-in serves no gRPC calls, GOAWAY (last stream 0, NO_ERROR).
+H2_SETTINGS = b"\x00\x00\x00\x04\x00\x00\x00\x00\x00"
+H2_GOAWAY = b"\x00\x00\x08\x07\x00\x00\x00\x00\x00" + b"\x00" * 8
+
+
 class JsonHandler(BaseHTTPRequestHandler):
-    """Routes ``(method, path)`` to ``server.routes``; bodies and answers are JSON."""
+    """Routes ``(method, path)`` to ``server.routes``; bodies and answers are JSON.
+
+    On a port the real service serves gRPC (``server.h2``), a client's HTTP/2 preface
+    gets the server's first frames, so a readiness probe (fate-waitport's ``grpc``) gets
+    the answer a real eggroll or fate_flow gRPC port gives; the stand-ins' own calls stay
+    HTTP/1.0 JSON."""
 
     protocol_version = "HTTP/1.0"
+
+    def parse_request(self):
+        if getattr(self.server, "h2", False) and self.raw_requestline == H2_PREFACE_LINE:
+            if self.rfile.read(len(H2_PREFACE_REST)) == H2_PREFACE_REST:
+                self.wfile.write(H2_SETTINGS + H2_GOAWAY)
+            self.close_connection = True
+            return False
+        return BaseHTTPRequestHandler.parse_request(self)
 
     def _dispatch(self, method):
         path = urllib.parse.urlsplit(self.path).path
@@ -178,11 +199,12 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.server.logger.debug("http: " + fmt, *args)
 
 
-def serve(host, port, routes, logger, what, tls=None):
+def serve(host, port, routes, logger, what, tls=None, h2=False):
     """Bind ``host:port`` (Fatal if taken) and serve ``routes`` in a daemon thread.
 
     ``tls``: an ``ssl.SSLContext`` for a server-side TLS listener (handshakes happen on
     accept; a client that fails one is dropped and logged by socketserver).
+    ``h2``: the real service speaks gRPC here: answer an HTTP/2 preface as it would.
     """
     try:
         server = _Server((host, int(port)), JsonHandler)
@@ -193,6 +215,7 @@ def serve(host, port, routes, logger, what, tls=None):
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.routes = routes
     server.logger = logger
+    server.h2 = h2
     thread = threading.Thread(target=server.serve_forever, name=f"http-{port}")
     thread.daemon = True
     thread.start()

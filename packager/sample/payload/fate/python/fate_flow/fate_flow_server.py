@@ -241,7 +241,7 @@ def main():
         ("POST", "/v1/job/submit"), flow.submit), (("POST", "/v1/job/query"), flow.query),
         (("POST", "/v1/job/log"), flow.job_log)]), log, "fate_flow http")
     service.serve(settings.host, settings.grpc_port, dict([health, (
-        ("POST", "/v1/federation/command"), flow.command)]), log, "fate_flow grpc")
+        ("POST", "/v1/federation/command"), flow.command)]), log, "fate_flow grpc", h2=True)
     log.info("fate_flow started: work_mode %s, database %s@%s:%s/%s", settings.work_mode,
              settings.database["user"], settings.database["host"], settings.database["port"],
              settings.database["name"])
