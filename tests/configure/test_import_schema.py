@@ -104,7 +104,8 @@ def editor_errors(text: str) -> list:
     """What an editor's JSON Schema validator (python3-jsonschema, Debian) says."""
     proc = subprocess.run(["/usr/bin/python3", "-c", JSONSCHEMA,
                            str(REPO / "bundles/party.schema.json")],
-                          input=text, capture_output=True, text=True, check=True)
+                          input=text, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, check=True)
     return json.loads(proc.stdout)
 
 

@@ -248,7 +248,8 @@ def test_init_env_sh_is_bash_and_sets_the_five_variables():
         "export PATH=$PATH:$JAVA_HOME/bin",
         "source ${venv}/bin/activate",
     ]
-    assert subprocess.run(["bash", "-n"], input=spec.content, text=True).returncode == 0
+    check = subprocess.run(["bash", "-n"], input=spec.content, universal_newlines=True)
+    assert check.returncode == 0
 
 
 @pytest.mark.parametrize("host,unit", sorted(ENV))

@@ -1,12 +1,10 @@
 """Shared helpers for the units/fate-ctl tests: real sockets, a unit-file reader, fake systemctl."""
 
-from __future__ import annotations
-
 import socket
 import stat
 import sys
-from collections.abc import Iterator
 from pathlib import Path
+from typing import Iterator, List, Tuple
 
 import pytest
 
@@ -33,7 +31,7 @@ def closed_port() -> int:
         return sock.getsockname()[1]
 
 
-def read_unit(text: str) -> list[tuple[str, str, str]]:
+def read_unit(text: str) -> List[Tuple[str, str, str]]:
     """(section, key, value) for every directive, in order; duplicates kept as systemd does."""
     out, section = [], ""
     for line in text.splitlines():
@@ -48,7 +46,7 @@ def read_unit(text: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def values(entries: list[tuple[str, str, str]], section: str, key: str) -> list[str]:
+def values(entries: List[Tuple[str, str, str]], section: str, key: str) -> List[str]:
     return [v for s, k, v in entries if s == section and k == key]
 
 

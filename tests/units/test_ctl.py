@@ -1,7 +1,5 @@
 """fate-ctl against a host tree (--root), real sockets, real log files and a fake systemctl."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 

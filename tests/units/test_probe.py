@@ -1,7 +1,5 @@
 """Each readiness protocol gets its answer only from a server that speaks it."""
 
-from __future__ import annotations
-
 import http.server
 import socket
 import struct

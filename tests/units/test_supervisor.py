@@ -1,8 +1,6 @@
 """supervisor programs come from the same definitions as the units: same argv, same
 environment; and a real supervisord runs one (wait for the dependency, limits, exec)."""
 
-from __future__ import annotations
-
 import configparser
 import grp
 import json
@@ -13,6 +11,7 @@ import shlex
 import subprocess
 import time
 from pathlib import Path
+from typing import Dict, List, Tuple
 
 import pytest
 
@@ -46,7 +45,7 @@ def env_dir(tmp_path: Path) -> Path:
     return d
 
 
-def parse_program(text: str) -> dict[str, str]:
+def parse_program(text: str) -> Dict[str, str]:
     cp = configparser.RawConfigParser()
     cp.read_string(text)
     (section,) = cp.sections()
@@ -54,11 +53,12 @@ def parse_program(text: str) -> dict[str, str]:
     return {k: v.replace("%%", "%") for k, v in cp.items(section)}
 
 
-def parse_sv_environment(value: str) -> dict[str, str]:
+def parse_sv_environment(value: str) -> Dict[str, str]:
     return dict(re.findall(r'([A-Za-z_][A-Za-z0-9_]*)="([^"]*)"', value))
 
 
-def systemd_view(name: str, env_dir: Path, tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+def systemd_view(name: str, env_dir: Path,
+                 tmp_path: Path) -> Tuple[List[str], Dict[str, str]]:
     """What systemd would run: ExecStart split, ${VAR} from Environment= then the env file."""
     out = tmp_path / "units"
     services.render_units(str(out))
@@ -126,7 +126,7 @@ def test_unknown_service_name(env_dir):
 
 @pytest.fixture
 def supervisord(tmp_path: Path):
-    procs: list[subprocess.Popen] = []
+    procs: List[subprocess.Popen] = []
     yield procs
     for proc in procs:
         proc.terminate()
@@ -198,6 +198,7 @@ files={conf_d}/*.conf
     assert seen["opts"] == "-Xmx50%"
     assert seen["nofile"] >= 4096
     status = subprocess.run(["supervisorctl", "-c", str(tmp_path / "supervisord.conf"),
-                             "status", "fate-rollsite"], capture_output=True, text=True)
+                             "status", "fate-rollsite"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True)
     assert "RUNNING" in status.stdout or "STARTING" in status.stdout
 

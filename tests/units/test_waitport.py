@@ -1,7 +1,5 @@
 """fate-waitport against real sockets: the readiness gate of every unit."""
 
-from __future__ import annotations
-
 import resource
 import socket
 import subprocess
@@ -17,7 +15,8 @@ from .conftest import PYTHON, REPO, closed_port
 
 def run_waitport(*args: str, preexec=None, timeout: float = 30) -> subprocess.CompletedProcess:
     return subprocess.run([PYTHON, "-m", "packager.onhost.waitport", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout, preexec_fn=preexec)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=timeout, preexec_fn=preexec)
 
 
 def test_answering_port_returns_at_once(listening):
