@@ -12,6 +12,8 @@ import resource
 import subprocess
 from typing import Callable, List, NamedTuple, Optional, Sequence
 
+from packager.onhost import catalogue
+
 from . import facts, paths
 from .model import Party
 from .paths import Root
@@ -57,10 +59,9 @@ def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
                                               "their own limit, but commands run by hand (toy "
                                               "example) get this one"))
         used = listening()
-        from .model import SERVICES
         busy: List[str] = []
         for service in services:
-            unit = SERVICES[service]["unit"]
+            unit = catalogue.get(service).unit
             for _, port in party.ports(service):
                 if port in used and not (systemd and _unit_active(unit)):
                     busy.append(str(port))

@@ -10,9 +10,10 @@ import os
 import subprocess
 from typing import Callable, List, Sequence, Tuple
 
+from packager.onhost import catalogue
+
 from . import paths
 from .errors import ApplyError
-from .model import SERVICES
 from .paths import Root
 
 GROUP_TARGET = "fate.target"
@@ -21,8 +22,8 @@ GROUP_TARGET = "fate.target"
 def installed(root: Root) -> Tuple[str, ...]:
     """fate-* unit names (without .service) whose unit file exists under ``root``."""
     names: List[str] = []
-    for service in SERVICES.values():
-        unit = service["unit"]
+    for service in catalogue.load():
+        unit = service.unit
         if any(os.path.exists(root(f"{d}/{unit}.service")) for d in paths.UNIT_DIRS):
             names.append(unit)
     return tuple(names)

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from typing import Optional, Sequence, Tuple
 
-from packager.onhost import services as svcdef
+from packager.onhost import catalogue
 from packager.onhost.ctl import doctor, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _logs(host: Host, args: argparse.Namespace) -> int:
-    svc = svcdef.find_service(args.service, host.services)
+    svc = catalogue.find(args.service, host.services)
     if args.journal:
         argv = ["journalctl", "-u", svc.unit_file, "-n", str(args.lines), "--no-pager"]
         return subprocess.call(argv + (["-f"] if args.follow else []))
@@ -100,7 +100,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if args.command == "toy":
             return toy.run(host, args.guest, args.host, args.timeout, args.force)
         return doctor.run(host, args.account)
-    except svcdef.ServiceDefinitionError as exc:
+    except catalogue.ServiceDefinitionError as exc:
         print(f"fate-ctl: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -3,9 +3,9 @@
 import json
 from typing import Dict, List
 
+from packager.onhost.catalogue import Service
 from packager.onhost.ctl.host import Host, systemctl_show
 from packager.onhost.ctl.logscan import last_error, log_files
-from packager.onhost.services import Service
 
 _HEALTHY = {"active", "running", "active/running"}
 
