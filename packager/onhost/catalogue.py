@@ -13,9 +13,7 @@ Python 3.6 (it runs on the host): NamedTuples, not dataclasses.
 import os
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-import yaml
-
-from packager.onhost import units
+from packager.onhost import units, yamlfile
 
 _SERVICE_KEYS = {
     "name", "unit", "program", "stage", "description", "ports", "secure_port", "one_host",
@@ -39,6 +37,8 @@ PROTOCOLS = ("mysql", "http", "grpc", "grpc-tls")
 class ServiceDefinitionError(ValueError):
     """The catalogue, an env file or a service name is wrong; the message names what and
     where."""
+
+    exit_code = 2
 
 
 class Port(NamedTuple):
@@ -140,12 +140,9 @@ def load(source: Optional[str] = None) -> List[Service]:
     source = source or path()
     if source not in _PARSED:
         try:
-            with open(source, encoding="utf-8") as fh:
-                _PARSED[source] = yaml.safe_load(fh)
-        except OSError as exc:
-            raise ServiceDefinitionError(f"cannot read {source}: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise ServiceDefinitionError(f"{source}: not valid YAML: {exc}") from None
+            _PARSED[source] = yamlfile.read(source)
+        except yamlfile.YamlFileError as exc:
+            raise ServiceDefinitionError(str(exc)) from None
     return _build(_PARSED[source], source)
 
 

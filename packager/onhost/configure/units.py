@@ -10,7 +10,7 @@ import os
 import subprocess
 from typing import Callable, List, Sequence, Tuple
 
-from packager.onhost import catalogue
+from packager.onhost import catalogue, systemctl
 
 from . import paths
 from .errors import ApplyError
@@ -30,15 +30,10 @@ def installed(root: Root) -> Tuple[str, ...]:
 
 
 def _systemctl(root: Root, *args: str) -> subprocess.CompletedProcess:
-    cmd = ["systemctl"]
-    if not root.is_live:
-        cmd.append("--root=" + root.root)
-    cmd.extend(args)
     try:
-        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, check=False)  # noqa: UP021 (3.6)
-    except OSError as exc:
-        raise ApplyError(f"cannot run systemctl: {exc.strerror}") from None
+        return systemctl.run(*args, root=None if root.is_live else root.root)
+    except systemctl.SystemctlError as exc:
+        raise ApplyError(str(exc)) from None
 
 
 def is_enabled(root: Root, name: str) -> bool:

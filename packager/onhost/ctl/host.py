@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from packager.onhost import catalogue
+from packager.onhost import catalogue, systemctl
 from packager.onhost import services as svcdef
 from packager.onhost.waitport import answers
 
@@ -99,7 +99,7 @@ class Host:
         return "unknown (no systemd or supervisor)"
 
     def _systemd_state(self, svc: catalogue.Service) -> str:
-        props = systemctl_show(svc.unit_file,
+        props = systemctl.show(svc.unit_file,
                                ["LoadState", "ActiveState", "SubState", "ConditionResult"])
         if props is None:
             return "unknown (systemctl failed)"
@@ -123,23 +123,3 @@ class Host:
         if len(words) >= 2 and words[0] == svc.program:
             return words[1].lower()
         return f"unknown ({out.strip()[:40]})"
-
-
-def systemctl_show(unit: str, props: List[str]) -> Optional[Dict[str, str]]:
-    """``systemctl show -p A -p B UNIT`` parsed (systemd 219 has no ``--value``)."""
-    argv = ["systemctl", "show", unit]
-    for prop in props:
-        argv += ["-p", prop]
-    try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              encoding="utf-8", errors="replace", timeout=15)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    result = {}
-    for line in proc.stdout.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            result[key] = value
-    return result
