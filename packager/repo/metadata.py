@@ -50,8 +50,25 @@ class RepoError(UserError):
     """A repository cannot be read: unreachable, not a yum repo, or failing its checksums."""
 
 
+class Located:
+    """The names a package file goes by, for any record with name, evr, arch and url."""
+
+    name: str
+    evr: object
+    arch: str
+    url: str
+
+    @property
+    def nevra(self) -> str:
+        return f"{self.name}-{self.evr}.{self.arch}"
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
-class RepoPackage:
+class RepoPackage(Located):
     """One package of a repository, reduced to what resolving and downloading need."""
 
     name: str
@@ -65,14 +82,6 @@ class RepoPackage:
     requires: tuple[Dep, ...] = field(repr=False, default=())
     obsoletes: tuple[Dep, ...] = field(repr=False, default=())
     files: tuple[str, ...] = field(repr=False, default=())
-
-    @property
-    def nevra(self) -> str:
-        return f"{self.name}-{self.evr}.{self.arch}"
-
-    @property
-    def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)
