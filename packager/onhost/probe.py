@@ -10,7 +10,8 @@ middlebox. So each FATE port is asked in its own protocol:
   e.g. "host is not allowed") answers (3306);
 - ``grpc``: the HTTP/2 connection preface; a server SETTINGS frame answers (eggroll's
   cluster and node managers, rollsite, fate_flow 9360);
-- ``tls``: a TLS handshake; a ServerHello or a TLS alert answers (rollsite's secure port);
+- ``grpc-tls``: a TLS handshake; a ServerHello or a TLS alert answers (rollsite's secure
+  port);
 - ``tcp``: a connect is enough (endpoints written without a protocol).
 
 Endpoints are written ``[PROTOCOL://]HOST:PORT`` (``grpc://10.0.0.2:4670``), as
@@ -22,7 +23,8 @@ import ssl
 import struct
 from typing import List, NamedTuple
 
-PROTOCOLS = ("tcp", "http", "mysql", "grpc", "tls")
+#: The catalogue's protocols (packager/onhost/catalogue.py) and ``tcp``.
+PROTOCOLS = ("tcp", "http", "mysql", "grpc", "grpc-tls")
 #: Results of :func:`probe`.
 ANSWERING, NOT_ANSWERING, DOWN = "answering", "not answering", "down"
 
@@ -137,7 +139,7 @@ def _tls(sock: socket.socket, endpoint: Endpoint) -> bool:
         return "ALERT" in (getattr(exc, "reason", None) or "").upper()
 
 
-_ASK = {"http": _http, "mysql": _mysql, "grpc": _grpc, "tls": _tls}
+_ASK = {"http": _http, "mysql": _mysql, "grpc": _grpc, "grpc-tls": _tls}
 
 
 def answers(endpoint: Endpoint, timeout: float = 1.0) -> bool:

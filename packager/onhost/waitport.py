@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fate-waitport",
         description="Wait until every [PROTOCOL://]HOST:PORT answers in its protocol "
-                    "(tcp, http, mysql, grpc, tls; tcp: a connect is enough).",
+                    "(tcp, http, mysql, grpc, grpc-tls; tcp: a connect is enough).",
         epilog="examples:\n"
                "  fate-waitport --timeout 60 mysql://10.0.0.2:3306 grpc://127.0.0.1:4670\n"
                "  fate-waitport --main-pid 4242 http://127.0.0.1:9380   (give up if 4242 exits)\n"

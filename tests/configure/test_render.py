@@ -314,7 +314,7 @@ def test_tls_keys_in_eggroll_properties_when_secure():
     assert route["route_table"]["default"]["default"] == [
         {"ip": "10.0.2.1", "port": 9371, "is_secure": True}]
     env = env_file(files_of(plan)["/etc/fate/env/fate-rollsite.env"].content)
-    assert env["FATE_LISTEN"] == "grpc://10.0.1.1:9370 tls://10.0.1.1:9371"
+    assert env["FATE_LISTEN"] == "grpc://10.0.1.1:9370 grpc-tls://10.0.1.1:9371"
 
 
 EXCHANGE = """\

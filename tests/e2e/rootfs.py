@@ -39,11 +39,20 @@ POST_STEPS = (
     "rm -rf /var/lib/mysql",
 )
 BASE = Path(os.environ.get("FATE_PKG_E2E_CACHE", "/var/tmp/fate-pkg-e2e"))
+#: CentOS 7's python3 is 3.6. The root gets this machine's CPython 3.6
+#: (scripts/find-python36.sh) laid out as CentOS 7's python3 package has it: /usr/bin/python3.6,
+#: its library in /usr/lib/python3.6, /usr/bin/python3 -> python3.6. So fate-tools, the
+#: sample's launchers and stand-ins run on 3.6 and no newer interpreter is theirs to find.
+#: Debian's 3.11 stays for dnf only (/usr/bin/python3.11 in dnf's #! line), as CentOS 7
+#: keeps its python 2.7 for yum. Part of the recipe: a tree with it is another tree.
+PYTHON36 = "cpython-3.6 as /usr/bin/python3"
+_PY36_SKIP = shutil.ignore_patterns("test", "tests", "idlelib", "tkinter", "turtledemo",
+                                    "__pycache__", "config-3.6m-*", "lib2to3")
 
 
 def recipe_key() -> str:
     """12 hex digits naming the tree (suite, packages)."""
-    text = "\n".join([SUITE, *sorted(PACKAGES)])
+    text = "\n".join([SUITE, *sorted(PACKAGES), PYTHON36])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -82,11 +91,38 @@ def ensure_rootfs() -> Path:
         log = tmp / "debootstrap/debootstrap.log"
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
         raise RuntimeError(f"debootstrap failed ({proc.returncode}): {proc.stderr[-2000:]}{tail}")
+    _install_python36(tmp)
     _post(tmp)
     (tmp / ".complete").write_text(recipe_key() + "\n")
     tmp.rename(root)
     _prune(keep=root)
     return root
+
+
+def _install_python36(root: Path) -> None:
+    found = subprocess.run([str(Path(__file__).resolve().parents[2] / "scripts/find-python36.sh")],
+                           capture_output=True, text=True)
+    if found.returncode != 0:
+        raise RuntimeError("no CPython 3.6 on this machine for the e2e root "
+                           "(scripts/find-python36.sh; set FATE_PKG_PYTHON36)")
+    prefix = Path(found.stdout.strip()).resolve().parents[1]
+    shutil.copytree(prefix / "lib/python3.6", root / "usr/lib/python3.6", symlinks=True,
+                    ignore=_PY36_SKIP)
+    for lib in prefix.glob("lib/libpython3.6m.so*"):
+        shutil.copy2(lib, root / "usr/lib/x86_64-linux-gnu" / lib.name, follow_symlinks=True)
+    shutil.copy2(prefix / "bin/python3.6", root / "usr/bin/python3.6")
+    for tool in sorted((root / "usr/bin").glob("dnf*")):
+        text = tool.read_bytes()
+        if text.startswith(b"#!/usr/bin/python3\n"):
+            tool.write_bytes(b"#!/usr/bin/python3.11\n" + text[len(b"#!/usr/bin/python3\n"):])
+    (root / "usr/bin/python3").unlink()
+    (root / "usr/bin/python3").symlink_to("python3.6")
+    subprocess.run(["chroot", str(root), "ldconfig"], check=True, capture_output=True)
+    check = subprocess.run(["chroot", str(root), "/usr/bin/python3", "-c",
+                            "import sys, ssl, sqlite3, json; print(sys.version_info[:2])"],
+                           capture_output=True, text=True)
+    if check.stdout.strip() != "(3, 6)":
+        raise RuntimeError(f"python3 in the e2e root is not a working 3.6: {check.stderr}")
 
 
 def _prune(keep: Path) -> None:

@@ -186,3 +186,14 @@ def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
     assert len(kept) == 5
     # the edited %config(noreplace) file is kept aside, as rpm does (.rpmsave)
     assert "# site edit kept across upgrades" in box.read(EDITED + ".rpmsave")
+
+
+def test_fate_and_our_tools_run_on_the_hosts_python36(box):
+    """As on CentOS 7: python3 is 3.6, fate_flow runs on it through the Miniconda's
+    launcher, and our tools do too; no build-host interpreter is involved."""
+    pid = box.show("fate-flow.service", "MainPID")["MainPID"]
+    assert box.run("readlink", f"/proc/{pid}/exe").stdout.strip() == "/usr/bin/python3.6"
+    assert box.run("python3", "-c", "import sys; print(sys.version_info[:2])").stdout.strip() \
+        == "(3, 6)"
+    tools = box.sh("head -c 2000 /usr/bin/fate-ctl; fate-ctl --help >/dev/null && echo ok")
+    assert "/usr/bin/python3 " in tools.stdout and tools.stdout.rstrip().endswith("ok")

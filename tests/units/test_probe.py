@@ -76,7 +76,7 @@ def test_grpc_needs_an_http2_settings_frame(http_server, mysqlish):
 
 
 def test_tls_needs_a_tls_server(http_server):
-    assert ask(http_server, "tls") == probe.NOT_ANSWERING
+    assert ask(http_server, "grpc-tls") == probe.NOT_ANSWERING
 
 
 def test_nothing_listening_is_down_and_tcp_is_a_connect(listening):

@@ -5,14 +5,13 @@ touches the disk or the network, so the same plan drives ``--check --diff``, the
 step and a later drift check, and tests can compare it with the reference directly.
 """
 
-import functools
 import json
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
-from packager.onhost import services
+from packager.onhost import catalogue
 
 from . import paths
-from .model import SERVICES, Party
+from .model import Party
 from .passwords import Secrets, dump
 from .render import render
 from .semantic import tls_files
@@ -163,27 +162,21 @@ def env_for(party: Party, service: str, host: str) -> List[Tuple[str, str]]:
     return env
 
 
-@functools.lru_cache(maxsize=None)  # noqa: UP033 (functools.cache is 3.9; this runs on 3.6)
-def _catalogue() -> Dict[str, services.Service]:
-    return {s.name: s for s in services.load_services()}
-
-
 def readiness(service: str, port_key: str) -> str:
     """The protocol ``service`` answers on its port ``port_key`` (a key of its party.yaml
-    section): services.yaml lists ``readiness`` in the order of roles.yaml's ``ports``;
-    the secure port (rollsite's) answers ``secure_readiness``."""
-    svc = _catalogue()[service]
-    keys = list(SERVICES[service]["ports"])
-    if port_key in keys:
-        return svc.readiness[keys.index(port_key)]
-    return svc.secure_readiness
+    section), from the catalogue: one of its ports, or its secure port (rollsite's)."""
+    svc = catalogue.get(service)
+    for port in svc.port_specs + ([svc.secure_port] if svc.secure_port else []):
+        if port.key == port_key:
+            return port.protocol
+    raise catalogue.ServiceDefinitionError(f"{service} has no port {port_key!r}")
 
 
 def wait_for(party: Party, service: str) -> List[str]:
     """What must answer before ``service`` starts: the order FATE#1373 asks for."""
     def at(svc: str) -> List[str]:
         return [f"{readiness(svc, key)}://{ip}:{port}" for ip in party.ips(svc)
-                for key, port in party.ports(svc) if key in SERVICES[svc]["ports"]]
+                for key, port in party.ports(svc) if key in catalogue.get(svc).port_keys]
 
     mysql = party.mysql_endpoint()
     db = ["mysql://{}:{}".format(*mysql)] if mysql else []
@@ -206,7 +199,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
     services = tuple(party.services_on(host))
     ctx = context(party, host, secrets)
     user, group = account
-    units = {s: SERVICES[s]["unit"] for s in services}
+    units = {s: catalogue.get(s).unit for s in services}
     files: List[FileSpec] = []
 
     def add(path: str, template: str, mode: int, owner: Tuple[str, str], restart: Tuple[str, ...],
@@ -257,7 +250,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
         db = DbPlan(secrets["mysql_root"], ctx["db_user"], secrets["mysql_fate"], tuple(dbs),
                     tuple(party.db_client_ips()), tuple(nodes), eggroll_db, user)
     wanted = [units[s] for s in services]
-    others = [SERVICES[s]["unit"] for s in SERVICES if s not in services]
+    others = [s.unit for s in catalogue.load() if s.name not in services]
     return Plan(
         label=party.label, host=host, services=services, files=tuple(files), db=db,
         enable=tuple(wanted),
