@@ -191,6 +191,7 @@ def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
 def test_fate_and_our_tools_run_on_the_hosts_python36(box):
     """As on CentOS 7: python3 is 3.6, fate_flow runs on it through the Miniconda's
     launcher, and our tools do too; no build-host interpreter is involved."""
+    wait_status_green(box)  # the tests before restart services
     pid = box.show("fate-flow.service", "MainPID")["MainPID"]
     assert box.run("readlink", f"/proc/{pid}/exe").stdout.strip() == "/usr/bin/python3.6"
     assert box.run("python3", "-c", "import sys; print(sys.version_info[:2])").stdout.strip() \
