@@ -92,6 +92,17 @@ def test_toy_example_succeeds(box):
     assert toy(box).endswith(TOY_LINE)
 
 
+def test_fate_and_our_tools_run_on_the_hosts_python36(box):
+    """As on CentOS 7: python3 is 3.6, fate_flow runs on it through the Miniconda's
+    launcher, and our tools do too; no build-host interpreter is involved."""
+    pid = box.show("fate-flow.service", "MainPID")["MainPID"]
+    assert box.run("readlink", f"/proc/{pid}/exe").stdout.strip() == "/usr/bin/python3.6"
+    assert box.run("python3", "-c", "import sys; print(sys.version_info[:2])").stdout.strip() \
+        == "(3, 6)"
+    tools = box.sh("head -c 2000 /usr/bin/fate-ctl; fate-ctl --help >/dev/null && echo ok")
+    assert "/usr/bin/python3 " in tools.stdout and tools.stdout.rstrip().endswith("ok")
+
+
 def test_mysql_has_the_databases_and_the_server_nodes(box):
     dbs = box.mysql("SHOW DATABASES").split()
     assert {"eggroll_meta", "fate_flow"} <= set(dbs)
@@ -187,14 +198,3 @@ def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
     # the edited %config(noreplace) file is kept aside, as rpm does (.rpmsave)
     assert "# site edit kept across upgrades" in box.read(EDITED + ".rpmsave")
 
-
-def test_fate_and_our_tools_run_on_the_hosts_python36(box):
-    """As on CentOS 7: python3 is 3.6, fate_flow runs on it through the Miniconda's
-    launcher, and our tools do too; no build-host interpreter is involved."""
-    wait_status_green(box)  # the tests before restart services
-    pid = box.show("fate-flow.service", "MainPID")["MainPID"]
-    assert box.run("readlink", f"/proc/{pid}/exe").stdout.strip() == "/usr/bin/python3.6"
-    assert box.run("python3", "-c", "import sys; print(sys.version_info[:2])").stdout.strip() \
-        == "(3, 6)"
-    tools = box.sh("head -c 2000 /usr/bin/fate-ctl; fate-ctl --help >/dev/null && echo ok")
-    assert "/usr/bin/python3 " in tools.stdout and tools.stdout.rstrip().endswith("ok")
