@@ -1,4 +1,4 @@
-"""``fate-pkg check``: the el7 lint (reference/el7-rules.md 1-19) on finished artifacts."""
+"""``fate-pkg check``: the el7 lint (docs/el7-rules.md 1-19) on finished artifacts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""load -> validate -> plan -> apply (ARCHITECTURE.md "Target pipeline").
+"""load -> validate -> plan -> apply (docs/architecture.md "Target pipeline").
 
 ``prepare`` does everything that only reads (and raises ConfigError, exit 2, before
 any change); ``apply`` and ``dry_run`` take its result. Nothing is written until every
