@@ -151,7 +151,11 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
     if init == "supervisor":
         plan = plan._replace(files=plan.files + tuple(supervisor.program_files(plan, account)),
                              remove=plan.remove + supervisor.stale_programs(plan), disable=())
-    owners = files.resolve_owners(root, plan.files)
+    try:
+        owners = files.resolve_owners(root, plan.files)
+    except ConfigError as exc:  # the host lacks the account (fate-common not installed)
+        findings += [preflight.Finding("error", message) for message in exc.messages]
+        owners = {(spec.owner, spec.group): (-1, -1) for spec in plan.files}
     findings += preflight.run_checks(
         party, services, root, init, first_run=stored is None,
         root_password_given=bool(party.get("mysql", "root_passwd")), systemd=facts.systemd)
