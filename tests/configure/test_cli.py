@@ -169,7 +169,6 @@ def test_import_refuses_an_unknown_key_unless_told_to_drop_it(tmp_path, fc):
 
 def test_import_writes_a_file_with_passwords_0600_and_warns_once(tmp_path, monkeypatch, fc):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr("os.umask", lambda mask: 0o022)  # the usual umask; harmless here
     result = fc("import-ansible", DATA / "fate_guest", DATA / "base_init", DATA / "fate_init",
                 "-o", P)
     assert result.rc == 0, result.err
