@@ -12,11 +12,14 @@ Exit codes: 0 all answered, 1 timed out (the message names what did not answer),
 """
 
 import argparse
+import json
 import os
 import socket
 import sys
 import time
 from typing import List, Optional, Sequence, Tuple
+
+from packager.onhost import __version__
 
 try:
     import resource
@@ -121,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Wait until every HOST:PORT accepts TCP connections.",
         epilog="examples:\n"
                "  fate-waitport --timeout 60 10.0.0.2:3306 127.0.0.1:4670\n"
+               "  fate-waitport --timeout 5 --json 127.0.0.1:9380\n"
                "  fate-waitport 10.0.0.2:3306 -- /usr/bin/java -jar app.jar   (wait, then exec)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -131,7 +135,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--name", default="", help="label for messages (the unit name)")
     parser.add_argument("--nofile", type=int, help="raise RLIMIT_NOFILE before exec")
     parser.add_argument("--nproc", type=int, help="raise RLIMIT_NPROC before exec")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON on stdout (before any exec)")
+    parser.add_argument("--version", action="version", version=f"fate-waitport {__version__}")
     return parser
+
+
+def _report(targets: Sequence[Endpoint], missing: Sequence[Endpoint], seconds: float,
+            timeout: float) -> None:
+    print(json.dumps({"ok": not missing, "exit_code": 1 if missing else 0,
+                      "seconds": round(seconds, 2), "timeout": timeout,
+                      "endpoints": [{"endpoint": _fmt(ep), "answering": ep not in missing}
+                                    for ep in targets]}, indent=2, sort_keys=True), flush=True)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -156,12 +171,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     label = args.name or "fate-waitport"
     started = time.monotonic()
     missing = wait_for(targets, args.timeout, args.interval, name=label)
+    if args.json:
+        _report(targets, missing, time.monotonic() - started, args.timeout)
     if missing:
         down = " ".join(_fmt(ep) for ep in missing)
         print(f"{label}: not answering after {int(args.timeout)}s: {down}",
               file=sys.stderr, flush=True)
         return 1
-    if targets:
+    if targets and not args.json:
         up = " ".join(_fmt(ep) for ep in targets)
         print(f"{label}: {up} answering after {time.monotonic() - started:.1f}s",
               file=sys.stderr, flush=True)

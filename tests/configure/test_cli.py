@@ -3,7 +3,6 @@ every error of a file at once, strict import-ansible, --diff masking, --json, --
 
 import json
 import stat
-from pathlib import Path
 
 import yaml
 

@@ -220,8 +220,9 @@ def test_missing_service_account_is_an_error_before_any_write(tmp_path, monkeypa
     result = fc(P, "--root", scratch_root, "--host", "10.0.1.2", "--account", "fateuser:fategrp")
     assert result.rc == 1  # the host lacks it: pre-flight
     assert result.err.splitlines() == [
-        "fate-configure: error: pre-flight: account fateuser:fategrp does not exist on this host; install "
-        "fate-common first (its %pre creates app:apps) or pass --account USER:GROUP"]
+        "fate-configure: error: pre-flight: account fateuser:fategrp does not exist on this "
+        "host; install fate-common first (its %pre creates app:apps) or pass --account "
+        "USER:GROUP"]
     assert snapshot(scratch_root) == before
 
 
