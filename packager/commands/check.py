@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from packager import ui
@@ -42,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     findings = check_paths(args.paths, CheckOptions(allow_abi=tuple(args.allow_abi)), summary)
     if args.json:
         ui.emit_json({"ok": not findings, "summary": vars(summary),
+                      "verdict": "clean" if not findings else f"{len(findings)} violations",
                       "findings": [f.as_dict() for f in findings]})
     else:
         if findings:
@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
                    f"{summary.elf_files} ELF, {summary.scripts} scripts, "
                    f"{summary.python_files} Python, {summary.unit_files} units, "
                    f"{summary.repos} repos")
-        print(f"{'clean' if not findings else f'{len(findings)} violations'}: {scanned}",
-              file=sys.stderr)
+        print(f"{'clean' if not findings else f'{len(findings)} violations'}: {scanned}")
     if findings:
         raise CheckFailed("")
     return 0
