@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from packager import resources, ui
+from packager.assemble import space
 from packager.assemble.pipeline import BuildOptions, BuildReport, run_build
 from packager.bundle import BundleResult, load_profile
 from packager.bundle.from_build import bundle_after_build
@@ -109,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     with offline() if args.offline else contextlib.nullcontext():
         report = run_build(opts, note)
         if not args.no_bundle:
-            bundle = _bundle(report, opts, args, note)
+            with space.full_disk_reported(opts.out_dir):
+                bundle = _bundle(report, opts, args, note)
     rows = []
     for o in report.outcomes:
         r = o.result
