@@ -14,7 +14,7 @@ EXAMPLES = """\
 examples:
   fate-pkg check dist/*.rpm                        every RPM the build wrote
   fate-pkg check dist/fate-bundle-1.4.5-el7.x86_64.tar.gz
-  fate-pkg check dist/bundle/ --json | jq '.findings[] | select(.rule == "18")'
+  fate-pkg check dist/*.rpm --json | jq '.findings[] | select(.rule == "18")'
   fate-pkg check dist/*.rpm --allow-abi '/data/projects/fate/common/miniconda3/*'
 
 exit status: 0 clean, 1 violations found, 2 bad arguments (missing path, not an artifact).

@@ -12,7 +12,7 @@ from packager.lint import VerifySummary, verify_bundle
 EXAMPLES = """\
 examples:
   fate-pkg verify dist/fate-bundle-1.4.5-el7.x86_64.tar.gz
-  fate-pkg verify /media/usb/fate-bundle-1.4.5-el7.x86_64/ --json
+  fate-pkg verify fate-bundle-1.4.5-el7.x86_64/ --json   the unpacked bundle (tar xzf ...)
 
 Checks SHA256SUMS (every file, no extra files), SHA256SUMS.asc and every RPM's signatures
 against the bundle's own RPM-GPG-KEY-fate, the digests rpm -K checks, and repodata/.

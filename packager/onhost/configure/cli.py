@@ -1,12 +1,13 @@
 """``fate-configure``: one party YAML -> every config file, MySQL state and unit of a host.
 
 examples:
-  fate-configure party.yaml                   check, then apply on this host
-  fate-configure --check --diff party.yaml    show what would change, change nothing
+  fate-configure import-ansible fate_guest base_init fate_init -o party.yaml
+                                              the seed's var files -> one party YAML
   fate-configure check party.yaml             the whole party's validation, then this
                                               host's pre-flight (when it is one of them)
-  fate-configure check party.yaml --host 10.0.1.2 --json   on any machine, for scripts
-  fate-configure import-ansible fate_guest base_init fate_init -o party.yaml
+  fate-configure check party.yaml --host 192.168.0.2 --json   on any machine, for scripts
+  fate-configure --check --diff party.yaml    show what would change here, change nothing
+  fate-configure party.yaml                   check, then apply on this host
   fate-configure schema > party.schema.json   JSON Schema for editors
   fate-configure example                      party.yaml.example
 
