@@ -151,7 +151,9 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
                 built = _build(todo, releases, contexts, opts, sde, work, note)
                 current = [r.path for r in built.values()] + [o.path for o in
                                                                outcomes.values()]
-                _lint(current, opts, note)
+                # with --only, the release's other RPMs in dist/ belong to the set too: the
+                # lint's cross-package rules (one preset for every unit) need them
+                _lint(current + _others_in_dist(state, specs, opts.out_dir), opts, note)
             for name, result in built.items():
                 final = opts.out_dir / result.path.name
                 os.replace(result.path, final)
@@ -165,6 +167,13 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
             shutil.rmtree(work, ignore_errors=True)
     return BuildReport(release, [outcomes[s.name] for s in specs],
                        time.monotonic() - started, netns_available())
+
+
+def _others_in_dist(state: dict, specs: list[BuildSpec], out_dir: Path) -> list[Path]:
+    names = {s.name for s in specs}
+    files = (out_dir / entry["file"] for name, entry in sorted(state.items())
+             if name not in names and isinstance(entry, dict) and "file" in entry)
+    return [path for path in files if path.is_file()]
 
 
 def step_contexts(specs: list[BuildSpec], releases: list[Release],

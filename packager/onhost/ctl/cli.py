@@ -20,13 +20,13 @@ from packager.onhost.ctl.logscan import log_files, tail_lines
 
 EPILOG = """\
 examples:
-  fate-ctl status                  state, ports and last error of this host's services
-  fate-ctl status --json           the same for scripts
-  fate-ctl logs fate-flow -n 50    the newest lines of fate_flow's log files
-  fate-ctl logs rollsite --journal stdout/stderr from the journal
-  fate-ctl toy 9999 10000          run the toy example as guest 9999 with host 10000
-  fate-ctl doctor                  pre-flight checks + status + config drift
-  fate-ctl doctor --json           the same checks as one JSON document
+  fate-ctl status                   state, ports and last error of this host's services
+  fate-ctl status --json            the same for scripts
+  fate-ctl logs fate-flow -n 50     the newest lines of fate_flow's log files
+  fate-ctl logs rollsite --journal  stdout/stderr from the journal
+  fate-ctl toy 9999 10000           run the toy example as guest 9999 with host 10000
+  fate-ctl doctor                   pre-flight checks + status + config drift
+  fate-ctl doctor --json            the same checks as one JSON document
 """
 
 
