@@ -21,7 +21,6 @@ import re
 import shlex
 import shutil
 import subprocess
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -191,14 +190,15 @@ def _run(command: str, scratch: dict) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_every_runnable_example_works_as_written(scratch):
     failures = []
     for example in EXAMPLES:
         if example in NOT_RUN:
             continue
         if BUNDLE + "/" in example and not (scratch["work"] / BUNDLE).exists():
-            with tarfile.open(scratch["work"] / "dist" / f"{BUNDLE}.tar.gz") as tar:
-                tar.extractall(scratch["work"], filter="tar")  # what the example says: tar xzf
+            subprocess.run(["tar", "xzf", f"dist/{BUNDLE}.tar.gz"], cwd=scratch["work"],
+                           check=True)  # what the example says it verifies
         command = example.replace(EXAMPLE_KEY, scratch["key"])
         extra = ON_HOST.get(example)
         if extra is not None:

@@ -26,10 +26,10 @@ HELP = """\
 examples:
   fate-pkg build --offline --sample            the built-in sample release, nothing fetched
   fate-pkg fetch && fate-pkg build --offline   FATE 1.4.5 from the verified cache
-  fate-pkg build --offline --sample --sign 4D9D22058BA6137D --json   signed with your key
-  fate-pkg build --offline --sample --only fate-flow --compression gzip:6
   SOURCE_DATE_EPOCH=1601164800 fate-pkg build --offline --sample   byte-reproducible
+  fate-pkg build --offline --sample --only fate-flow --compression gzip:6
   fate-pkg build --offline --sample --profile exchange   bundle for a rollsite-only host
+  fate-pkg build --offline --sample --sign 4D9D22058BA6137D --json   signed with your key
 
 After the RPMs, the build writes the air-gapped bundle
 dist/fate-bundle-<version>[-<profile>]-el7.x86_64.tar.gz (RPMs, yum metadata, install.sh,
