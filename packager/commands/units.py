@@ -8,7 +8,7 @@ from pathlib import Path
 
 from packager import ui
 from packager.errors import CheckFailed, UserError
-from packager.onhost import services
+from packager.onhost import catalogue, services
 from packager.units_lint import lint_files
 
 
@@ -49,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _render(args: argparse.Namespace) -> int:
     try:
         written = services.render_units(str(args.root), account=args.account)
-    except services.ServiceDefinitionError as exc:
+    except catalogue.ServiceDefinitionError as exc:
         raise UserError(str(exc)) from None
     if args.json:
         ui.emit_json({"root": str(args.root), "written": [str(p) for p in written]})

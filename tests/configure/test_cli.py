@@ -32,13 +32,13 @@ def test_check_validates_the_whole_party_on_any_machine(tmp_path, monkeypatch, f
     result = fc("check", P, "--host", "10.0.1.2")
     assert result.rc == 0, result.err
     assert result.out.splitlines() == [
-        "fate-configure: party.yaml: guest 9999 is valid: 10.0.1.2 nodemanager, clustermanager, "
+        "fate-configure: party.yaml: guest 9999 is valid: 10.0.1.2 clustermanager, nodemanager, "
         "fate_flow, fateboard",
         "fate-configure: pre-flight skipped: 10.0.1.2 is not an address of this machine (run "
         "`fate-configure check` on each host for its own pre-flight)"]
     every = fc("check", P)
     assert every.rc == 0, every.err
-    assert "10.0.1.1 rollsite; 10.0.1.2 nodemanager, clustermanager" in every.out
+    assert "10.0.1.1 rollsite; 10.0.1.2 clustermanager, nodemanager" in every.out
     assert "10.0.1.3 mysql, nodemanager" in every.out
     assert "this machine has none of the party's addresses" in every.out
     party_file(tmp_path, BASE.replace("{name: fateflow, ip: 10.0.1.2, port: 9360}",

@@ -19,14 +19,14 @@ import argparse
 import json
 import os
 import re
-import signal
 import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from .. import __version__
+from packager.onhost import __version__, command
+
 from . import example, facts, pipeline
 from .ansible_import import import_ansible
-from .errors import ApplyError, CheckFailed, ConfigError
+from .errors import CheckFailed, ConfigError
 from .paths import Root
 from .schema import json_schema
 
@@ -63,16 +63,19 @@ class Output:
         self.report["warnings"].append(line)
         print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)
 
-    def error(self, line: str, prefix: str = "") -> None:
-        match = _POSITIONED.match(line)
-        entry: Dict[str, Any] = {"message": line, "kind": prefix.rstrip(": ") or "input"}
-        if match:
-            entry.update(file=match.group(1), line=int(match.group(2)), message=match.group(4),
-                         path=match.group(3) or "")
-        self.report["errors"].append(entry)
-        # a bad-input line is already `file:line key.path: problem`; the rest get our name
-        print(line if match and not prefix else f"{PROG}: error: {prefix}{line}",
-              file=sys.stderr)
+    def failed(self, exc: BaseException) -> None:
+        """Record the error that ends the run; ``command.main`` prints it on stderr."""
+        kind = "pre-flight" if isinstance(exc, CheckFailed) else "input" \
+            if isinstance(exc, ConfigError) else "apply"
+        if isinstance(exc, CheckFailed):
+            self.report["preflight"] = "failed"
+        for line in command.lines_of(exc):
+            entry: Dict[str, Any] = {"message": line, "kind": kind}
+            match = _POSITIONED.match(line)
+            if match and kind == "input":
+                entry.update(file=match.group(1), line=int(match.group(2)),
+                             message=match.group(4), path=match.group(3) or "")
+            self.report["errors"].append(entry)
 
     def finish(self, rc: int) -> int:
         if self.as_json:
@@ -139,11 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
     _always(subs.add_parser("schema", help="print the party JSON Schema"))
     _always(subs.add_parser("example", help="print party.yaml.example"))
     return parser
-
-
-def _print_config_error(out: Output, exc: ConfigError) -> None:
-    for line in exc.messages:
-        out.error(line)
 
 
 def _import(args: argparse.Namespace, out: Output) -> int:
@@ -214,11 +212,10 @@ def _preflight(out: Output, prep: pipeline.Prepared) -> None:
             out.warn(finding.message)
     errors = [f.message for f in prep.findings if f.level == "error"]
     if errors:
-        out.report["preflight"] = "failed"
-        raise CheckFailed("\n".join(errors))
+        raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
 
 
-def run(args: argparse.Namespace, out: Output) -> int:
+def _run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "schema":
         if out.as_json:  # the schema is a JSON document already
             out.as_json = False
@@ -290,30 +287,23 @@ def normalize(argv: List[str]) -> List[str]:
     return ["apply"] + argv
 
 
+def run(args: argparse.Namespace) -> int:
+    """The command; with --json the report is printed whatever happens, then an error
+    goes on to ``command.main``, which prints it and returns its exit code."""
+    out = Output(args.json)
+    try:
+        return out.finish(_run(args, out))
+    except Exception as exc:
+        if isinstance(getattr(exc, "exit_code", None), int):  # the project's errors
+            out.failed(exc)
+            out.finish(exc.exit_code)
+        raise
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = normalize(list(sys.argv[1:] if argv is None else argv))
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
-    out = Output(getattr(args, "json", False))
-    try:
-        return out.finish(run(args, out))
-    except ConfigError as exc:
-        _print_config_error(out, exc)
-        return out.finish(exc.exit_code)
-    except CheckFailed as exc:
-        for line in str(exc).splitlines():
-            out.error(line, "pre-flight: ")
-        return out.finish(exc.exit_code)
-    except ApplyError as exc:
-        out.error(str(exc))
-        return out.finish(exc.exit_code)
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; files written so far are complete (atomic), re-run to "
-              "converge", file=sys.stderr)
-        return 128 + signal.SIGINT
+    return command.main(PROG, build_parser(), argv, run,
+                        "files written so far are complete (atomic), re-run to converge")
 
 
 if __name__ == "__main__":

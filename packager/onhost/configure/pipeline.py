@@ -12,12 +12,14 @@ import os
 import re
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
+from packager.onhost import catalogue
+
 from . import files, passwords, paths, preflight, supervisor, units
 from .errors import CheckFailed, ConfigError
 from .facts import HostFacts
 from .loader import Document, load_file
 from .loader import Path as LoaderPath
-from .model import SERVICE_ORDER, SERVICES, Party
+from .model import Party
 from .mysql import MysqlSteps
 from .paths import APPLIED_HOST, EGGROLL_SQL, Root
 from .plan import Plan, make_plan
@@ -99,7 +101,8 @@ def hosts_of(doc: Document, party: Party, host: Optional[str]) -> Dict[str, List
     """Each address of the party with its services (only ``host``'s when given)."""
     if host is not None:
         pick_host(doc, party, host, HostFacts([], False))  # refuses an address not listed
-    ips = [host] if host is not None else party.all_ips()
+    ips = [host] if host is not None else sorted(
+        party.all_ips(), key=lambda ip: tuple(int(x) for x in ip.split(".")))
     return {ip: party.services_on(ip) for ip in ips}
 
 
@@ -139,7 +142,8 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
     secrets, _ = passwords.resolve(doc, party, services, stored)
     present = units.installed(root)
     if init == "systemd":
-        missing = [SERVICES[s]["unit"] for s in services if SERVICES[s]["unit"] not in present]
+        missing = [catalogue.get(s).unit for s in services
+                   if catalogue.get(s).unit not in present]
         if missing:
             findings.append(preflight.Finding(
                 "error", "{}.service not installed: install the package providing it, or "
@@ -255,7 +259,7 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
     if plan.init == "systemd":
         changes += len(units.converge(root, plan.enable, plan.disable, False, out))
     if restart:
-        order = [SERVICES[s]["unit"] for s in SERVICE_ORDER]
+        order = [s.unit for s in catalogue.load()]
         wanted = [u for u in order if u in to_restart]
         if plan.init == "supervisor":
             supervisor.restart(root, wanted, out)

@@ -12,8 +12,7 @@ import subprocess
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from packager.onhost import __version__
-from packager.onhost import services as svcdef
+from packager.onhost import __version__, catalogue, command
 from packager.onhost.ctl import doctor, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
@@ -88,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _logs(host: Host, args: argparse.Namespace) -> int:
-    svc = svcdef.find_service(args.service, host.services)
+    svc = catalogue.find(args.service, host.services)
     if args.json and (args.journal or args.follow):
         print("fate-ctl: error: --json prints the log files' last lines; it cannot follow "
               "them or read the journal", file=sys.stderr)
@@ -120,10 +119,10 @@ def _emit(data: Dict[str, Any]) -> None:
     print(json.dumps(data, indent=2, sort_keys=True))
 
 
-def _lines_as_json(command: Callable[[Callable[[str], None]], int], key: str) -> int:
+def _lines_as_json(run_it: Callable[[Callable[[str], None]], int], key: str) -> int:
     """Run a command that prints lines, and print them as ``{key: [...], ok, exit_code}``."""
     lines: List[str] = []
-    rc = command(lines.append)
+    rc = run_it(lines.append)
     _emit({key: lines, "ok": rc == 0, "exit_code": rc})
     return rc
 
@@ -139,29 +138,22 @@ def _doctor(host: Host, args: argparse.Namespace) -> int:
     return rc
 
 
+def run(args: argparse.Namespace) -> int:
+    host = Host(root=args.root, env_dir=args.env_dir, fate_home=args.fate_home,
+                manager=args.manager)
+    if args.command == "status":
+        return status.run(host, args.json)
+    if args.command == "logs":
+        return _logs(host, args)
+    if args.command == "toy":
+        def toy_run(out: Callable[[str], None] = print) -> int:
+            return toy.run(host, args.guest, args.host, args.timeout, args.force, out)
+        return _lines_as_json(toy_run, "lines") if args.json else toy_run()
+    return _doctor(host, args)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
-    try:
-        host = Host(root=args.root, env_dir=args.env_dir, fate_home=args.fate_home,
-                    manager=args.manager)
-        if args.command == "status":
-            return status.run(host, args.json)
-        if args.command == "logs":
-            return _logs(host, args)
-        if args.command == "toy":
-            def toy_run(out: Callable[[str], None] = print) -> int:
-                return toy.run(host, args.guest, args.host, args.timeout, args.force, out)
-            return _lines_as_json(toy_run, "lines") if args.json else toy_run()
-        return _doctor(host, args)
-    except svcdef.ServiceDefinitionError as exc:
-        print(f"fate-ctl: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return command.main("fate-ctl", build_parser(), argv, run, "nothing was changed")
 
 
 if __name__ == "__main__":
