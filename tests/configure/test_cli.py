@@ -196,3 +196,13 @@ def test_diff_masks_values_not_comments_and_keeps_the_prefix(tmp_path, scratch_r
            "(content)" in lines
     assert not [line for line in lines if line.startswith("would ")]
     assert "eggroll.resourcemanager.clustermanager.jdbc.password=fate" not in result.out
+
+
+def test_check_of_a_tree_without_host_says_how_to_preflight_it(tmp_path, monkeypatch,
+                                                                scratch_root, fc):
+    monkeypatch.chdir(tmp_path)
+    party_file(tmp_path, BASE)
+    result = fc("check", P, "--root", scratch_root)
+    assert result.rc == 0, result.err
+    assert f"pre-flight skipped: pass --host IP to say which of the party's hosts " \
+           f"{scratch_root} is" in result.out

@@ -183,8 +183,12 @@ def _check(args: argparse.Namespace, out: Output, root: Root,
     out.report.update(file=args.party, party=party.label, hosts=hosts)
     local = pipeline.local_host(party, args.host, host_facts, root)
     if local is None:
-        what = (f"{args.host} is not an address of this machine" if args.host else
-                "this machine has none of the party's addresses")
+        if not root.is_live:
+            what = f"pass --host IP to say which of the party's hosts {args.root} is"
+        elif args.host:
+            what = f"{args.host} is not an address of this machine"
+        else:
+            what = "this machine has none of the party's addresses"
         out.say(f"pre-flight skipped: {what} (run `fate-configure check` on each host for "
                 "its own pre-flight)")
         out.report["preflight"] = "skipped"
