@@ -206,3 +206,14 @@ def test_check_of_a_tree_without_host_says_how_to_preflight_it(tmp_path, monkeyp
     assert result.rc == 0, result.err
     assert f"pre-flight skipped: pass --host IP to say which of the party's hosts " \
            f"{scratch_root} is" in result.out
+
+
+def test_a_bad_world_readable_file_gets_its_problems_only(tmp_path, monkeypatch, fc):
+    """The permission warning waits until the file is valid: one line per problem."""
+    monkeypatch.chdir(tmp_path)
+    party_file(tmp_path, BASE.replace("partyid: 9999", "partyid: abc")).chmod(0o644)
+    for command in (("check", P), (P, "--host", "10.0.1.1")):
+        result = fc(*command)
+        assert result.rc == 2
+        assert result.err.splitlines() == [f"{P}:5 guest.partyid: the string 'abc' is not an "
+                                           "integer"]

@@ -178,6 +178,7 @@ def _check(args: argparse.Namespace, out: Output, root: Root,
     address) must be an address of this machine."""
     doc, party = pipeline.load_party(args.party)
     hosts = pipeline.hosts_of(doc, party, args.host)
+    _readable(args, out)
     out.say("{}: {} is valid: {}".format(args.party, party.label, "; ".join(
         "{} {}".format(ip, ", ".join(services)) for ip, services in hosts.items())))
     out.report.update(file=args.party, party=party.label, hosts=hosts)
@@ -200,9 +201,17 @@ def _check(args: argparse.Namespace, out: Output, root: Root,
     return 0
 
 
+def _readable(args: argparse.Namespace, out: Output) -> None:
+    """Said once the file is valid: a bad file gets its problems only, one line each."""
+    if pipeline.readable_by_others(args.party):
+        out.warn(f"{args.party} is readable by other users and may hold passwords; "
+                 "chmod 600 it")
+
+
 def _prepared(args: argparse.Namespace, out: Output, root: Root,
               host_facts: facts.HostFacts) -> pipeline.Prepared:
     prep = pipeline.prepare(args.party, root, host_facts, args.host, args.init, args.account)
+    _readable(args, out)
     plan = prep.plan
     out.say("{} on {}: {}".format(plan.label, plan.host, ", ".join(plan.services)))
     out.report.update(file=args.party, party=plan.label, host=plan.host,
@@ -238,9 +247,6 @@ def _run(args: argparse.Namespace, out: Output) -> int:
     host_facts = facts.gather()
     if not root.is_live:
         host_facts = host_facts._replace(systemd=False)
-    if pipeline.readable_by_others(args.party):
-        out.warn(f"{args.party} is readable by other users and may hold passwords; "
-                 "chmod 600 it")
     if args.command == "check":
         return _check(args, out, root, host_facts)
     prep = _prepared(args, out, root, host_facts)
