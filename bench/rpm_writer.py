@@ -69,13 +69,16 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--compression", default="gzip:6", help="gzip:N or xz:N")
-    ap.add_argument("--workdir", type=Path, default=None)
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="where the scratch tree goes (created if missing; default: $TMPDIR)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run the tools interleaved N times; report each one's best run")
     args = ap.parse_args()
     kind, _, level = args.compression.partition(":")
     level = int(level or (6 if kind == "gzip" else 2))
     threads = os.cpu_count() or 1
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="fate-bench-", dir=args.workdir))
     try:
         tree = work / "root" / "data/projects/bench"

@@ -40,7 +40,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)
+    _version_everywhere(parser)
     return parser
+
+
+def _version_everywhere(parser: argparse.ArgumentParser) -> None:
+    """``--version`` on every subcommand too (``fate-pkg check --version``)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                child.add_argument("--version", action="version",
+                                   version=f"fate-pkg {__version__}")
+                _version_everywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

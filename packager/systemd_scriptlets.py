@@ -1,4 +1,4 @@
-"""RPM scriptlet bodies for packages that ship systemd units (reference/el7-rules.md rule 16).
+"""RPM scriptlet bodies for packages that ship systemd units (docs/el7-rules.md rule 16).
 
 We write RPMs without rpmbuild, so the el7 ``%systemd_post`` / ``%systemd_preun`` /
 ``%systemd_postun_with_restart`` macros have to be spelled out. Differences from the macros,

@@ -5,7 +5,7 @@ systemd "works" on CentOS 7 with its hardening or its limits silently missing. T
 knows the directives 219 parses, per section (``specs/el7/systemd-219-directives.txt``, taken
 from v219's load-fragment-gperf), the values it accepts for the enumerated ones we use, and
 the Exec prefixes it knows (``-`` and ``@``; ``+``/``!``/``:`` came later), and reports every
-violation with file, line and reason (reference/el7-rules.md rules 14-15).
+violation with file, line and reason (docs/el7-rules.md rules 14-15).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import packager.assemble
 import packager.rpm
 import packager.stage
 from packager import __version__, resources, ui
+from packager.assemble import space
 from packager.assemble.isolate import netns_available
 from packager.assemble.specs import BuildSpec, load_specs, to_package
 from packager.assemble.stage import Stager
@@ -85,6 +86,12 @@ def ensure_sample(releases: list[Release], cache: Cache) -> None:
             cache.add(path, sample.artifact(path.name))
 
 
+def _inputs(releases: list[Release], cache: Cache) -> list[Path]:
+    """The cached files the build reads (every artifact of the release and its includes)."""
+    found = (cache.lookup(a) for r in releases for a in r.artifacts)
+    return sorted({p for p in found if p is not None})
+
+
 def missing_artifacts(releases: list[Release], cache: Cache) -> list[str]:
     return [f"{r.release}/{a.name}" for r in releases for a in r.artifacts
             if cache.lookup(a) is None]
@@ -116,6 +123,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
             raise UserError(f"--only: no package spec named {', '.join(sorted(unknown))}")
         specs = [s for s in specs if s.name in opts.only]
     sde = opts.sde if opts.sde is not None else release.source_date_epoch
+    created = not opts.out_dir.exists()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(opts.out_dir)
     for stale in opts.out_dir.glob(".fate-pkg-work-*"):  # left by a killed build
@@ -128,13 +136,24 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
     outcomes = {s.name: Outcome(s.name, opts.out_dir / state[s.name]["file"], "up to date")
                 for s in specs if s not in todo}
     if todo:
+        need, inputs = space.estimate(_inputs(releases, opts.cache))
+        try:
+            space.require(opts.out_dir, need, inputs)
+        except UserError:
+            if created:  # refused before anything was written: not even the directory
+                opts.out_dir.rmdir()
+            raise
         # Everything is written inside a work directory and moved into dist/ only when every
         # RPM is done: an interrupted or failed build leaves dist/ exactly as it was.
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
         try:
-            built = _build(todo, releases, contexts, opts, sde, work, note)
-            current = [r.path for r in built.values()] + [o.path for o in outcomes.values()]
-            _lint(current, opts, note)
+            with space.full_disk_reported(opts.out_dir, need, inputs):
+                built = _build(todo, releases, contexts, opts, sde, work, note)
+                current = [r.path for r in built.values()] + [o.path for o in
+                                                               outcomes.values()]
+                # with --only, the release's other RPMs in dist/ belong to the set too: the
+                # lint's cross-package rules (one preset for every unit) need them
+                _lint(current + _others_in_dist(state, specs, opts.out_dir), opts, note)
             for name, result in built.items():
                 final = opts.out_dir / result.path.name
                 os.replace(result.path, final)
@@ -148,6 +167,13 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
             shutil.rmtree(work, ignore_errors=True)
     return BuildReport(release, [outcomes[s.name] for s in specs],
                        time.monotonic() - started, netns_available())
+
+
+def _others_in_dist(state: dict, specs: list[BuildSpec], out_dir: Path) -> list[Path]:
+    names = {s.name for s in specs}
+    files = (out_dir / entry["file"] for name, entry in sorted(state.items())
+             if name not in names and isinstance(entry, dict) and "file" in entry)
+    return [path for path in files if path.is_file()]
 
 
 def step_contexts(specs: list[BuildSpec], releases: list[Release],

@@ -100,4 +100,13 @@ def _run(cmd: list[str], log, what: str, env: dict[str, str]) -> None:
     r = subprocess.run(offline_command(cmd), stdout=log, stderr=subprocess.STDOUT,
                        env=env)
     if r.returncode != 0:
-        raise UserError(f"python env: {what} failed (exit {r.returncode}); see {log.name}")
+        # the log lives in the build's work directory, which a failed build removes: the
+        # message carries its last lines
+        log.flush()
+        raise UserError(f"python env: {what} failed (exit {r.returncode}); the last lines of "
+                        f"its log:\n" + "\n".join("  | " + line for line in _tail(log.name)))
+
+
+def _tail(path: str, lines: int = 15) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return [line.rstrip("\n") for line in handle.readlines()[-lines:]]

@@ -5,7 +5,7 @@ default to zstd, which yum 3.4.3 cannot read): primary/filelists/other as gzip X
 as bz2-compressed sqlite databases (yum 3.4.3 prefers the ``*_db`` records), sha256
 everywhere. createrepo puts file mtimes and "now" into the metadata; here every time is
 SOURCE_DATE_EPOCH and the revision is SOURCE_DATE_EPOCH, so the same RPMs give the same
-bytes (el7-rules 12, 13).
+bytes (docs/el7-rules.md 12, 13).
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Callable
 
 from packager import resources, ui
+from packager.assemble import space
 from packager.assemble.pipeline import BuildOptions, BuildReport, run_build
 from packager.bundle import BundleResult, load_profile
 from packager.bundle.from_build import bundle_after_build
@@ -25,10 +26,10 @@ HELP = """\
 examples:
   fate-pkg build --offline --sample            the built-in sample release, nothing fetched
   fate-pkg fetch && fate-pkg build --offline   FATE 1.4.5 from the verified cache
-  fate-pkg build --offline --sign 4D9D22058BA6137D --json
-  fate-pkg build --offline --only fate-flow --compression gzip:6
-  SOURCE_DATE_EPOCH=1601164800 fate-pkg build --offline    byte-reproducible RPMs and bundle
-  fate-pkg build --offline --profile exchange  bundle for a rollsite-only host
+  SOURCE_DATE_EPOCH=1601164800 fate-pkg build --offline --sample   byte-reproducible
+  fate-pkg build --offline --sample --only fate-flow --compression gzip:6
+  fate-pkg build --offline --sample --profile exchange   bundle for a rollsite-only host
+  fate-pkg build --offline --sample --sign 4D9D22058BA6137D --json   signed with your key
 
 After the RPMs, the build writes the air-gapped bundle
 dist/fate-bundle-<version>[-<profile>]-el7.x86_64.tar.gz (RPMs, yum metadata, install.sh,
@@ -109,7 +110,8 @@ def run(args: argparse.Namespace) -> int:
     with offline() if args.offline else contextlib.nullcontext():
         report = run_build(opts, note)
         if not args.no_bundle:
-            bundle = _bundle(report, opts, args, note)
+            with space.full_disk_reported(opts.out_dir):
+                bundle = _bundle(report, opts, args, note)
     rows = []
     for o in report.outcomes:
         r = o.result

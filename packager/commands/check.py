@@ -1,9 +1,8 @@
-"""``fate-pkg check``: the el7 lint (reference/el7-rules.md 1-19) on finished artifacts."""
+"""``fate-pkg check``: the el7 lint (docs/el7-rules.md 1-19) on finished artifacts."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from packager import ui
@@ -15,7 +14,7 @@ EXAMPLES = """\
 examples:
   fate-pkg check dist/*.rpm                        every RPM the build wrote
   fate-pkg check dist/fate-bundle-1.4.5-el7.x86_64.tar.gz
-  fate-pkg check dist/bundle/ --json | jq '.findings[] | select(.rule == "18")'
+  fate-pkg check dist/*.rpm --json | jq '.findings[] | select(.rule == "18")'
   fate-pkg check dist/*.rpm --allow-abi '/data/projects/fate/common/miniconda3/*'
 
 exit status: 0 clean, 1 violations found, 2 bad arguments (missing path, not an artifact).
@@ -42,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     findings = check_paths(args.paths, CheckOptions(allow_abi=tuple(args.allow_abi)), summary)
     if args.json:
         ui.emit_json({"ok": not findings, "summary": vars(summary),
+                      "verdict": "clean" if not findings else f"{len(findings)} violations",
                       "findings": [f.as_dict() for f in findings]})
     else:
         if findings:
@@ -53,8 +53,7 @@ def run(args: argparse.Namespace) -> int:
                    f"{summary.elf_files} ELF, {summary.scripts} scripts, "
                    f"{summary.python_files} Python, {summary.unit_files} units, "
                    f"{summary.repos} repos")
-        print(f"{'clean' if not findings else f'{len(findings)} violations'}: {scanned}",
-              file=sys.stderr)
+        print(f"{'clean' if not findings else f'{len(findings)} violations'}: {scanned}")
     if findings:
         raise CheckFailed("")
     return 0

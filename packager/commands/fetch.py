@@ -22,8 +22,9 @@ examples:
   fate-pkg fetch                                   everything for fate-1.4.5 into ~/.cache/fate-pkg
   fate-pkg fetch --mirror http://mirror.lan/fate   same files, from a local mirror (URL/<name>)
   fate-pkg fetch --release sample-1.4.5 --cache /srv/fate-cache --jobs 8
-  fate-pkg fetch --release specs/releases/fate-1.4.6.yaml --record
-                                                   pin size + sha256 of a new release in place
+  fate-pkg fetch --release my-fate-1.4.6.yaml --record
+                                                   pin size + sha256 in your new manifest (a
+                                                   copy of specs/releases/fate-1.4.5.yaml)
   fate-pkg fetch --json | jq '.artifacts[] | select(.status == "failed")'
   fate-pkg fetch --os                              also the CentOS 7 packages our RPMs need
   fate-pkg fetch --os-only --os-repo http://mirror.lan/centos/7/os/x86_64/ \\

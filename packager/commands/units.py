@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from packager import ui
 from packager.errors import CheckFailed, UserError
 from packager.onhost import catalogue, services
 from packager.units_lint import lint_files
@@ -18,19 +19,29 @@ def _account(text: str) -> tuple[str, str]:
     return user, group
 
 
+EXAMPLES = """\
+examples:
+  fate-pkg units render staging/              fate-*.service, fate.target, the preset file
+  fate-pkg units lint staging/usr/lib/systemd/system/*.service --json
+"""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "units", help="render FATE's systemd units / check units against systemd 219",
         description="Render units/services.yaml into systemd units, fate.target and the "
-                    "preset file, or check unit files against systemd 219's directives.")
+                    "preset file, or check unit files against systemd 219's directives.",
+        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="units_command", metavar="ACTION")
     render = sub.add_parser("render", help="write usr/lib/systemd/... under a staging root")
     render.add_argument("root", type=Path, help="staging root (created if missing)")
     render.add_argument("--account", type=_account, default=services.DEFAULT_ACCOUNT,
                         metavar="USER:GROUP", help="service account (default app:apps)")
+    render.add_argument("--json", action="store_true", help="list the written files as JSON")
     render.set_defaults(func=_render)
     lint = sub.add_parser("lint", help="refuse directives systemd 219 does not know")
     lint.add_argument("files", nargs="+", type=Path)
+    lint.add_argument("--json", action="store_true", help="print the problems as JSON")
     lint.set_defaults(func=_lint)
     parser.set_defaults(func=lambda args: parser.print_help() or 2)
 
@@ -40,6 +51,9 @@ def _render(args: argparse.Namespace) -> int:
         written = services.render_units(str(args.root), account=args.account)
     except catalogue.ServiceDefinitionError as exc:
         raise UserError(str(exc)) from None
+    if args.json:
+        ui.emit_json({"root": str(args.root), "written": [str(p) for p in written]})
+        return 0
     for path in written:
         print(path)
     return 0
@@ -50,6 +64,12 @@ def _lint(args: argparse.Namespace) -> int:
     if missing:
         raise UserError(f"no such unit file: {missing[0]}")
     problems = lint_files(list(args.files))
+    if args.json:
+        ui.emit_json({"ok": not problems, "files": [str(p) for p in args.files],
+                      "problems": [str(p) for p in problems]})
+        if problems:
+            raise CheckFailed("")
+        return 0
     for problem in problems:
         print(problem)
     if problems:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from packager import ui
 from packager.errors import CheckFailed, UserError
-from packager.lint import verify_bundle
+from packager.lint import VerifySummary, verify_bundle
 
 EXAMPLES = """\
 examples:
   fate-pkg verify dist/fate-bundle-1.4.5-el7.x86_64.tar.gz
-  fate-pkg verify /media/usb/fate-bundle-1.4.5-el7.x86_64/ --json
+  fate-pkg verify fate-bundle-1.4.5-el7.x86_64/ --json   the unpacked bundle (tar xzf ...)
 
 Checks SHA256SUMS (every file, no extra files), SHA256SUMS.asc and every RPM's signatures
 against the bundle's own RPM-GPG-KEY-fate, the digests rpm -K checks, and repodata/.
+The verdict (stdout) says what was checked: signed or not, how many files, RPMs and
+repodata entries; --json carries the same as "summary".
 exit status: 0 intact, 1 problems found, 2 not a bundle.
 """
 
@@ -34,15 +35,30 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not args.bundle.exists():
         raise UserError(f"{args.bundle}: no such file or directory")
-    findings = verify_bundle(args.bundle)
+    summary = VerifySummary()
+    findings = verify_bundle(args.bundle, summary)
+    verdict = f"{len(findings)} problems" if findings else "intact"
     if args.json:
-        ui.emit_json({"ok": not findings, "findings": [f.as_dict() for f in findings]})
-    elif findings:
-        print(ui.table(("check", "artifact", "finding"),
-                       ((f.rule, f.artifact, f.message) for f in findings)))
+        ui.emit_json({"ok": not findings, "bundle": str(args.bundle), "verdict": verdict,
+                      "summary": vars(summary), "findings": [f.as_dict() for f in findings]})
+    else:
+        if findings:
+            print(ui.table(("check", "artifact", "finding"),
+                           ((f.rule, f.artifact, f.message) for f in findings)))
+            print()
+        print(f"{args.bundle}: {verdict}: {describe(summary)}")
     if findings:
-        print(f"{args.bundle}: {len(findings)} problems", file=sys.stderr)
         raise CheckFailed("")
-    if not args.json:
-        print(f"{args.bundle}: intact", file=sys.stderr)
     return 0
+
+
+def describe(s: VerifySummary) -> str:
+    """One line: what the verdict rests on."""
+    if s.sums_signed:
+        signed = "SHA256SUMS signed by the bundle's own RPM-GPG-KEY-fate"
+    elif s.key:
+        signed = "SHA256SUMS not signed, though the bundle carries RPM-GPG-KEY-fate"
+    else:
+        signed = "unsigned (no RPM-GPG-KEY-fate, no SHA256SUMS.asc)"
+    return (f"{signed}; {s.files} files match SHA256SUMS; {s.rpms} RPMs with their digests "
+            f"({s.rpms_signed} signed); {s.repodata_packages} repodata entries")

@@ -6,6 +6,6 @@ Library API for the build: ``check_paths(paths) -> list[Finding]`` on its own ou
 
 from packager.lint.check import CheckOptions, Summary, check_paths
 from packager.lint.finding import Finding
-from packager.lint.verify import verify_bundle
+from packager.lint.verify import VerifySummary, verify_bundle
 
-__all__ = ["CheckOptions", "Finding", "Summary", "check_paths", "verify_bundle"]
+__all__ = ["CheckOptions", "Finding", "Summary", "VerifySummary", "check_paths", "verify_bundle"]

@@ -1,6 +1,6 @@
 """What every check reports: one violation of one rule in one artifact.
 
-The ``rule`` is the number of the rule in reference/el7-rules.md ("1" … "19") for the lint,
+The ``rule`` is the number of the rule in docs/el7-rules.md ("1" … "19") for the lint,
 or the name of the integrity check for ``verify`` ("sums", "digest", "signature", ...), so
 a reader can look the reason up, and a filter (``--json | jq``) can select by it.
 """

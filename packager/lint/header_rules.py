@@ -1,7 +1,7 @@
 """el7 rules 1-11 that can be decided from an RPM's lead, signature and main header alone.
 
 Each function takes the parsed package and returns findings; none reads the payload
-(``payload_rules`` does that). Rule numbers are those of reference/el7-rules.md.
+(``payload_rules`` does that). Rule numbers are those of docs/el7-rules.md.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ What yum and an operator rely on, checked from the bundle alone:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -31,15 +32,32 @@ _RPM_CHECKS = {"sha1": "SHA1 header digest", "md5": "MD5 header+payload digest",
                "payload-sha256": "payload SHA256 digest"}
 
 
-def verify_bundle(path: Path | str) -> list[Finding]:
+@dataclass
+class VerifySummary:
+    """What a verify run looked at, so its verdict can say so (an unsigned bundle that is
+    intact is not the same as a signed one)."""
+
+    files: int = 0  # files whose SHA256 was compared with SHA256SUMS
+    sums_signed: bool = False  # SHA256SUMS.asc present
+    key: bool = False  # the bundle carries RPM-GPG-KEY-fate
+    rpms: int = 0
+    rpms_signed: int = 0
+    repodata_packages: int = 0  # primary.xml entries compared with the RPMs
+
+
+def verify_bundle(path: Path | str, summary: VerifySummary | None = None) -> list[Finding]:
     """Every integrity problem of the bundle at ``path`` (tarball or directory)."""
+    summary = summary if summary is not None else VerifySummary()
     with bundle.opened(Path(path)) as opened:
         root = bundle.bundle_root(opened)
         label = str(path) if root == opened else f"{path}/{root.relative_to(opened)}"
         findings = _layout(root, label)
         hashes: dict[str, str] = {}
         findings += _sums(root, label, hashes)
+        summary.files = len(hashes)
         key = root / bundle.KEY_NAME
+        summary.key = key.is_file()
+        summary.sums_signed = (root / bundle.SUMS_SIG).is_file()
         keyring = Keyring(key) if key.is_file() else None
         try:
             if keyring is not None and not keyring.imported:
@@ -49,11 +67,12 @@ def verify_bundle(path: Path | str) -> list[Finding]:
                 keyring = None
             findings += _sums_signature(root, label, keyring, key.is_file())
             for rpm in sorted(root.rglob("*.rpm")):
-                findings += _rpm(rpm, f"{label}/{rpm.relative_to(root)}", keyring, key.is_file())
+                findings += _rpm(rpm, f"{label}/{rpm.relative_to(root)}", keyring, key.is_file(),
+                                 summary)
         finally:
             if keyring is not None:
                 keyring.close()
-        findings += _repodata(root, label, hashes)
+        findings += _repodata(root, label, hashes, summary)
     return sorted(set(findings))
 
 
@@ -123,11 +142,15 @@ def _sums_signature(root: Path, label: str, keyring: Keyring | None,
     return [Finding("signature", where, why)] if why else []
 
 
-def _rpm(path: Path, label: str, keyring: Keyring | None, has_key: bool) -> list[Finding]:
+def _rpm(path: Path, label: str, keyring: Keyring | None, has_key: bool,
+         summary: VerifySummary) -> list[Finding]:
+    summary.rpms += 1
     try:
         rpm = read_rpm(path)
     except (OSError, NotAnRpm, ValueError) as exc:
         return [Finding("digest", label, f"not a readable RPM: {exc}")]
+    if any(tag in rpm.signature.values for tag in (t.SIG_RSA, t.SIG_DSA, t.SIG_PGP, t.SIG_GPG)):
+        summary.rpms_signed += 1
     out = []
     try:
         results = rpm.compute_digests()
@@ -174,7 +197,8 @@ def _header_and_payload(rpm: RpmFile) -> Iterator[bytes]:
     yield from rpm.payload()
 
 
-def _repodata(root: Path, label: str, hashes: dict[str, str]) -> list[Finding]:
+def _repodata(root: Path, label: str, hashes: dict[str, str],
+              summary: VerifySummary) -> list[Finding]:
     if not (root / "repodata" / "repomd.xml").is_file():
         return []  # reported by _layout
     where = f"{label}/repodata"
@@ -201,6 +225,7 @@ def _repodata(root: Path, label: str, hashes: dict[str, str]) -> list[Finding]:
             out.append(Finding("repodata", f"{label}/{rec.href}", str(exc)))
             continue
         for entry in entries:
+            summary.repodata_packages += 1
             listed.add(entry.href)
             rpm = root / entry.href
             at = f"{label}/{entry.href}"

@@ -15,12 +15,13 @@ and names what did not answer), 2 bad usage.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
 from typing import List, Optional, Sequence
 
-from packager.onhost import probe
+from packager.onhost import __version__, probe
 
 try:
     import resource
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n"
                "  fate-waitport --timeout 60 mysql://10.0.0.2:3306 grpc://127.0.0.1:4670\n"
                "  fate-waitport --main-pid 4242 http://127.0.0.1:9380   (give up if 4242 exits)\n"
+               "  fate-waitport --timeout 5 --json http://127.0.0.1:9380\n"
                "  fate-waitport 10.0.0.2:3306 -- /usr/bin/java -jar app.jar   (wait, then exec)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -129,7 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--main-pid", default="", metavar="PID",
                         help="stop waiting when this process is gone (units pass "
                              "--main-pid=${MAINPID}; empty: no such check)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as JSON on stdout (before any exec)")
+    parser.add_argument("--version", action="version", version=f"fate-waitport {__version__}")
     return parser
+
+
+def _report(targets: Sequence[Endpoint], missing: Sequence[Endpoint], seconds: float,
+            timeout: float) -> None:
+    print(json.dumps({"ok": not missing, "exit_code": 1 if missing else 0,
+                      "seconds": round(seconds, 2), "timeout": timeout,
+                      "endpoints": [{"endpoint": _fmt(ep), "answering": ep not in missing}
+                                    for ep in targets]}, indent=2, sort_keys=True), flush=True)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -165,12 +178,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"{time.monotonic() - started:.1f}s; not waiting for its ports",
               file=sys.stderr, flush=True)
         return 1
+    if args.json:
+        _report(targets, missing, time.monotonic() - started, args.timeout)
     if missing:
         down = " ".join(_fmt(ep) for ep in missing)
         print(f"{label}: not answering after {int(args.timeout)}s: {down}",
               file=sys.stderr, flush=True)
         return 1
-    if targets:
+    if targets and not args.json:
         up = " ".join(_fmt(ep) for ep in targets)
         print(f"{label}: {up} answering after {time.monotonic() - started:.1f}s",
               file=sys.stderr, flush=True)

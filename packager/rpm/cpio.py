@@ -1,7 +1,7 @@
 """Streaming writer for the SVR4 ``newc`` cpio archive that rpm 4.11 expects as payload.
 
 Entry names carry the ``./`` prefix (rpmlib(PayloadFilesHavePrefix)); every entry is a
-single link (nlink 1), so no hardlink sets reach the target (el7-rules rule 11).
+single link (nlink 1), so no hardlink sets reach the target (docs/el7-rules.md rule 11).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""File-list rules from el7-rules.md (10, 11) that are checked before any byte is written."""
+"""File-list rules from docs/el7-rules.md (10, 11) that are checked before any byte is written."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Sign RPM headers with GnuPG in the form rpm 4.11 and yum 3.4.3 verify.
 
 No cryptography of our own: ``gpg --detach-sign`` makes the signature packets, and this
-module only checks that what gpg produced is what EL7 can use (el7-rules rule 6): a V4
+module only checks that what gpg produced is what EL7 can use (docs/el7-rules.md rule 6): a V4
 packet from an RSA (or DSA) key with a non-critical Issuer Key ID subpacket.
 """
 

@@ -140,7 +140,7 @@ FILE_LICENSE = 1 << 7
 # File digest algorithm ids (PGPHASHALGO_*).
 DIGEST_SHA256 = 8
 
-#: rpmlib() features rpm 4.11.3 provides and that el7-rules.md rule 2 allows us to require.
+#: rpmlib() features rpm 4.11.3 provides and that docs/el7-rules.md rule 2 allows us to require.
 RPMLIB_ALLOWED = {
     "rpmlib(CompressedFileNames)": "3.0.4-1",
     "rpmlib(PayloadFilesHavePrefix)": "4.0-1",

@@ -310,3 +310,11 @@ def test_signed_build_verifies_with_the_exported_key(dist_copy, tmp_path):
     run_rpm("--dbpath", str(db), "--import", str(key))
     out = run_rpm("--dbpath", str(db), "-Kv", str(report.outcomes[0].path)).stdout
     assert "Header V4 RSA/SHA256 Signature" in out and "NOKEY" not in out and "BAD" not in out
+
+
+def test_only_one_rpm_with_units_is_linted_with_the_rest_of_dist(dist_copy):
+    """`--only fate-flow`: its units' preset is in fate-common, already in dist/ (the
+    lint's one-preset rule looked at the one RPM alone and refused every such build)."""
+    cache, dist = dist_copy
+    report = run_build(sample_options(cache, dist, only=("fate-flow",), sde=SDE + 1))
+    assert [(o.name, o.status) for o in report.outcomes] == [("fate-flow", "built")]

@@ -74,13 +74,6 @@ CASES = [
      .replace("port: 9370, is_secure: false", "port: 9370, is_secure: true"), None,
      f"{P}:12 guest.rollsite.default_rules[0].port: 9370 is a plain rollsite port but is_secure "
      "is true; use the peer's secure_port (9371)"),
-    ("server-secure-no-certs", edit("    port: 9370\n    default",
-                                    "    port: 9370\n    server_secure: true\n    default"),
-     "10.0.1.1",
-     f"{P}:10 guest.rollsite.server_secure: true, but /data/projects/data/fate/keys/guest-ca.pem, "
-     "/data/projects/data/fate/keys/guest-server.pem, /data/projects/data/fate/keys/"
-     "guest-server.key missing or unreadable; put the server certificate files there or set "
-     "server_secure: false"),
     ("secure-port-equals-port", edit("    port: 9370\n    default",
                                      "    port: 9370\n    server_secure: true\n"
                                      "    secure_port: 9370\n    default"), None,
@@ -123,11 +116,6 @@ CASES = [
     ("zk-without-servers", BASE + "  zk:\n    enable: true\n", None,
      f"{P}:29 guest.zk.lists: zk is enabled but lists no server; add `- {{ip: ..., port: 2181}}` "
      "or set enable: false"),
-    ("external-mysql-down", edit("  mysql:\n    ips: [10.0.1.3]\n",
-                                 f"  mysql:\n    enable: false\n    ips: [127.0.0.1]\n"
-                                 f"    port: {PORT}\n"), "10.0.1.2",
-     f"{P}:26 guest.mysql.enable: false (external MySQL), but 127.0.0.1:{PORT} does not answer "
-     "(Connection refused); start that server or set enable: true"),
     ("empty-file", "# nothing yet\n", None,
      f"{P}:1 the file is empty: expected a party such as `guest:`"),
     ("top-level-list", "- guest\n- host\n", None,
@@ -137,6 +125,24 @@ CASES = [
     ("host-unknown", BASE, "10.0.1.99",
      "fate-configure: error: party.yaml: --host 10.0.1.99 is not an address of guest 9999 "
      "(known: 10.0.1.1, 10.0.1.2, 10.0.1.3)"),
+]
+
+
+# What the host lacks for its part of a valid party: a pre-flight error, exit 1, nothing
+# touched; `fate-configure check` on another machine accepts the same file (exit 0).
+PREFLIGHT_CASES = [
+    ("server-secure-no-certs", edit("    port: 9370\n    default",
+                                    "    port: 9370\n    server_secure: true\n    default"),
+     "10.0.1.1",
+     f"{P}:10 guest.rollsite.server_secure: true, but /data/projects/data/fate/keys/guest-ca.pem, "
+     "/data/projects/data/fate/keys/guest-server.pem, /data/projects/data/fate/keys/"
+     "guest-server.key missing or unreadable; put the server certificate files there or set "
+     "server_secure: false"),
+    ("external-mysql-down", edit("  mysql:\n    ips: [10.0.1.3]\n",
+                                 f"  mysql:\n    enable: false\n    ips: [127.0.0.1]\n"
+                                 f"    port: {PORT}\n"), "10.0.1.2",
+     f"{P}:26 guest.mysql.enable: false (external MySQL), but 127.0.0.1:{PORT} does not answer "
+     "(Connection refused); start that server or set enable: true"),
 ]
 
 
@@ -152,8 +158,26 @@ def test_one_mistake_one_line_exit_2_nothing_touched(tmp_path, monkeypatch, scra
     assert snapshot(scratch_root) == before
 
 
+@pytest.mark.parametrize("text,host,expected", [c[1:] for c in PREFLIGHT_CASES],
+                         ids=[c[0] for c in PREFLIGHT_CASES])
+def test_host_preflight_error_exit_1_nothing_touched(tmp_path, monkeypatch, scratch_root, fc,
+                                                     text, host, expected):
+    monkeypatch.chdir(tmp_path)
+    party_file(tmp_path, text)
+    before = snapshot(scratch_root)
+    for command in ((P,), ("check", P)):
+        result = fc(*command, "--root", scratch_root, "--host", host)
+        assert result.err.splitlines() == [f"fate-configure: error: pre-flight: {expected}"]
+        assert result.rc == 1
+    assert snapshot(scratch_root) == before
+    elsewhere = fc("check", P, "--host", host)  # this machine is not that host
+    assert elsewhere.rc == 0, elsewhere.err
+    assert "pre-flight skipped: " + host in elsewhere.out
+
+
 def test_at_least_25_distinct_mistakes():
-    assert len({c[0] for c in CASES}) == len(CASES) >= 25
+    cases = CASES + PREFLIGHT_CASES
+    assert len({c[0] for c in cases}) == len(cases) >= 25
 
 
 def test_all_errors_are_reported_at_once(tmp_path, monkeypatch, scratch_root, fc):
@@ -194,10 +218,11 @@ def test_missing_service_account_is_an_error_before_any_write(tmp_path, monkeypa
     (scratch_root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
     before = snapshot(scratch_root)
     result = fc(P, "--root", scratch_root, "--host", "10.0.1.2", "--account", "fateuser:fategrp")
-    assert result.rc == 2
+    assert result.rc == 1  # the host lacks it: pre-flight
     assert result.err.splitlines() == [
-        "fate-configure: error: account fateuser:fategrp does not exist on this host; install "
-        "fate-common first (its %pre creates app:apps) or pass --account USER:GROUP"]
+        "fate-configure: error: pre-flight: account fateuser:fategrp does not exist on this "
+        "host; install fate-common first (its %pre creates app:apps) or pass --account "
+        "USER:GROUP"]
     assert snapshot(scratch_root) == before
 
 
@@ -207,8 +232,8 @@ def test_missing_unit_for_a_wanted_service(tmp_path, monkeypatch, scratch_root, 
     (scratch_root / "usr/lib/systemd/system/fate-board.service").unlink()
     before = snapshot(scratch_root)
     result = fc(P, "--root", scratch_root, "--host", "10.0.1.2")
-    assert result.rc == 2
-    assert "fate-board.service not installed" in result.err
+    assert result.rc == 1  # a valid party; this host lacks an RPM: pre-flight
+    assert "fate-configure: error: pre-flight: fate-board.service not installed" in result.err
     assert snapshot(scratch_root) == before
 
 

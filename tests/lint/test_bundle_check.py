@@ -83,8 +83,9 @@ def test_cli_exit_codes(tmp_path, signer):
     root = make_bundle(tmp_path, signer)
     clean = run_cli("check", str(root), *map(str, (root / "rpms").glob("*.rpm")))
     assert clean.returncode == 0, clean.stdout + clean.stderr
-    assert clean.stdout == ""
-    assert clean.stderr.startswith("clean: 4 RPMs")
+    assert clean.stderr == ""
+    assert clean.stdout.startswith("clean: 4 RPMs (0 foreign skipped), ")
+    assert json.loads(run_cli("check", "--json", str(root)).stdout)["verdict"] == "clean"
     missing = run_cli("check", str(tmp_path / "nope"))
     assert missing.returncode == 2
     assert missing.stderr.strip() == f"fate-pkg: error: {tmp_path / 'nope'}: no such file or " \

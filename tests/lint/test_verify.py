@@ -163,13 +163,23 @@ def test_tarball_with_top_directory_and_cli(tmp_path, signer):
     cwd = Path(__file__).resolve().parents[2]
     ok = subprocess.run([*cli, str(tarball)], capture_output=True, text=True, cwd=cwd)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert ok.stderr.strip() == f"{tarball}: intact"
+    files = [p for p in root.rglob("*") if p.is_file()
+             and p.name not in ("SHA256SUMS", "SHA256SUMS.asc")]
+    assert ok.stdout.splitlines() == [
+        f"{tarball}: intact: SHA256SUMS signed by the bundle's own RPM-GPG-KEY-fate; "
+        f"{len(files)} files match SHA256SUMS; 2 RPMs with their digests (2 signed); "
+        "2 repodata entries"]
+    assert ok.stderr == ""
+    summary = json.loads(subprocess.run([*cli, "--json", str(tarball)], capture_output=True,
+                                        text=True, cwd=cwd).stdout)["summary"]
+    assert summary == {"files": len(files), "sums_signed": True, "key": True, "rpms": 2,
+                       "rpms_signed": 2, "repodata_packages": 2}
     (root / "README").write_text("changed\n")
     bad = subprocess.run([*cli, "--json", str(root.parent)], capture_output=True, text=True,
                          cwd=cwd)
     assert bad.returncode == 1
     out = json.loads(bad.stdout)
-    assert out["ok"] is False
+    assert out["ok"] is False and out["verdict"] == "1 problems"
     assert [(f["rule"], f["artifact"]) for f in out["findings"]] == [
         ("sums", f"{root}/README")]
     nope = subprocess.run([*cli, str(tmp_path / "nope.tar.gz")], capture_output=True,
@@ -179,3 +189,13 @@ def test_tarball_with_top_directory_and_cli(tmp_path, signer):
     junk.write_bytes(b"not a tarball")
     with pytest.raises(UserError, match="not a readable tar"):
         verify_bundle(junk)
+
+
+def test_verdict_says_when_a_bundle_is_unsigned(tmp_path):
+    root = make_bundle(tmp_path, None)
+    ok = subprocess.run([sys.executable, "-m", "packager.cli", "verify", str(root)],
+                        capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2])
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith(f"{root}: intact: unsigned (no RPM-GPG-KEY-fate, no "
+                                "SHA256SUMS.asc); ")
+    assert "2 RPMs with their digests (0 signed)" in ok.stdout

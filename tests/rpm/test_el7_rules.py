@@ -1,4 +1,4 @@
-"""Each el7-rules.md rule (1-12) checked on the writer's own output, by parsing it back."""
+"""Each docs/el7-rules.md rule (1-12) checked on the writer's own output, by parsing it back."""
 
 from __future__ import annotations
 

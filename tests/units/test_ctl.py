@@ -225,3 +225,38 @@ def test_status_asks_each_port_its_protocol_and_shows_not_answering(host, capsys
     assert row["ports"] == [{"endpoint": f"127.0.0.1:{host['up']}", "protocol": "grpc",
                              "probe": "not answering", "answering": False}]
     assert row["healthy"] is False
+
+
+def test_shared_options_after_the_subcommand(host, capsys):
+    """`fate-ctl status --root DIR --json` as well as `fate-ctl --root DIR status --json`."""
+    rc = cli.main(["status", "--root", str(host["root"]), "--manager", "systemd", "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 1
+    assert {row["service"] for row in report["services"]} == {"fate-flow", "fate-rollsite"}
+    rc = cli.main(["--json", "--root", str(host["root"]), "status", "--manager", "systemd"])
+    assert json.loads(capsys.readouterr().out)["manager"] == "systemd"
+
+
+def test_every_subcommand_has_json_and_version(host, capsys):
+    assert ctl(host["root"], "logs", "fate-flow", "-n", "1", "--json") == 0
+    logs = json.loads(capsys.readouterr().out)
+    assert logs["service"] == "fate-flow"
+    assert logs["files"][0]["lines"] == ["[INFO] [2026-11-29 10:00:02] retrying"]
+    rc = ctl(host["root"], "doctor", "--json")
+    doctor = json.loads(capsys.readouterr().out)
+    assert rc == doctor["exit_code"] == 1
+    assert doctor["failed"] >= 1 and doctor["ok"] is False
+    assert {"level": "ok", "message": "service account app exists"} in doctor["checks"]
+    rc = ctl(host["root"], "toy", "9999", "--json")
+    toy = json.loads(capsys.readouterr().out)
+    assert rc == toy["exit_code"] == 1
+    assert toy["lines"][0].startswith("toy: FAILED: ")
+    empty = host["root"].parent / "empty"
+    empty.mkdir()
+    assert ctl(empty, "status", "--json", manager="none") == 1
+    assert json.loads(capsys.readouterr().out)["services"] == []
+    for command in ([], ["status"], ["logs"], ["toy"], ["doctor"]):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(command + ["--version"])
+        assert exited.value.code == 0
+        assert capsys.readouterr().out.startswith("fate-ctl ")

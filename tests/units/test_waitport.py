@@ -149,3 +149,18 @@ def test_a_port_that_accepts_but_does_not_answer_is_not_ready(listening, capsys)
                           f"http://127.0.0.1:{port}"]) == 1
     assert f"fate-board: not answering after 1s: http://127.0.0.1:{port}" in \
         capsys.readouterr().err
+
+
+def test_json_and_version(listening):
+    import json
+
+    port, down = listening.getsockname()[1], closed_port()
+    result = run_waitport("--timeout", "0.5", "--interval", "0.1", "--json",
+                          f"127.0.0.1:{port}", f"127.0.0.1:{down}")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["exit_code"] == 1
+    assert report["endpoints"] == [{"endpoint": f"127.0.0.1:{port}", "answering": True},
+                                   {"endpoint": f"127.0.0.1:{down}", "answering": False}]
+    version = run_waitport("--version")
+    assert version.returncode == 0 and version.stdout.startswith("fate-waitport ")

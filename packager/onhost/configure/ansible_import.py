@@ -5,7 +5,12 @@ party section (``guest:``, ``host:`` or ``exchange:``) is kept key by key where 
 schema knows the key, the MySQL root password comes from ``fate_init``'s
 ``mysql.passwd``, and everything fate-configure decides itself (paths from
 ``base_init``, versions from ``fate_init``) is dropped with a note saying why.
-The result is validated before it is printed, so a broken var file fails here.
+
+A key of the party section that the schema does not know is refused (``file:line
+key.path``, exit 2) unless ``--drop-unknown``: a typo such as ``prot:`` would otherwise
+lose the operator's setting with exit 0. A key given twice is refused always (YAML
+keeps the last one, so the party could get the wrong id). The result is validated
+before it is printed, so a broken var file fails here.
 """
 
 import os
@@ -13,10 +18,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
-from packager.onhost import yamlfile
-
 from .errors import ConfigError
-from .loader import load_text
+from .loader import Document, Path, format_path, load_file, load_text
 from .schema import load_schema, resolve, validate_schema
 
 # Passwords published in the seed's templates: kept (an existing MySQL uses them), but
@@ -25,33 +28,50 @@ PUBLIC_DEFAULTS = ("fate_deV2999", "password", "fatE168dev", "fate_dev", "fate")
 LAYOUT = {"pbase": "/data/projects", "lbase": "/data/logs", "pname": "fate"}
 
 
-def _read(path: str) -> Any:
-    try:
-        return yamlfile.read(path)
-    except yamlfile.YamlFileError as exc:  # fate-configure's format: ``file:line what``
-        raise ConfigError(f"{exc.source}:{exc.line or 1} {exc.problem}") from None
+def _read(path: str) -> Document:
+    """The var file with the line of every key; a key given twice is an error."""
+    doc = load_file(path, keep_going=True)
+    if doc.errors:
+        raise ConfigError(doc.errors)
+    return doc
 
 
-def _keep(value: Any, node: Dict[str, Any], path: str, notes: List[str]) -> Any:
-    """Copy ``value`` keeping only keys the schema knows; note the dropped ones."""
-    node = resolve(node)
-    if isinstance(value, dict) and "properties" in node:
-        out = {}
-        for key, sub in value.items():
-            if key in node["properties"]:
-                out[key] = _keep(sub, node["properties"][key], path + "." + str(key), notes)
-            else:
-                notes.append(f"{path}.{key}: not used by fate-configure, dropped")
-        return out
-    if isinstance(value, list) and "items" in node:
-        return [_keep(item, node["items"], f"{path}[{i}]", notes)
-                for i, item in enumerate(value)]
-    return value
+class _Copier:
+    """Copies the party section keeping the keys the schema knows."""
+
+    def __init__(self, doc: Document, drop_unknown: bool) -> None:
+        self.doc = doc
+        self.drop_unknown = drop_unknown
+        self.notes: List[str] = []
+        self.errors: List[str] = []
+
+    def keep(self, value: Any, node: Dict[str, Any], path: Path) -> Any:
+        node = resolve(node)
+        if isinstance(value, dict) and "properties" in node:
+            out = {}
+            for key, sub in value.items():
+                child = path + (key,)
+                if key in node["properties"]:
+                    out[key] = self.keep(sub, node["properties"][key], child)
+                elif self.drop_unknown:
+                    self.notes.append(f"{self.doc.where(child)} {format_path(child)}: not used by "
+                                      "fate-configure, dropped (--drop-unknown)")
+                else:
+                    self.errors.append(
+                        f"{self.doc.where(child)} {format_path(child)}: not a key fate-configure "
+                        "knows (known here: {}); fix the spelling, or pass --drop-unknown to "
+                        "drop it".format(", ".join(sorted(node["properties"]))))
+            return out
+        if isinstance(value, list) and "items" in node:
+            return [self.keep(item, node["items"], path + (i,)) for i, item in enumerate(value)]
+        return value
 
 
-def import_ansible(var_file: str, extra: Sequence[str]) -> Tuple[str, List[str]]:
+def import_ansible(var_file: str, extra: Sequence[str], drop_unknown: bool = False
+                   ) -> Tuple[str, List[str]]:
     """(party YAML text, notes for the operator)."""
-    data = _read(var_file)
+    source = _read(var_file)
+    data = source.data
     schema = load_schema()
     roles = [k for k in (data or {}) if k in schema["properties"]] if isinstance(data, dict) \
         else []
@@ -59,10 +79,13 @@ def import_ansible(var_file: str, extra: Sequence[str]) -> Tuple[str, List[str]]
         raise ConfigError(f"{var_file}: expected one of the keys guest:, host: or exchange: (an "
                           "ansible-nfate fate_guest / fate_host / fate_exchange file)")
     role = roles[0]
-    notes: List[str] = []
-    party = _keep(data[role], schema["properties"][role], role, notes)
+    copier = _Copier(source, drop_unknown)
+    party = copier.keep(data[role], schema["properties"][role], (role,))
+    if copier.errors:
+        raise ConfigError(copier.errors)
+    notes = copier.notes
     for path in extra:
-        more = _read(path)
+        more = _read(path).data
         if not isinstance(more, dict):
             raise ConfigError(f"{path}: expected a mapping of ansible variables")
         name = os.path.basename(path)

@@ -1,21 +1,28 @@
 """``fate-configure``: one party YAML -> every config file, MySQL state and unit of a host.
 
-    fate-configure party.yaml                  check, then apply on this host
-    fate-configure party.yaml --check --diff   show what would change, change nothing
-    fate-configure check party.yaml            validation + pre-flight only
-    fate-configure import-ansible var_files/prod/fate_guest [base_init fate_init]
-    fate-configure schema | example            JSON Schema / party.yaml.example
+examples:
+  fate-configure import-ansible fate_guest base_init fate_init -o party.yaml
+                                              the seed's var files -> one party YAML
+  fate-configure check party.yaml             the whole party's validation, then this
+                                              host's pre-flight (when it is one of them)
+  fate-configure check party.yaml --host 192.168.0.2 --json   on any machine, for scripts
+  fate-configure --check --diff party.yaml    show what would change here, change nothing
+  fate-configure party.yaml                   check, then apply on this host
+  fate-configure schema > party.schema.json   JSON Schema for editors
+  fate-configure example                      party.yaml.example
 
-Exit codes: 0 done (or nothing to do), 2 bad input (nothing changed), 1 a pre-flight
-check or an apply step failed.
+Exit codes: 0 done (or nothing to do), 2 bad input (one line per problem, nothing
+changed), 1 a pre-flight check or an apply step failed.
 """
 
 import argparse
+import json
 import os
+import re
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from packager.onhost import command
+from packager.onhost import __version__, command
 
 from . import example, facts, pipeline
 from .ansible_import import import_ansible
@@ -25,14 +32,57 @@ from .schema import json_schema
 
 PROG = "fate-configure"
 SUBCOMMANDS = ("apply", "check", "import-ansible", "schema", "example")
+#: options that take a value, so that the command word can be found among the arguments
+_VALUED = ("--host", "--root", "--init", "--account", "-o", "--output")
+_POSITIONED = re.compile(r"^(\S+?):(\d+) (?:(\S+): )?(.*)$")
 
 
-def _say(line: str) -> None:
-    print(f"{PROG}: {line}", flush=True)
+class Output:
+    """Where the lines of a run go: the terminal, or with ``--json`` one document on stdout
+    at the end (warnings and errors go to stderr either way). Each warning is said once."""
 
+    def __init__(self, as_json: bool) -> None:
+        self.as_json = as_json
+        self.report: Dict[str, Any] = {"messages": [], "warnings": [], "errors": []}
 
-def _warn(line: str) -> None:
-    print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)
+    def say(self, line: str) -> None:
+        if self.as_json:
+            self.report["messages"].append(line)
+        else:
+            print(f"{PROG}: {line}", flush=True)
+
+    def diff(self, line: str) -> None:
+        if self.as_json:
+            self.report.setdefault("diff", []).append(line)
+        else:
+            print(line, flush=True)
+
+    def warn(self, line: str) -> None:
+        if line in self.report["warnings"]:
+            return
+        self.report["warnings"].append(line)
+        print(f"{PROG}: warning: {line}", file=sys.stderr, flush=True)
+
+    def failed(self, exc: BaseException) -> None:
+        """Record the error that ends the run; ``command.main`` prints it on stderr."""
+        kind = "pre-flight" if isinstance(exc, CheckFailed) else "input" \
+            if isinstance(exc, ConfigError) else "apply"
+        if isinstance(exc, CheckFailed):
+            self.report["preflight"] = "failed"
+        for line in command.lines_of(exc):
+            entry: Dict[str, Any] = {"message": line, "kind": kind}
+            match = _POSITIONED.match(line)
+            if match and kind == "input":
+                entry.update(file=match.group(1), line=int(match.group(2)),
+                             message=match.group(4), path=match.group(3) or "")
+            self.report["errors"].append(entry)
+
+    def finish(self, rc: int) -> int:
+        if self.as_json:
+            self.report.update(ok=rc == 0, exit_code=rc)
+            json.dump(self.report, sys.stdout, indent=2, sort_keys=True)
+            sys.stdout.write("\n")
+        return rc
 
 
 def _account(text: str) -> Tuple[str, str]:
@@ -40,6 +90,11 @@ def _account(text: str) -> Tuple[str, str]:
     if not user or not sep or not group:
         raise argparse.ArgumentTypeError("expected USER:GROUP, e.g. app:apps")
     return user, group
+
+
+def _always(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--json", action="store_true", help="print the result as one JSON document")
+    sub.add_argument("--version", action="version", version=f"{PROG} {__version__}")
 
 
 def _common(sub: argparse.ArgumentParser) -> None:
@@ -54,6 +109,7 @@ def _common(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--account", type=_account, default=("app", "apps"), metavar="USER:GROUP",
                      help="service account owning FATE's files (default app:apps, the one "
                           "fate-common creates)")
+    _always(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=summary,
                                      epilog=__doc__.split("\n\n", 1)[1],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     subs = parser.add_subparsers(dest="command")
     apply = subs.add_parser("apply", help="validate, plan and apply (the default command)")
     _common(apply)
@@ -70,61 +127,135 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --check (or alone): unified diff per file, secrets masked")
     apply.add_argument("--restart", action="store_true",
                        help="restart the services whose rendered files changed")
-    check = subs.add_parser("check", help="validation and pre-flight checks only")
+    check = subs.add_parser("check", help="validate the whole party (exit 2 if it is wrong), "
+                                          "then pre-flight this host if it is one of the "
+                                          "party's (exit 1 if that fails)")
     _common(check)
     imp = subs.add_parser("import-ansible", help="convert ansible-nfate var files to a party YAML")
     imp.add_argument("var_file", help="var_files/prod/fate_guest, fate_host or fate_exchange")
     imp.add_argument("extra", nargs="*", help="base_init and/or fate_init")
     imp.add_argument("-o", "--output", help="write here instead of stdout (refuses to overwrite)")
-    subs.add_parser("schema", help="print the party JSON Schema")
-    subs.add_parser("example", help="print party.yaml.example")
+    imp.add_argument("--drop-unknown", action="store_true",
+                     help="drop keys fate-configure does not know (with a warning each) "
+                          "instead of refusing the file")
+    _always(imp)
+    _always(subs.add_parser("schema", help="print the party JSON Schema"))
+    _always(subs.add_parser("example", help="print party.yaml.example"))
     return parser
 
 
-def run(args: argparse.Namespace) -> int:
+def _import(args: argparse.Namespace, out: Output) -> int:
+    text, notes = import_ansible(args.var_file, args.extra, args.drop_unknown)
+    for note in notes:
+        out.warn(note)
+    secret = any("password" in note for note in notes) or "passwd:" in text
+    if args.output:
+        # a file holding a password is created 0600 (never readable by others, even briefly)
+        mode = 0o600 if secret else 0o644
+        try:
+            fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileExistsError:
+            raise ConfigError(f"{args.output}: exists; choose another -o") from None
+        except OSError as exc:
+            raise ConfigError(f"{args.output}: cannot write: {exc.strerror}") from None
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            os.fchmod(handle.fileno(), mode)  # not widened by the umask, not narrowed either
+            handle.write(text)
+        out.say("wrote {} (mode {:o}{})".format(args.output, mode,
+                                                ", it holds passwords" if secret else ""))
+        out.report.update(output=args.output, mode=f"{mode:04o}")
+    elif out.as_json:
+        out.report["party"] = text
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _check(args: argparse.Namespace, out: Output, root: Root,
+           host_facts: facts.HostFacts) -> int:
+    """The party as a whole (any machine), then the pre-flight of this host if it is one of
+    the party's: with ``--root`` the tree stands for the host; else --host (or a matching
+    address) must be an address of this machine."""
+    doc, party = pipeline.load_party(args.party)
+    hosts = pipeline.hosts_of(doc, party, args.host)
+    _readable(args, out)
+    out.say("{}: {} is valid: {}".format(args.party, party.label, "; ".join(
+        "{} {}".format(ip, ", ".join(services)) for ip, services in hosts.items())))
+    out.report.update(file=args.party, party=party.label, hosts=hosts)
+    local = pipeline.local_host(party, args.host, host_facts, root)
+    if local is None:
+        if not root.is_live:
+            what = f"pass --host IP to say which of the party's hosts {args.root} is"
+        elif args.host:
+            what = f"{args.host} is not an address of this machine"
+        else:
+            what = "this machine has none of the party's addresses"
+        out.say(f"pre-flight skipped: {what} (run `fate-configure check` on each host for "
+                "its own pre-flight)")
+        out.report["preflight"] = "skipped"
+        return 0
+    prep = _prepared(args, out, root, host_facts)
+    _preflight(out, prep)
+    out.report["preflight"] = "passed"
+    out.say("check passed")
+    return 0
+
+
+def _readable(args: argparse.Namespace, out: Output) -> None:
+    """Said once the file is valid: a bad file gets its problems only, one line each."""
+    if pipeline.readable_by_others(args.party):
+        out.warn(f"{args.party} is readable by other users and may hold passwords; "
+                 "chmod 600 it")
+
+
+def _prepared(args: argparse.Namespace, out: Output, root: Root,
+              host_facts: facts.HostFacts) -> pipeline.Prepared:
+    prep = pipeline.prepare(args.party, root, host_facts, args.host, args.init, args.account)
+    _readable(args, out)
+    plan = prep.plan
+    out.say("{} on {}: {}".format(plan.label, plan.host, ", ".join(plan.services)))
+    out.report.update(file=args.party, party=plan.label, host=plan.host,
+                      services=list(plan.services))
+    return prep
+
+
+def _preflight(out: Output, prep: pipeline.Prepared) -> None:
+    for finding in prep.findings:
+        if finding.level == "warning":
+            out.warn(finding.message)
+    errors = [f.message for f in prep.findings if f.level == "error"]
+    if errors:
+        raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
+
+
+def _run(args: argparse.Namespace, out: Output) -> int:
     if args.command == "schema":
+        if out.as_json:  # the schema is a JSON document already
+            out.as_json = False
         sys.stdout.write(json_schema())
         return 0
     if args.command == "example":
-        sys.stdout.write(example.render_example())
+        if out.as_json:
+            out.report["example"] = example.render_example()
+        else:
+            sys.stdout.write(example.render_example())
         return 0
     if args.command == "import-ansible":
-        text, notes = import_ansible(args.var_file, args.extra)
-        for note in notes:
-            _warn(note)
-        if args.output:
-            try:
-                with open(args.output, "x", encoding="utf-8") as handle:
-                    handle.write(text)
-            except FileExistsError:
-                raise ConfigError(f"{args.output}: exists; choose another -o") from None
-            _say("wrote " + args.output)
-        else:
-            sys.stdout.write(text)
-        return 0
+        return _import(args, out)
 
     root = Root(args.root)
     host_facts = facts.gather()
     if not root.is_live:
         host_facts = host_facts._replace(systemd=False)
-    prep = pipeline.prepare(args.party, root, host_facts, args.host, args.init, args.account)
-    plan = prep.plan
-    if pipeline.readable_by_others(args.party):
-        _warn(f"{args.party} is readable by other users and may hold passwords; chmod 600 it")
-    _say("{} on {}: {}".format(plan.label, plan.host, ", ".join(plan.services)))
-    for finding in prep.findings:
-        if finding.level == "warning":
-            _warn(finding.message)
-    errors = [f.message for f in prep.findings if f.level == "error"]
-    if errors:
-        raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
     if args.command == "check":
-        _say("check passed")
-        return 0
+        return _check(args, out, root, host_facts)
+    prep = _prepared(args, out, root, host_facts)
+    _preflight(out, prep)
     if args.check:
-        count = pipeline.dry_run(root, prep, args.diff, _say if not args.diff else print, _say)
-        _say(f"dry run: {count} change(s) would be made; nothing was changed"
-             if count else "dry run: nothing would change")
+        count = pipeline.dry_run(root, prep, args.diff, out.say, out.say, out.diff)
+        out.report["changes"] = count
+        out.say(f"dry run: {count} change(s) would be made; nothing was changed"
+                if count else "dry run: nothing would change")
         return 0
     if os.geteuid() != 0:
         raise ConfigError("must run as root: it writes /etc/fate and FATE's config files and "
@@ -135,16 +266,52 @@ def run(args: argparse.Namespace) -> int:
         prep = pipeline.prepare(args.party, root, host_facts, args.host, args.init,
                                 args.account)
         if args.diff:
-            pipeline.dry_run(root, prep, True, print, _say)
-        count = pipeline.apply(root, prep, host_facts, args.restart, _say)
-    _say(f"{count} change(s) made" if count else "nothing changed: already configured")
+            pipeline.dry_run(root, prep, True, out.say, out.say, out.diff)
+        count = pipeline.apply(root, prep, host_facts, args.restart, out.say)
+    out.report["changes"] = count
+    out.say(f"{count} change(s) made" if count else "nothing changed: already configured")
     return 0
 
 
+def normalize(argv: List[str]) -> List[str]:
+    """Options in any order: the command word goes first (``apply`` when there is none),
+    so ``fate-configure --check party.yaml`` means ``fate-configure apply --check
+    party.yaml`` and ``--root DIR check p.yaml`` means ``check --root DIR p.yaml``."""
+    index, skip = None, False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+        elif arg == "--":
+            index = i + 1 if i + 1 < len(argv) else None
+            break
+        elif arg.startswith("-") and arg != "-":
+            skip = arg in _VALUED
+        else:
+            index = i
+            break
+    if index is None:
+        only_top = all(a in ("-h", "--help", "--version") for a in argv)
+        return argv if only_top else ["apply"] + argv
+    if argv[index] in SUBCOMMANDS:
+        return [argv[index]] + argv[:index] + argv[index + 1:]
+    return ["apply"] + argv
+
+
+def run(args: argparse.Namespace) -> int:
+    """The command; with --json the report is printed whatever happens, then an error
+    goes on to ``command.main``, which prints it and returns its exit code."""
+    out = Output(args.json)
+    try:
+        return out.finish(_run(args, out))
+    except Exception as exc:
+        if isinstance(getattr(exc, "exit_code", None), int):  # the project's errors
+            out.failed(exc)
+            out.finish(exc.exit_code)
+        raise
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
-        argv.insert(0, "apply")
+    argv = normalize(list(sys.argv[1:] if argv is None else argv))
     return command.main(PROG, build_parser(), argv, run,
                         "files written so far are complete (atomic), re-run to converge")
 

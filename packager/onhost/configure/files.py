@@ -129,22 +129,28 @@ def remove(root: Root, path: str) -> None:
 
 # A value after a key that names a password: masked even when the value is not a known
 # secret (the previous password in a file about to be replaced, a hand-edited file).
+_COMMENT = ("#", ";", "//")
 _SECRET_LINE = re.compile(r"^(.*?(?:passw(?:or)?d|mysql_fate|mysql_root)[^=:]*[=:]\s*)(\S.*)$",
                           re.IGNORECASE)
 
 
 def mask(text: str, secrets: Sequence[str]) -> str:
-    """Hide passwords: every known secret value, and any value of a password-named key."""
-    for value in secrets:
-        text = text.replace(value, MASK)
+    """Hide passwords in values, leaving the rest readable: a known secret where it stands
+    as a whole value (not inside a path or a word: a password ``fate`` must not turn
+    ``/data/projects/fate`` into stars), and any value of a password-named key outside
+    comments (``# Password of dbuser; empty = none`` is documentation, not a value)."""
     lines = []
     for line in text.splitlines(True):
         end = "\n" if line.endswith("\n") else ""
-        match = _SECRET_LINE.match(line.rstrip("\n"))
+        body = line[:len(line) - len(end)]
+        for value in secrets:
+            if value:
+                body = re.sub(rf"(?<![\w./-]){re.escape(value)}(?![\w./-])", MASK, body)
+        match = None if body.lstrip().startswith(_COMMENT) else _SECRET_LINE.match(body)
         if match and match.group(2).strip('"\'') not in ("", MASK, "null"):
             quote = '"' if match.group(2).startswith('"') else ""
-            line = match.group(1) + quote + MASK + quote + end
-        lines.append(line)
+            body = match.group(1) + quote + MASK + quote
+        lines.append(body + end)
     return "".join(lines)
 
 
@@ -158,4 +164,11 @@ def diff(root: Root, spec: FileSpec, secrets: Sequence[str]) -> List[str]:
     new = spec.content.splitlines(True)
     lines = list(difflib.unified_diff(old, new, fromfile=spec.path if current is not None
                                       else "/dev/null", tofile=spec.path))
-    return [mask(line if line.endswith("\n") else line + "\n", secrets) for line in lines]
+    out = []
+    for line in lines:
+        line = line if line.endswith("\n") else line + "\n"
+        if line.startswith(("---", "+++", "@@")):
+            out.append(mask(line, secrets))
+        else:  # the marker apart, so that `-# comment` is still a comment
+            out.append(line[:1] + mask(line[1:], secrets))
+    return out

@@ -6,7 +6,7 @@ item. Duplicate keys, which ``safe_load`` silently collapses (the last one wins 
 the operator's first edit is lost), are reported here as errors.
 """
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
@@ -20,10 +20,14 @@ Path = Tuple[Any, ...]
 class Document:
     """A loaded YAML document: plain Python data plus the line of each path."""
 
-    def __init__(self, filename: str, data: Any, lines: Dict[Path, int]) -> None:
+    def __init__(self, filename: str, data: Any, lines: Dict[Path, int],
+                 errors: Optional[List[str]] = None) -> None:
         self.filename = filename
         self.data = data
         self.lines = lines
+        #: problems found while loading that did not stop it (a duplicate key: the first
+        #: one is kept), reported together with the validator's
+        self.errors = list(errors or [])
 
     def line(self, path: Path) -> int:
         """Line of ``path``, or of its nearest ancestor that exists in the file."""
@@ -50,8 +54,11 @@ def format_path(path: Path) -> str:
     return out or "(top level)"
 
 
-def load_text(text: str, filename: str) -> Document:
-    """Parse ``text``; a syntax error becomes one ConfigError line with its position."""
+def load_text(text: str, filename: str, keep_going: bool = False) -> Document:
+    """Parse ``text``; a syntax error becomes one ConfigError line with its position.
+
+    Duplicate or unusable keys raise too, unless ``keep_going``: then they are left in
+    ``Document.errors`` so that the caller reports them with every other problem."""
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -65,12 +72,12 @@ def load_text(text: str, filename: str) -> Document:
         raise ConfigError(f"{filename}:{line or 1} not valid YAML: {what}") from None
     finally:
         loader.dispose()
-    if errors:
+    if errors and not keep_going:
         raise ConfigError(errors)
-    return Document(filename, data, lines)
+    return Document(filename, data, lines, errors)
 
 
-def load_file(filename: str) -> Document:
+def load_file(filename: str, keep_going: bool = False) -> Document:
     """Read and parse ``filename``; an unreadable file is a ConfigError."""
     try:
         with open(filename, encoding="utf-8") as handle:
@@ -79,7 +86,7 @@ def load_file(filename: str) -> Document:
         raise ConfigError(f"{filename}: cannot read: {exc.strerror}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{filename}: not UTF-8 text") from None
-    return load_text(text, filename)
+    return load_text(text, filename, keep_going)
 
 
 def _build(loader: yaml.SafeLoader, node: yaml.Node, path: Path, lines: Dict[Path, int],

@@ -1,4 +1,4 @@
-"""load -> validate -> plan -> apply (ARCHITECTURE.md "Target pipeline").
+"""load -> validate -> plan -> apply (docs/architecture.md "Target pipeline").
 
 ``prepare`` does everything that only reads (and raises ConfigError, exit 2, before
 any change); ``apply`` and ``dry_run`` take its result. Nothing is written until every
@@ -6,9 +6,11 @@ check has passed.
 """
 
 import contextlib
+import copy
 import fcntl
 import os
-from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
+import re
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from packager.onhost import catalogue
 
@@ -16,11 +18,12 @@ from . import files, passwords, paths, preflight, supervisor, units
 from .errors import CheckFailed, ConfigError
 from .facts import HostFacts
 from .loader import Document, load_file
+from .loader import Path as LoaderPath
 from .model import Party
 from .mysql import MysqlSteps
 from .paths import APPLIED_HOST, EGGROLL_SQL, Root
 from .plan import Plan, make_plan
-from .schema import validate_schema
+from .schema import check_document, load_schema
 from .semantic import check_host, check_party, tcp_answers
 
 
@@ -34,16 +37,40 @@ class Prepared(NamedTuple):
 
 
 def load_party(filename: str) -> Tuple[Document, Party]:
-    """Load and validate (schema, then the party's own consistency); all errors at once."""
-    doc = load_file(filename)
-    data, errors = validate_schema(doc)
+    """Load and validate (schema, then the party's own consistency); all errors at once.
+
+    The consistency checks run even when the schema found mistakes, on the values it
+    accepted, so one run lists every problem of the file (in line order)."""
+    doc = load_file(filename, keep_going=True)
+    data, errors, bad = check_document(doc)
+    errors = doc.errors + errors
+    role = next(iter(data)) if isinstance(data, dict) and len(data) == 1 else None
+    if role in load_schema()["properties"] and isinstance(data[role], dict) and \
+            all(len(path) > 1 for path in bad):
+        party = Party(_without(data, bad))
+        errors += check_party(doc, party, skip=bad)
     if errors:
-        raise ConfigError(errors)
-    party = Party(data)
-    errors = check_party(doc, party)
-    if errors:
-        raise ConfigError(errors)
-    return doc, party
+        raise ConfigError(sorted(errors, key=_line_of))
+    return doc, Party(data)
+
+
+def _without(data: Dict[str, Any], bad: Sequence[LoaderPath]) -> Dict[str, Any]:
+    """``data`` minus the values the schema refused (a bad list item drops its list)."""
+    data = copy.deepcopy(data)
+    for path in bad:
+        if path and isinstance(path[-1], int):
+            path = path[:-1]
+        parent: Any = data
+        for part in path[:-1]:
+            parent = parent.get(part) if isinstance(parent, dict) else None
+        if isinstance(parent, dict):
+            parent.pop(path[-1], None)
+    return data
+
+
+def _line_of(message: str) -> int:
+    match = re.match(r"^\S+?:(\d+) ", message)
+    return int(match.group(1)) if match else 0
 
 
 def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts,
@@ -70,6 +97,29 @@ def pick_host(doc: Document, party: Party, host: Optional[str], facts: HostFacts
     return matches[0]
 
 
+def hosts_of(doc: Document, party: Party, host: Optional[str]) -> Dict[str, List[str]]:
+    """Each address of the party with its services (only ``host``'s when given)."""
+    if host is not None:
+        pick_host(doc, party, host, HostFacts([], False))  # refuses an address not listed
+    ips = [host] if host is not None else sorted(
+        party.all_ips(), key=lambda ip: tuple(int(x) for x in ip.split(".")))
+    return {ip: party.services_on(ip) for ip in ips}
+
+
+def local_host(party: Party, host: Optional[str], facts: HostFacts, root: Root) -> Optional[str]:
+    """The party address this machine is, if it is one: a --root tree is whatever host it
+    is told (--host) or the one a previous run recorded; the live system must have the
+    address itself. None: pre-flight does not apply here."""
+    known = party.all_ips()
+    if not root.is_live:
+        recorded = _recorded_host(root)
+        return host or (recorded if recorded in known else None)
+    mine = [ip for ip in facts.addresses if ip in known]
+    if host is not None:
+        return host if host in facts.addresses else None
+    return mine[0] if len(mine) == 1 else None
+
+
 def _recorded_host(root: Root) -> Optional[str]:
     try:
         with open(root(APPLIED_HOST), encoding="utf-8") as handle:
@@ -84,9 +134,10 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
     doc, party = load_party(filename)
     ip = pick_host(doc, party, host, facts, _recorded_host(root))
     services = party.services_on(ip)
-    errors = check_host(doc, party, services, root, probe)
-    if errors:
-        raise ConfigError(errors)
+    # what this host lacks for its part (certificates, the external MySQL, the RPMs) is a
+    # pre-flight error: exit 1, the party itself being valid
+    findings = [preflight.Finding("error", e) for e in check_host(doc, party, services, root,
+                                                                    probe)]
     stored = passwords.load(root)
     secrets, _ = passwords.resolve(doc, party, services, stored)
     present = units.installed(root)
@@ -94,17 +145,22 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
         missing = [catalogue.get(s).unit for s in services
                    if catalogue.get(s).unit not in present]
         if missing:
-            raise ConfigError("{}.service not installed: install the package providing it, "
-                              "or remove this host from those services".format(
-                                  ".service, ".join(missing)))
+            findings.append(preflight.Finding(
+                "error", "{}.service not installed: install the package providing it, or "
+                         "remove this host from those services".format(
+                             ".service, ".join(missing))))
     with open(filename, encoding="utf-8") as handle:
         text = handle.read()
     plan = make_plan(party, ip, secrets, text, present, init, account)
     if init == "supervisor":
         plan = plan._replace(files=plan.files + tuple(supervisor.program_files(plan, account)),
                              remove=plan.remove + supervisor.stale_programs(plan), disable=())
-    owners = files.resolve_owners(root, plan.files)
-    findings = preflight.run_checks(
+    try:
+        owners = files.resolve_owners(root, plan.files)
+    except ConfigError as exc:  # the host lacks the account (fate-common not installed)
+        findings += [preflight.Finding("error", message) for message in exc.messages]
+        owners = {(spec.owner, spec.group): (-1, -1) for spec in plan.files}
+    findings += preflight.run_checks(
         party, services, root, init, first_run=stored is None,
         root_password_given=bool(party.get("mysql", "root_passwd")), systemd=facts.systemd)
     return Prepared(doc, party, plan, stored, owners, findings)
@@ -145,11 +201,14 @@ def changed_files(root: Root, prep: Prepared) -> List[Tuple[files.FileSpec, str]
 
 
 def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], None],
-            note: Optional[Callable[[str], None]] = None) -> int:
+            note: Optional[Callable[[str], None]] = None,
+            diff_out: Optional[Callable[[str], None]] = None) -> int:
     """``--check``: say what would change; change nothing. Returns the number of changes.
 
-    ``out`` gets one line per change (and the diff lines), so a caller such as
-    ``fate-ctl doctor`` can treat every line as drift; ``note`` gets what is not a change."""
+    ``out`` gets one line per change, so a caller such as ``fate-ctl doctor`` can treat
+    every line as drift; ``note`` gets what is not a change; ``diff_out`` the diff lines
+    (default ``out``)."""
+    diff_out = diff_out or out
     plan = prep.plan
     count = 0
     for spec, reason in changed_files(root, prep):
@@ -157,7 +216,7 @@ def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], No
         out(f"would write {spec.path} ({reason})")
         if show_diff and reason in ("new", "content"):
             for line in files.diff(root, spec, plan.secrets):
-                out(line.rstrip("\n"))
+                diff_out(line.rstrip("\n"))
     for path in plan.remove:
         if os.path.exists(root(path)):
             count += 1

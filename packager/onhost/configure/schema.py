@@ -93,9 +93,11 @@ class Validator:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.errors: List[str] = []
+        self.bad: List[Path] = []  # where each error is, for the checks that run after
 
     def error(self, path: Path, message: str) -> None:
         self.errors.append(f"{self.doc.where(path)} {format_path(path)}: {message}")
+        self.bad.append(tuple(path))
 
     def check(self) -> Any:
         data = copy.deepcopy(self.doc.data)
@@ -144,6 +146,9 @@ class Validator:
         for key in value:
             if key not in props and node.get("additionalProperties", True) is False:
                 self.error(path + (key,), f"unknown key{_did_you_mean(str(key), props)}")
+                close = difflib.get_close_matches(str(key), list(props), n=1, cutoff=0.6)
+                if close:  # a misspelt key: what it meant to set counts as unset, not missing
+                    self.bad.append(path + (close[0],))
         for key in node.get("required", []):
             if key not in value:
                 what = resolve(props[key]).get("description", "")
@@ -205,9 +210,15 @@ def _did_you_mean(key: str, known: Dict[str, Any]) -> str:
 
 def validate_schema(doc: Document) -> Tuple[Any, List[str]]:
     """(data with defaults filled, list of error lines)."""
+    data, errors, _ = check_document(doc)
+    return data, errors
+
+
+def check_document(doc: Document) -> Tuple[Any, List[str], List[Path]]:
+    """(data with defaults filled, error lines, the key path of each error)."""
     validator = Validator(doc)
     data = validator.check()
-    return data, validator.errors
+    return data, validator.errors, validator.bad
 
 
 def example_value(node: Dict[str, Any]) -> Optional[Any]:

@@ -8,7 +8,7 @@ there. Each returns error lines in the validator's format; all are collected.
 
 import os
 import socket
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from packager.onhost import catalogue
 
@@ -20,12 +20,16 @@ CLIENT_TLS = ("client-ca.pem", "client.pem", "client.key")
 
 
 class Checker:
-    def __init__(self, doc: Document, party: Party) -> None:
+    def __init__(self, doc: Document, party: Party, skip: Sequence[Path] = ()) -> None:
         self.doc = doc
         self.party = party
         self.errors: List[str] = []
+        self.skip = [tuple(p) for p in skip]
 
     def error(self, path: Path, message: str) -> None:
+        path = tuple(path)
+        if any(_related(path, bad) for bad in self.skip):
+            return  # the schema already reported this value; one line per mistake
         self.errors.append(f"{self.doc.where(path)} {format_path(path)}: {message}")
 
     # -- structure -------------------------------------------------------------------
@@ -164,7 +168,7 @@ class Checker:
                     want: Tuple[Optional[str], object], what: str) -> None:
         rule = rules[index]
         got = (rule.get("ip"), rule.get("port"))
-        if want[0] is not None and got != want:
+        if None not in want and got != want:  # None: invalid, reported by the schema
             self.error(path + (index,), "{} {}:{} does not match {} {}:{}; fix the route or the "
                                         "service".format(rule.get("name"), got[0], got[1], what,
                                                          want[0], want[1]))
@@ -200,9 +204,18 @@ class Checker:
         return self.errors
 
 
-def check_party(doc: Document, party: Party) -> List[str]:
-    """Errors of the party itself, independent of the host running fate-configure."""
-    return Checker(doc, party).run()
+def check_party(doc: Document, party: Party, skip: Sequence[Path] = ()) -> List[str]:
+    """Errors of the party itself, independent of the host running fate-configure.
+
+    ``skip``: paths the schema found invalid (and were left out of ``party``); a check
+    that touches one of them says nothing, since its mistake is already reported."""
+    return Checker(doc, party, skip).run()
+
+
+def _related(path: Path, other: Path) -> bool:
+    """One path is the other or lies inside it."""
+    shorter = min(len(path), len(other))
+    return path[:shorter] == other[:shorter]
 
 
 def tls_files(party: Party, kind: str) -> List[str]:

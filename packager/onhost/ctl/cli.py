@@ -1,24 +1,31 @@
-"""``fate-ctl`` command line: status | logs SERVICE | toy | doctor."""
+"""``fate-ctl`` command line: status | logs SERVICE | toy | doctor.
+
+The options of the command as a whole (``--root``, ``--manager``, ``--json``, ...) are
+accepted before or after the subcommand: ``fate-ctl status --root /mnt`` works as
+``fate-ctl --root /mnt status`` does.
+"""
 
 import argparse
+import json
 import os
 import subprocess
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from packager.onhost import catalogue, command
+from packager.onhost import __version__, catalogue, command
 from packager.onhost.ctl import doctor, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
 
 EPILOG = """\
 examples:
-  fate-ctl status                  state, ports and last error of this host's services
-  fate-ctl status --json           the same for scripts
-  fate-ctl logs fate-flow -n 50    the newest lines of fate_flow's log files
-  fate-ctl logs rollsite --journal stdout/stderr from the journal
-  fate-ctl toy 9999 10000          run the toy example as guest 9999 with host 10000
-  fate-ctl doctor                  pre-flight checks + status + config drift
+  fate-ctl status                   state, ports and last error of this host's services
+  fate-ctl status --json            the same for scripts
+  fate-ctl logs fate-flow -n 50     the newest lines of fate_flow's log files
+  fate-ctl logs rollsite --journal  stdout/stderr from the journal
+  fate-ctl toy 9999 10000           run the toy example as guest 9999 with host 10000
+  fate-ctl doctor                   pre-flight checks + status + config drift
+  fate-ctl doctor --json            the same checks as one JSON document
 """
 
 
@@ -29,24 +36,38 @@ def _account(text: str) -> Tuple[str, str]:
     return user, group
 
 
+def _shared(parser: argparse.ArgumentParser, top: bool) -> None:
+    """The options every subcommand takes; on a subcommand they default to "not given"
+    so that a value given before the subcommand is kept."""
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument("--root", default=default("/"),
+                        help="inspect another root tree (default /)")
+    parser.add_argument("--env-dir", default=default("/etc/fate/env"),
+                        help="env files written by fate-configure (default /etc/fate/env)")
+    parser.add_argument("--fate-home", default=default("/data/projects/fate"))
+    parser.add_argument("--manager", choices=("auto", "systemd", "supervisor", "none"),
+                        default=default("auto"), help="process manager to ask (default: detect)")
+    parser.add_argument("--account", type=_account, default=default(("app", "apps")),
+                        metavar="USER:GROUP", help="service account (default app:apps)")
+    parser.add_argument("--json", action="store_true", default=default(False),
+                        help="print the result as one JSON document")
+    parser.add_argument("--version", action="version", version=f"fate-ctl {__version__}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fate-ctl", description="Operate the FATE services of this host.", epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--root", default="/", help="inspect another root tree (default /)")
-    parser.add_argument("--env-dir", default="/etc/fate/env",
-                        help="env files written by fate-configure (default /etc/fate/env)")
-    parser.add_argument("--fate-home", default="/data/projects/fate")
-    parser.add_argument("--manager", choices=("auto", "systemd", "supervisor", "none"),
-                        default="auto", help="process manager to ask (default: detect)")
-    parser.add_argument("--account", type=_account, default=("app", "apps"), metavar="USER:GROUP",
-                        help="service account (default app:apps)")
+    _shared(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("status", help="state, ports and last error of each service here")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _shared(p, top=False)
 
     p = sub.add_parser("logs", help="show a service's log files (or its journal)")
+    _shared(p, top=False)
     p.add_argument("service", help="fate-flow, rollsite, fate-fateboard, ... any spelling")
     p.add_argument("-n", "--lines", type=int, default=40)
     p.add_argument("--files", type=int, default=2, help="how many of the newest files")
@@ -54,17 +75,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--journal", action="store_true", help="journalctl -u UNIT instead")
 
     p = sub.add_parser("toy", help="run the toy example and say what failed")
+    _shared(p, top=False)
     p.add_argument("guest", nargs="?", help="guest party id (default: this party)")
     p.add_argument("host", nargs="?", help="host party id (default: the guest: one-sided)")
     p.add_argument("--timeout", type=float, default=300.0)
     p.add_argument("--force", action="store_true", help="run even if a port is down")
 
-    sub.add_parser("doctor", help="pre-flight checks, status and config drift")
+    p = sub.add_parser("doctor", help="pre-flight checks, status and config drift")
+    _shared(p, top=False)
     return parser
 
 
 def _logs(host: Host, args: argparse.Namespace) -> int:
     svc = catalogue.find(args.service, host.services)
+    if args.json and (args.journal or args.follow):
+        print("fate-ctl: error: --json prints the log files' last lines; it cannot follow "
+              "them or read the journal", file=sys.stderr)
+        return 2
     if args.journal:
         argv = ["journalctl", "-u", svc.unit_file, "-n", str(args.lines), "--no-pager"]
         return subprocess.call(argv + (["-f"] if args.follow else []))
@@ -75,6 +102,10 @@ def _logs(host: Host, args: argparse.Namespace) -> int:
         return 1
     if args.follow:
         os.execvp("tail", ["tail", "-n", str(args.lines), "-F"] + files)
+    if args.json:
+        _emit({"service": svc.unit, "files": [{"path": path, "lines": tail_lines(path, args.lines)}
+                                              for path in files]})
+        return 0
     for index, path in enumerate(files):
         if index:
             print()
@@ -82,6 +113,29 @@ def _logs(host: Host, args: argparse.Namespace) -> int:
         for line in tail_lines(path, args.lines):
             print(line)
     return 0
+
+
+def _emit(data: Dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def _lines_as_json(run_it: Callable[[Callable[[str], None]], int], key: str) -> int:
+    """Run a command that prints lines, and print them as ``{key: [...], ok, exit_code}``."""
+    lines: List[str] = []
+    rc = run_it(lines.append)
+    _emit({key: lines, "ok": rc == 0, "exit_code": rc})
+    return rc
+
+
+def _doctor(host: Host, args: argparse.Namespace) -> int:
+    if not args.json:
+        return doctor.run(host, args.account)
+    lines: List[str] = []
+    rc = doctor.run(host, args.account, lines.append)
+    checks = [{"level": line[:4].strip(), "message": line[5:]} for line in lines[:-1]]
+    _emit({"checks": checks, "summary": lines[-1], "ok": rc == 0, "exit_code": rc,
+           "failed": sum(1 for c in checks if c["level"] == "FAIL")})
+    return rc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,8 +146,10 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "logs":
         return _logs(host, args)
     if args.command == "toy":
-        return toy.run(host, args.guest, args.host, args.timeout, args.force)
-    return doctor.run(host, args.account)
+        def toy_run(out: Callable[[str], None] = print) -> int:
+            return toy.run(host, args.guest, args.host, args.timeout, args.force, out)
+        return _lines_as_json(toy_run, "lines") if args.json else toy_run()
+    return _doctor(host, args)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

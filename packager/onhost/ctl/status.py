@@ -76,8 +76,13 @@ def format_table(rows: List[Dict[str, object]]) -> str:
 def run(host: Host, as_json: bool) -> int:
     rows = collect(host)
     if not rows:
-        print(f"fate-ctl: no FATE services on this host (no env files in {host.env_dir}; "
-              "run fate-configure)")
+        message = (f"no FATE services on this host (no env files in {host.env_dir}; run "
+                   "fate-configure)")
+        if as_json:
+            print(json.dumps({"manager": host.manager, "services": [], "error": message},
+                             indent=2, sort_keys=True))
+        else:
+            print("fate-ctl: " + message)
         return 1
     if as_json:
         print(json.dumps({"manager": host.manager, "services": rows}, indent=2, sort_keys=True))
