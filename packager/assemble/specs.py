@@ -25,9 +25,9 @@ import yaml
 
 from packager.assemble.stage import Stager
 from packager.errors import UserError
+from packager.onhost.services import load_services
 from packager.rpm.model import Package
 from packager.rpm.spec import SpecError, package_from_dict
-from packager.onhost.services import load_services
 from packager.systemd_scriptlets import restart_graph, scriptlets
 
 BUILD_KEYS = ("systemd_units", "stage", "abi_allow")
