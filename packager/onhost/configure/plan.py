@@ -83,6 +83,17 @@ def routes(party: Party) -> List[Tuple[str, List[Tuple[str, List[Dict[str, Any]]
     return table
 
 
+def database_names(party: Party) -> Tuple[str, ...]:
+    """The party's MySQL databases, each once: eggroll's, fate_flow's, fateboard's."""
+    flow = party.get("fate_flow", "dbname", "fate_flow")
+    names: List[str] = []
+    for name in (party.get("eggroll", "dbname", "eggroll_meta"), flow,
+                 party.get("fateboard", "dbname", flow)):
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
 def context(party: Party, host: str, secrets: Secrets) -> Dict[str, Any]:
     """Values the templates use, named after what they mean in FATE's files."""
     p = party
@@ -230,11 +241,8 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
         nodes = [(ip, ctx["clustermanager_port"], "CLUSTER_MANAGER")
                  for ip in party.ips("clustermanager")]
         nodes += [(ip, ctx["nodemanager_port"], "NODE_MANAGER") for ip in party.ips("nodemanager")]
-        dbs: List[str] = []
-        for name in (eggroll_db, ctx["flow_db"], ctx["board_db"]):
-            if name not in dbs:
-                dbs.append(name)
-        db = DbPlan(secrets["mysql_root"], ctx["db_user"], secrets["mysql_fate"], tuple(dbs),
+        db = DbPlan(secrets["mysql_root"], ctx["db_user"], secrets["mysql_fate"],
+                    database_names(party),
                     tuple(party.db_client_ips()), tuple(nodes), eggroll_db, user)
     wanted = [units[s] for s in services]
     others = [SERVICES[s]["unit"] for s in SERVICES if s not in services]

@@ -1,13 +1,15 @@
-"""``fate-ctl`` command line: status | logs SERVICE | toy | doctor."""
+"""``fate-ctl`` command line: status | logs SERVICE | toy | doctor | backup | restore."""
 
 import argparse
+import json
 import os
 import subprocess
 import sys
 from typing import Optional, Sequence, Tuple
 
 from packager.onhost import services as svcdef
-from packager.onhost.ctl import doctor, status, toy
+from packager.onhost.configure.errors import ConfigError
+from packager.onhost.ctl import archive, backup, doctor, restore, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
 
@@ -19,6 +21,11 @@ examples:
   fate-ctl logs rollsite --journal stdout/stderr from the journal
   fate-ctl toy 9999 10000          run the toy example as guest 9999 with host 10000
   fate-ctl doctor                  pre-flight checks + status + config drift
+  fate-ctl backup                  archive configs, secrets and MySQL into
+                                   /data/projects/data/fate/backups/ (0600)
+  fate-ctl backup --data -o /root/party.tar.gz   the same, with the data directories
+  fate-ctl restore --check /root/party.tar.gz    verify an archive against this host only
+  fate-ctl restore /root/party.tar.gz            bring this host back from the archive
 """
 
 
@@ -60,7 +67,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="run even if a port is down")
 
     sub.add_parser("doctor", help="pre-flight checks, status and config drift")
+
+    p = sub.add_parser("backup", help="one 0600 archive: configs, secrets, MySQL dump")
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help=f"archive to write (default {backup.BACKUP_DIR}/fate-backup-...)")
+    p.add_argument("--data", action="store_true", help="also the data directories")
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+
+    p = sub.add_parser("restore", help="bring this host back from a backup archive")
+    p.add_argument("archive", metavar="FILE")
+    p.add_argument("--check", action="store_true",
+                   help="verify the archive and that it fits this host; change nothing")
+    p.add_argument("--no-start", action="store_true",
+                   help="do not start fate.target afterwards")
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
     return parser
+
+
+def _backup(host: Host, args: argparse.Namespace) -> int:
+    say = (lambda _line: None) if args.json else print
+    result = backup.run(host, args.output, args.data, say)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        print("backup: wrote {path} ({members} members, {bytes} bytes, 0600)".format(**result))
+    return 0
+
+
+def _restore(host: Host, args: argparse.Namespace) -> int:
+    say = (lambda _line: None) if args.json else print
+    result = restore.run(host, args.archive, args.account, not args.no_start, args.check,
+                         say)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    elif not args.check:
+        print("\n".join(restore.summary(result)))
+    return 0
 
 
 def _logs(host: Host, args: argparse.Namespace) -> int:
@@ -99,7 +141,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _logs(host, args)
         if args.command == "toy":
             return toy.run(host, args.guest, args.host, args.timeout, args.force)
+        if args.command == "backup":
+            return _backup(host, args)
+        if args.command == "restore":
+            return _restore(host, args)
         return doctor.run(host, args.account)
+    except (backup.BackupError, restore.RestoreError, archive.ArchiveError) as exc:
+        print(f"fate-ctl: error: {exc}", file=sys.stderr)
+        return 1
+    except ConfigError as exc:
+        for line in exc.messages:
+            print(f"fate-ctl: error: {line}", file=sys.stderr)
+        return 2
     except svcdef.ServiceDefinitionError as exc:
         print(f"fate-ctl: error: {exc}", file=sys.stderr)
         return 2
