@@ -2,8 +2,8 @@
 its checks, and a restore onto a fresh host that brings back the rows and the configs."""
 
 import hashlib
-import json
 import io
+import json
 import os
 import re
 import shutil
