@@ -9,7 +9,7 @@ from typing import Optional, Sequence, Tuple
 
 from packager.onhost import services as svcdef
 from packager.onhost.configure.errors import ConfigError
-from packager.onhost.ctl import archive, backup, doctor, restore, status, toy
+from packager.onhost.ctl import archive, backup, certs, doctor, restore, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
 
@@ -26,6 +26,11 @@ examples:
   fate-ctl backup --data -o /root/party.tar.gz   the same, with the data directories
   fate-ctl restore --check /root/party.tar.gz    verify an archive against this host only
   fate-ctl restore /root/party.tar.gz            bring this host back from the archive
+  fate-ctl certs init              party CA + rollsite server/client certs (openssl)
+  fate-ctl certs export-ca -o guest-9999-ca.pem  the CA certificate to give the peer
+  fate-ctl certs import-ca host-10000-ca.pem     trust the peer party's CA
+  fate-ctl certs enable /root/party.yaml         secure flags on; then fate-configure it
+  fate-ctl certs show              certificates and their expiry
 """
 
 
@@ -81,7 +86,65 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-start", action="store_true",
                    help="do not start fate.target afterwards")
     p.add_argument("--json", action="store_true", help="machine-readable summary")
+
+    p = sub.add_parser("certs", help="the party's own rollsite TLS (CA, certificates)")
+    csub = p.add_subparsers(dest="certs_command", metavar="ACTION")
+    c = csub.add_parser("init", help="make (or import) the party CA, then rollsite's "
+                        "server and client certificates")
+    c.add_argument("--days", type=int, default=certs.DEFAULT_DAYS,
+                   help=f"validity (default {certs.DEFAULT_DAYS})")
+    c.add_argument("--ca-cert", metavar="PEM", help="use this CA (with --ca-key) instead of "
+                   "making one")
+    c.add_argument("--ca-key", metavar="PEM")
+    c = csub.add_parser("export-ca", help="write this party's CA certificate for the peer")
+    c.add_argument("-o", "--output", required=True, metavar="FILE")
+    c = csub.add_parser("import-ca", help="trust a peer party's CA certificate")
+    c.add_argument("files", nargs="+", metavar="PEM")
+    c = csub.add_parser("enable", help="turn on the secure flags in a party YAML")
+    c.add_argument("party", metavar="PARTY_YAML")
+    c.add_argument("--peer-port", type=int, default=9371,
+                   help="the peers' secure port (default 9371)")
+    csub.add_parser("show", help="certificates of this host and their expiry")
     return parser
+
+
+def _certs(host: Host, args: argparse.Namespace) -> int:
+    action = args.certs_command
+    if action == "init":
+        if bool(args.ca_cert) != bool(args.ca_key):
+            raise certs.CertError("--ca-cert and --ca-key go together")
+        imported = (args.ca_cert, args.ca_key) if args.ca_cert else None
+        written = certs.init(host, args.account, args.days, imported)
+        print(f"certs: {len(written)} files; next: export-ca to the peer, import-ca its CA, "
+              "then 'fate-ctl certs enable PARTY_YAML' and fate-configure it")
+        return 0
+    if action == "export-ca":
+        try:
+            print("certs: wrote " + certs.export_ca(host, args.output))
+        except FileExistsError:
+            raise certs.CertError(f"{args.output} exists; choose another -o") from None
+        return 0
+    if action == "import-ca":
+        for path in certs.import_ca(host, args.account, args.files):
+            print("certs: wrote " + path)
+        return 0
+    if action == "enable":
+        changes = certs.enable(args.party, args.peer_port)
+        for line in changes:
+            print(f"certs: {args.party}: {line}")
+        print("certs: {}; now run: fate-configure {}".format(
+            f"{len(changes)} change(s), the old file is {args.party}.bak" if changes
+            else "already enabled", args.party))
+        return 0
+    if action == "show":
+        rows = certs.expiry(host)
+        if not rows:
+            print("certs: no rollsite certificates on this host")
+            return 1
+        for level, path, message in rows:
+            print(f"{level:<4} {path}: {message}")
+        return 1 if any(level == "FAIL" for level, _, _ in rows) else 0
+    raise certs.CertError("certs needs an action: init, export-ca, import-ca, enable, show")
 
 
 def _backup(host: Host, args: argparse.Namespace) -> int:
@@ -145,8 +208,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return _backup(host, args)
         if args.command == "restore":
             return _restore(host, args)
+        if args.command == "certs":
+            return _certs(host, args)
         return doctor.run(host, args.account)
-    except (backup.BackupError, restore.RestoreError, archive.ArchiveError) as exc:
+    except (backup.BackupError, restore.RestoreError, archive.ArchiveError,
+            certs.CertError) as exc:
         print(f"fate-ctl: error: {exc}", file=sys.stderr)
         return 1
     except ConfigError as exc:

@@ -15,6 +15,7 @@ import socket
 from typing import Callable, List, Tuple
 
 from packager.onhost import services as svcdef
+from packager.onhost.ctl import certs
 from packager.onhost.ctl import status as status_mod
 from packager.onhost.ctl.host import Host
 
@@ -153,6 +154,8 @@ def run(host: Host, account: Tuple[str, str], out_print: Callable = print) -> in
                 what += "; last error: " + row["last_error"]["line"][:120]
             checks.append(("FAIL", what))
     checks += port_conflicts(rows)
+    checks += [(level, f"certificate {path}: {message}")
+               for level, path, message in certs.expiry(host)]
     checks += drift(host, account)
     for level, message in checks:
         out_print(f"{level:<4} {message}")
