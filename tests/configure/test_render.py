@@ -305,7 +305,7 @@ def test_tls_keys_in_eggroll_properties_when_secure():
     assert props["eggroll.core.security.ca.crt.path"] == f"{keys}/guest-ca.pem"
     assert props["eggroll.core.security.server.crt.path"] == f"{keys}/guest-server.pem"
     assert props["eggroll.core.security.server.key.path"] == f"{keys}/guest-server.key"
-    assert props["eggroll.core.security.client.ca.crt.path"] == f"{keys}/host-client-ca.pem"  # seed §4.4.2 names
+    assert props["eggroll.core.security.client.ca.crt.path"] == f"{keys}/host-client-ca.pem"
     assert props["eggroll.core.security.client.crt.path"] == f"{keys}/host-client.pem"
     assert props["eggroll.core.security.client.key.path"] == f"{keys}/host-client.key"
     route = json.loads(files_of(plan)["/data/projects/fate/eggroll/conf/route_table.json"].content)
