@@ -286,6 +286,9 @@ if [ "$upgrade_backup" -eq 1 ]; then
     say "$(echo "$backup_out" | tail -1)"
 fi
 if [ ${#missing[@]} -gt 0 ]; then
+    # The repo id stays fate-local from bundle to bundle: metadata cached from an earlier
+    # bundle would hide this one's newer packages ("already installed, nothing to do").
+    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local clean metadata >/dev/null 2>&1 || :
     "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local install "${packages[@]}" \
         || die "$pm could not install ${packages[*]} (see its messages above)"
     for nevra in ${missing[@]+"${missing[@]}"}; do
