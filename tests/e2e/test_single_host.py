@@ -135,6 +135,21 @@ def test_rerunning_fate_configure_changes_nothing(box):
     assert diff.returncode == 0
 
 
+def test_a_new_peer_route_restarts_only_rollsite(box):
+    """eggroll 2.0.2's rollsite reads route_table.json only at start: fate-configure restarts
+    it, and only it (fate_flow, MySQL and the managers do not read the file)."""
+    pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    out = configure(box, all_in_one(9999, "127.0.0.1", peer=("10.9.9.9", 9370))).stdout
+    assert "restarted fate-rollsite (route_table.json changed)" in out, out
+    assert [line for line in out.splitlines() if "restarted" in line] == [
+        "fate-configure: restarted fate-rollsite (route_table.json changed)"]
+    after = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    assert [u for u in UNITS if after[u] != pids[u]] == ["fate-rollsite"]
+    table = json.loads(box.read("/data/projects/fate/eggroll/conf/route_table.json"))
+    assert table["route_table"]["default"]["default"][0]["ip"] == "10.9.9.9"
+    wait_status_green(box)
+
+
 @pytest.mark.parametrize("unit", UNITS)
 def test_kill_9_is_restarted_by_systemd(box, unit):
     before = box.show(f"{unit}.service", "MainPID")["MainPID"]

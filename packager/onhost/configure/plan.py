@@ -48,6 +48,14 @@ class Plan(NamedTuple):
     init: str
     secrets: Tuple[str, ...]
 
+#: How long rollsite takes to pick up a changed route_table.json by itself, or None when it
+#: must be restarted. eggroll 2.0.2's rollsite (Java ``Proxy`` + ``ConfFileBasedFdnRouter``)
+#: reads the file once, at start (``setRouteTable`` -> ``init``); later only its own
+#: ``setRouteTable`` RPC re-reads it, and no timer does. The 60 s re-read asked about in
+#: eggroll#652 belongs to the later Scala rollsite. So with FATE 1.4.5 a route change
+#: restarts rollsite, and nothing else: fate_flow, MySQL and the managers do not read it.
+ROUTE_TABLE_REREAD_SECONDS: Optional[int] = None
+
 EGGROLL_USERS = ("rollsite", "clustermanager", "nodemanager", "fate_flow")
 FLOW_CONF_USERS = ("fate_flow", "nodemanager", "clustermanager")
 
@@ -213,7 +221,8 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
         add(paths.EGGROLL_CONF, "eggroll.properties.j2", secret_mode, account,
             users(*EGGROLL_USERS))
     if "rollsite" in services:
-        add(paths.ROUTE_TABLE, "route_table.json.j2", 0o644, account, users("rollsite"))
+        add(paths.ROUTE_TABLE, "route_table.json.j2", 0o644, account,
+            users("rollsite") if ROUTE_TABLE_REREAD_SECONDS is None else ())
         json.loads(files[-1].content)  # the seed shipped invalid JSON more than once
     if set(services) & set(FLOW_CONF_USERS):
         add(paths.BASE_CONF, "base_conf.yaml.j2", 0o600, account, users("fate_flow"))
