@@ -262,7 +262,8 @@ if [ "$dry_run" -eq 1 ]; then
     if [ "$key_current" -eq 0 ]; then say "would run: ${rpm_cmd[*]} --import $here/$key_file"; fi
     if [ "$repo_current" -eq 0 ]; then say "would write $repo_file (baseurl=file://$here)"; fi
     if [ ${#missing[@]} -gt 0 ]; then
-        say "would run: ${pm_cmd[*]} --disablerepo=* --enablerepo=fate-local install ${packages[*]}"
+        say "would run: ${pm_cmd[*]} --disablerepo=* --enablerepo=fate-local install" \
+            "${missing[*]+${missing[*]}}"
         say "would install or update: ${missing[*]+${missing[*]}}"
     fi
     say "dry run: nothing changed"
@@ -289,7 +290,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     # The repo id stays fate-local from bundle to bundle: metadata cached from an earlier
     # bundle would hide this one's newer packages ("already installed, nothing to do").
     "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local clean metadata >/dev/null 2>&1 || :
-    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local install "${packages[@]}" \
+    # By NEVRA: 'install NAME' of an installed package is "nothing to do" for dnf even when
+    # the bundle is newer; 'install NAME-VERSION-RELEASE.ARCH' installs or upgrades (yum too).
+    nevras=()
+    for p in "${packages[@]}"; do nevras+=("${wanted[$p]}"); done
+    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local install "${nevras[@]}" \
         || die "$pm could not install ${packages[*]} (see its messages above)"
     for nevra in ${missing[@]+"${missing[@]}"}; do
         "${rpm_cmd[@]}" -q "$nevra" >/dev/null 2>&1 || die "$nevra is not installed after $pm ran"

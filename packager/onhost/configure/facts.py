@@ -13,6 +13,20 @@ from typing import List, NamedTuple, Set
 class HostFacts(NamedTuple):
     addresses: List[str]
     systemd: bool
+    cpus: int = 1
+    mem_kib: int = 0
+
+
+def mem_total_kib(proc: str = "/proc") -> int:
+    """MemTotal from /proc/meminfo, in KiB (0 when unreadable)."""
+    try:
+        with open(os.path.join(proc, "meminfo")) as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def ipv4_addresses() -> List[str]:
@@ -33,7 +47,8 @@ def systemd_running() -> bool:
 
 
 def gather() -> HostFacts:
-    return HostFacts(addresses=ipv4_addresses(), systemd=systemd_running())
+    return HostFacts(addresses=ipv4_addresses(), systemd=systemd_running(),
+                     cpus=os.cpu_count() or 1, mem_kib=mem_total_kib())
 
 
 def listening_ports(proc: str = "/proc") -> Set[int]:

@@ -96,7 +96,8 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
                                   ".service, ".join(missing)))
     with open(filename, encoding="utf-8") as handle:
         text = handle.read()
-    plan = make_plan(party, ip, secrets, text, present, init, account)
+    plan = make_plan(party, ip, secrets, text, present, init, account, facts.cpus,
+                     facts.mem_kib)
     if init == "supervisor":
         plan = plan._replace(files=plan.files + tuple(supervisor.program_files(plan, account)),
                              remove=plan.remove + supervisor.stale_programs(plan), disable=())

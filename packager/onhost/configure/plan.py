@@ -102,7 +102,26 @@ def database_names(party: Party) -> Tuple[str, ...]:
     return tuple(names)
 
 
-def context(party: Party, host: str, secrets: Secrets) -> Dict[str, Any]:
+def processors_per_node(party: Party, cpus: int) -> int:
+    """eggroll.session.processors.per.node: ``egg`` when set, else seed §7.1's
+    cores x 0.8 / concurrent jobs (at least 1), cores = ``cores_per_node`` or ``cpus``."""
+    egg = party.get("eggroll", "egg")
+    if egg:
+        return int(egg)
+    cores = party.get("eggroll", "cores_per_node") or cpus
+    jobs = party.get("eggroll", "concurrent_jobs") or 1
+    return max(1, int(cores * 0.8 / jobs))
+
+
+def rollsite_heap(party: Party, mem_kib: int) -> str:
+    """rollsite's -Xmx: ``max_memory`` as given (12G), else a quarter of the RAM."""
+    given = (party.section("rollsite") or {}).get("max_memory")
+    if given:
+        return str(given)
+    return f"{max(256, mem_kib // 4 // 1024)}m" if mem_kib else "1024m"
+
+
+def context(party: Party, host: str, secrets: Secrets, cpus: int = 1) -> Dict[str, Any]:
     """Values the templates use, named after what they mean in FATE's files."""
     p = party
     rs = p.section("rollsite") or {}
@@ -124,7 +143,7 @@ def context(party: Party, host: str, secrets: Secrets) -> Dict[str, Any]:
         "db_user": p.get("mysql", "dbuser", "fate"),
         "db_password": secrets.get("mysql_fate", ""),
         "eggroll_db": p.get("eggroll", "dbname", "eggroll_meta"),
-        "egg": p.get("eggroll", "egg", 4),
+        "egg": processors_per_node(p, cpus),
         "process_tag": p.process_tag,
         "clustermanager_ip": p.first_ip("clustermanager"),
         "clustermanager_port": p.get("clustermanager", "port", 4670),
@@ -148,7 +167,7 @@ def context(party: Party, host: str, secrets: Secrets) -> Dict[str, Any]:
     }
 
 
-def env_for(party: Party, service: str, host: str) -> List[Tuple[str, str]]:
+def env_for(party: Party, service: str, host: str, mem_kib: int = 0) -> List[Tuple[str, str]]:
     """The unit's environment file (docs/contracts.md "Environment files")."""
     java = service in ("clustermanager", "nodemanager", "rollsite", "fateboard")
     python = service in ("fate_flow", "nodemanager")
@@ -172,6 +191,8 @@ def env_for(party: Party, service: str, host: str) -> List[Tuple[str, str]]:
     if service in ("clustermanager", "nodemanager"):
         env.append(("EGGROLL_PORT", str(party.get(service, "port"))))
         env.append(("EGGROLL_PROCESS_TAG", party.process_tag))
+    if service == "rollsite":
+        env.append(("FATE_ROLLSITE_XMX", rollsite_heap(party, mem_kib)))
     if service != "mysql":
         env.append(("FATE_WAIT_FOR", " ".join(wait_for(party, service))))
     env.append(("FATE_LISTEN", " ".join(f"{host}:{port}"
@@ -201,9 +222,10 @@ def wait_for(party: Party, service: str) -> List[str]:
 
 def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
               installed_units: Tuple[str, ...], init: str = "systemd",
-              account: Tuple[str, str] = paths.ACCOUNT) -> Plan:
+              account: Tuple[str, str] = paths.ACCOUNT, cpus: int = 1, mem_kib: int = 0
+              ) -> Plan:
     services = tuple(party.services_on(host))
-    ctx = context(party, host, secrets)
+    ctx = context(party, host, secrets, cpus)
     user, group = account
     units = {s: SERVICES[s]["unit"] for s in services}
     files: List[FileSpec] = []
@@ -238,7 +260,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
     for service in services:
         unit = units[service]
         add(f"{paths.ENV_DIR}/{unit}.env", "unit.env.j2", 0o644, ("root", "root"),
-            (unit,), {"unit": unit + ".service", "env": env_for(party, service, host)})
+            (unit,), {"unit": unit + ".service", "env": env_for(party, service, host, mem_kib)})
     if secrets:
         files.append(FileSpec(paths.SECRETS, dump(secrets), 0o600, "root", "root", ()))
     files.append(FileSpec(paths.APPLIED_PARTY, party_text, 0o600, "root", "root", ()))
