@@ -294,7 +294,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     # the bundle is newer; 'install NAME-VERSION-RELEASE.ARCH' installs or upgrades (yum too).
     nevras=()
     for p in "${packages[@]}"; do nevras+=("${wanted[$p]}"); done
-    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local install "${nevras[@]}" \
+    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local install ${nevras[@]+"${nevras[@]}"} \
         || die "$pm could not install ${packages[*]} (see its messages above)"
     for nevra in ${missing[@]+"${missing[@]}"}; do
         "${rpm_cmd[@]}" -q "$nevra" >/dev/null 2>&1 || die "$nevra is not installed after $pm ran"

@@ -6,9 +6,9 @@ files), not copied from fate-configure's output: a changed template must fail he
 
 import configparser
 import json
-import tempfile
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -386,7 +386,8 @@ def test_processors_per_node_from_the_seed_formula(eggroll, cpus, expect):
 def test_rollsite_heap_reaches_the_unit_env(max_memory, mem_kib, expect):
     text = PARTY.read_text()
     if max_memory:
-        text = text.replace("    port: 9370\n", f"    port: 9370\n    max_memory: {max_memory}\n", 1)
+        text = text.replace("    port: 9370\n",
+                            f"    port: 9370\n    max_memory: {max_memory}\n", 1)
     path = Path(tempfile.mkdtemp()) / "p.yaml"
     path.write_text(text)
     _, party = load_party(str(path))
