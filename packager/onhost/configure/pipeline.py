@@ -104,7 +104,8 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
     owners = files.resolve_owners(root, plan.files)
     findings = preflight.run_checks(
         party, services, root, init, first_run=stored is None,
-        root_password_given=bool(party.get("mysql", "root_passwd")), systemd=facts.systemd)
+        root_password_given=bool(party.get("mysql", "root_passwd")), systemd=facts.systemd,
+        account=account[0])
     return Prepared(doc, party, plan, stored, owners, findings)
 
 
