@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from packager.onhost.services import Service
+from packager.onhost.catalogue import Service
 
 _UNIT = re.compile(r"^[A-Za-z0-9:_.@-]+\.(service|target|socket|timer|path)$")
 _QUIET = ">/dev/null 2>&1 || :"
@@ -115,8 +115,9 @@ def scriptlets(units: list[str], restart: bool = True, order: Sequence[str] = ()
 
 def restart_graph(services: Sequence[Service]) -> tuple[list[str], dict[str, list[str]]]:
     """(every unit in start order, {unit: units that start after it and need it}) from the
-    service catalogue's ``stage`` and ``after`` (transitive: mysql → managers → fate_flow)."""
-    ordered = sorted(services, key=lambda s: s.stage)
+    service catalogue's ``stage`` and ``after`` (transitive: mysql → managers → fate_flow).
+    ``services`` come in start order (``catalogue.load()``)."""
+    ordered = list(services)
     by_name = {s.name: s for s in ordered}
     direct: dict[str, set[str]] = {s.name: set() for s in ordered}
     for svc in ordered:

@@ -8,8 +8,9 @@ we cannot log in to), because our units already set the limits it asked for.
 
 import glob
 import os
-import subprocess
 from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+
+from packager.onhost import catalogue, systemctl
 
 from . import facts, paths
 from .model import Party
@@ -24,14 +25,6 @@ LIMIT = 65535
 #: The seed's production swap (ansible-nfate 1.4.5 §3.6, §4.2: "not below 128G").
 SWAP_KIB = 128 * 1024 * 1024
 FATE_PROCESS_MARKERS = ("com.webank.eggroll", "fate_flow_server.py", "fateboard.jar")
-
-
-def _unit_active(unit: str) -> bool:
-    try:
-        return subprocess.run(["systemctl", "is-active", "--quiet", unit + ".service"],
-                              check=False).returncode == 0
-    except OSError:
-        return False
 
 
 def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
@@ -77,12 +70,11 @@ def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
                                                   "hand (the toy example) gets this one; raise "
                                                   "it in /etc/security/limits.conf"))
         used = listening()
-        from .model import SERVICES
         busy: List[str] = []
         for service in services:
-            unit = SERVICES[service]["unit"]
+            unit = catalogue.get(service).unit
             for _, port in party.ports(service):
-                if port in used and not (systemd and _unit_active(unit)):
+                if port in used and not (systemd and systemctl.is_active(unit + ".service")):
                     busy.append(str(port))
         if busy:
             held = owners()

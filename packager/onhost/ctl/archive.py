@@ -26,6 +26,8 @@ _CHUNK = 1 << 20
 class ArchiveError(Exception):
     """The archive is damaged, foreign or not a backup: nothing was changed."""
 
+    exit_code = 1
+
 
 class Member(NamedTuple):
     name: str

@@ -44,6 +44,8 @@ FATE_RPMS = ("fate-common", "fate-tools", "fate-jdk", "fate-python", "fate-mysql
 class BackupError(Exception):
     """Cannot back up (not configured, MySQL down, no space): nothing was written."""
 
+    exit_code = 1
+
 
 def _owner(info: os.stat_result) -> Tuple[str, str]:
     try:

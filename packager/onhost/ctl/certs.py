@@ -49,6 +49,8 @@ _PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\n?",
 class CertError(Exception):
     """openssl failed, or the party / files are not what the command needs."""
 
+    exit_code = 1
+
 
 def openssl(*args: str, stdin: Optional[str] = None) -> str:
     try:

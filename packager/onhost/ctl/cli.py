@@ -7,9 +7,8 @@ import subprocess
 import sys
 from typing import Optional, Sequence, Tuple
 
-from packager.onhost import services as svcdef
-from packager.onhost.configure.errors import ConfigError
-from packager.onhost.ctl import archive, backup, certs, doctor, restore, status, toy
+from packager.onhost import catalogue, command
+from packager.onhost.ctl import backup, certs, doctor, restore, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
 
@@ -169,7 +168,7 @@ def _restore(host: Host, args: argparse.Namespace) -> int:
 
 
 def _logs(host: Host, args: argparse.Namespace) -> int:
-    svc = svcdef.find_service(args.service, host.services)
+    svc = catalogue.find(args.service, host.services)
     if args.journal:
         argv = ["journalctl", "-u", svc.unit_file, "-n", str(args.lines), "--no-pager"]
         return subprocess.call(argv + (["-f"] if args.follow else []))
@@ -189,41 +188,26 @@ def _logs(host: Host, args: argparse.Namespace) -> int:
     return 0
 
 
+def run(args: argparse.Namespace) -> int:
+    host = Host(root=args.root, env_dir=args.env_dir, fate_home=args.fate_home,
+                manager=args.manager)
+    if args.command == "status":
+        return status.run(host, args.json)
+    if args.command == "logs":
+        return _logs(host, args)
+    if args.command == "toy":
+        return toy.run(host, args.guest, args.host, args.timeout, args.force)
+    if args.command == "backup":
+        return _backup(host, args)
+    if args.command == "restore":
+        return _restore(host, args)
+    if args.command == "certs":
+        return _certs(host, args)
+    return doctor.run(host, args.account)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
-    try:
-        host = Host(root=args.root, env_dir=args.env_dir, fate_home=args.fate_home,
-                    manager=args.manager)
-        if args.command == "status":
-            return status.run(host, args.json)
-        if args.command == "logs":
-            return _logs(host, args)
-        if args.command == "toy":
-            return toy.run(host, args.guest, args.host, args.timeout, args.force)
-        if args.command == "backup":
-            return _backup(host, args)
-        if args.command == "restore":
-            return _restore(host, args)
-        if args.command == "certs":
-            return _certs(host, args)
-        return doctor.run(host, args.account)
-    except (backup.BackupError, restore.RestoreError, archive.ArchiveError,
-            certs.CertError) as exc:
-        print(f"fate-ctl: error: {exc}", file=sys.stderr)
-        return 1
-    except ConfigError as exc:
-        for line in exc.messages:
-            print(f"fate-ctl: error: {line}", file=sys.stderr)
-        return 2
-    except svcdef.ServiceDefinitionError as exc:
-        print(f"fate-ctl: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return command.main("fate-ctl", build_parser(), argv, run, "see fate-ctl status")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,8 @@ FIRST = (paths.SECRETS, paths.APPLIED_HOST, paths.APPLIED_PARTY)
 class RestoreError(Exception):
     """Refused (damaged, foreign, not installable here) or a step failed; says which."""
 
+    exit_code = 1
+
 
 def _ids(owner: str, group: str) -> Tuple[int, int]:
     try:
