@@ -131,10 +131,11 @@ def state(base: Path, server: MariaDB):
     return snapshot(base / "etc"), snapshot(base / "data/projects/fate/eggroll"), dbs
 
 
-def _corrupt(src: Path, dst: Path) -> None:
-    """Flip one byte inside the compressed stream: gzip's CRC (or a sha256) must catch it."""
+def _corrupt(src: Path, dst: Path, where: float = 0.5) -> None:
+    """Flip one byte inside the compressed stream: zlib, gzip's CRC or a sha256 must catch
+    it, whichever comes first (a flip can make the deflate stream itself invalid)."""
     data = bytearray(src.read_bytes())
-    data[len(data) // 2] ^= 0xFF
+    data[int(len(data) * where)] ^= 0xFF
     dst.write_bytes(bytes(data))
 
 
@@ -144,6 +145,9 @@ def test_a_damaged_archive_is_refused_before_anything_changes(backed_up, hosts, 
     b, server_b = hosts[1]
     before = state(b, server_b)
     flipped, truncated, changed = (tmp_path / f"bad{i}.tar.gz" for i in range(3))
+    flips = [tmp_path / f"flip{i}.tar.gz" for i in range(8)]
+    for i, bad in enumerate(flips):
+        _corrupt(out, bad, 0.1 + i * 0.1)
     _corrupt(out, flipped)
     truncated.write_bytes(out.read_bytes()[: os.path.getsize(out) * 2 // 3])
     # well-formed, but the secrets differ from what the manifest says
@@ -154,7 +158,7 @@ def test_a_damaged_archive_is_refused_before_anything_changes(backed_up, hosts, 
                 data = data.replace(b"mysql_root", b"mysql_r00t")
                 m.size = len(data)
             dst.addfile(m, io.BytesIO(data))
-    for bad in (flipped, truncated, changed):
+    for bad in [*flips, flipped, truncated, changed]:
         rc, _, stderr = fate_ctl(capsys, b, "restore", bad)
         assert rc == 1, bad
         assert stderr.startswith("fate-ctl: error: " + str(bad)), stderr

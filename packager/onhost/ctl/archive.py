@@ -14,6 +14,7 @@ import json
 import os
 import tarfile
 import time
+import zlib
 from typing import IO, Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
 
 FORMAT = "fate-pkg-backup/1"
@@ -147,7 +148,7 @@ def verify(path: str) -> Archive:
                     infos[info.name] = info
     except FileNotFoundError:
         raise ArchiveError(f"{path}: no such file") from None
-    except (tarfile.TarError, EOFError, OSError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise ArchiveError(f"{path}: damaged or not a backup archive ({exc})") from None
     if manifest_bytes is None:
         raise ArchiveError(f"{path}: no {MANIFEST}: not a fate-ctl backup")
