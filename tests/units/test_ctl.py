@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -209,3 +210,24 @@ def test_doctor_flags_a_port_held_by_another_process(host, capsys):
 def test_doctor_without_an_applied_party(host, capsys):
     ctl(host["root"], "doctor")
     assert "WARN config drift not checked: no /etc/fate/party.yaml" in capsys.readouterr().out
+
+
+def test_doctor_names_the_backup_when_mysql_refuses_downgraded_data(host, capsys):
+    root = host["root"]
+    (root / "etc/fate/env/fate-mysql.env").write_text("FATE_LISTEN=\n")
+    log = root / "data/logs/fate/mysql/mysqld.err"
+    log.parent.mkdir(parents=True)
+    log.write_text("2026-12-01T10:00:00 0 [ERROR] [MY-013171] [InnoDB] Cannot boot server "
+                   "version 80013 on data directory built by version 80023. Downgrade is not "
+                   "supported\n")
+    backups = root / "data/projects/data/fate/backups"
+    backups.mkdir(parents=True)
+    old, new = (backups / f"fate-backup-guest-9999-127.0.0.1-2026120{d}T000000Z.tar.gz"
+                for d in (1, 2))
+    old.write_text("x")
+    new.write_text("x")
+    os.utime(old, (1, 1))
+    ctl(root, "doctor")
+    out = capsys.readouterr().out
+    assert ("the data format changed on upgrade; restore the backup taken before the upgrade: "
+            f"fate-ctl restore {new}") in out, out

@@ -8,7 +8,9 @@ since the last fate-configure is the configurator's own dry run against the part
 last applied (``packager.onhost.configure.pipeline``).
 """
 
+import glob
 import os
+import re
 import shutil
 import socket
 from typing import Callable, List, Tuple
@@ -20,7 +22,9 @@ from packager.onhost.configure import paths as paths_mod
 from packager.onhost.configure import pipeline
 from packager.onhost.ctl import certs
 from packager.onhost.ctl import status as status_mod
+from packager.onhost.ctl.backup import BACKUP_DIR
 from packager.onhost.ctl.host import Host
+from packager.onhost.ctl.logscan import log_files, tail_lines
 
 Check = Tuple[str, str]  # (level, message); level in ok / WARN / FAIL
 
@@ -135,6 +139,36 @@ def drift(host: Host, account: Tuple[str, str]) -> List[Check]:
     return [("FAIL", f"drift: {line}") for line in changes]
 
 
+#: What MySQL 8 logs when its data directory was written by a newer server (a downgrade).
+DOWNGRADE = re.compile(r"[Dd]owngrade is not supported|Invalid MySQL server downgrade|"
+                       r"Cannot downgrade from")
+
+
+def mysql_downgrade(host: Host) -> List[Check]:
+    """After ``yum history undo`` / ``yum downgrade`` across a MySQL data-format change the
+    older server refuses the data: the way back is the backup install.sh took before the
+    upgrade, and doctor names it."""
+    mysql = [s for s in host.configured() if s.name == "mysql"]
+    if not mysql:
+        return []
+    for path in log_files(mysql[0], host.path)[:3]:
+        try:
+            lines = tail_lines(path, 500)
+        except OSError:
+            continue
+        hits = [line for line in lines if DOWNGRADE.search(line)]
+        if hits:
+            backups = sorted(glob.glob(host.path(BACKUP_DIR + "/fate-backup-*.tar.gz")),
+                             key=os.path.getmtime)
+            way = ("restore the backup taken before the upgrade: fate-ctl restore "
+                   + backups[-1]) if backups else ("no backup in " + BACKUP_DIR +
+                                                    ": reinstall the newer fate-mysql")
+            said = hits[-1].strip()[:100]
+            return [("FAIL", f"MySQL refuses its data after a downgrade ({said}): the data "
+                     f"format changed on upgrade; {way}")]
+    return []
+
+
 def run(host: Host, account: Tuple[str, str], out_print: Callable = print) -> int:
     checks = preflight(host, account[0])
     rows = status_mod.collect(host) if host.configured() else []
@@ -150,6 +184,7 @@ def run(host: Host, account: Tuple[str, str], out_print: Callable = print) -> in
                 what += "; last error: " + row["last_error"]["line"][:120]
             checks.append(("FAIL", what))
     checks += port_conflicts(rows)
+    checks += mysql_downgrade(host)
     checks += [(level, f"certificate {path}: {message}")
                for level, path, message in certs.expiry(host)]
     checks += drift(host, account)
