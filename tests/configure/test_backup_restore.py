@@ -75,15 +75,18 @@ def backed_up(tmp_path, hosts, fc, capsys):
     (a / "data/projects/data/fate/keys").mkdir(parents=True, exist_ok=True)
     (a / "data/projects/data/fate/keys/guest-server.key").write_text("KEY\n")
     os.chmod(a / "data/projects/data/fate/keys/guest-server.key", 0o600)
+    part = a / "data/projects/data/fate/eggroll/rollpair.lmdb/t1/0/data.mdb"
+    part.parent.mkdir(parents=True)
+    part.write_bytes(os.urandom(3 << 20))  # bigger than a read chunk
     out = tmp_path / "party.tar.gz"
-    rc, stdout, stderr = fate_ctl(capsys, a, "backup", "-o", out, "--json")
+    rc, stdout, stderr = fate_ctl(capsys, a, "backup", "-o", out, "--json", "--data")
     assert rc == 0, stderr
     return out, json.loads(stdout)
 
 
 def test_backup_is_one_0600_archive_with_a_checksummed_manifest(backed_up, hosts):
     out, summary = backed_up
-    assert summary["path"] == str(out) and summary["mysql"] is True
+    assert summary["path"] == str(out) and summary["mysql"] is True and summary["data"] is True
     assert stat.S_IMODE(os.stat(out).st_mode) == 0o600
     with tarfile.open(out) as tar:
         members = {m.name: tar.extractfile(m).read() for m in tar if m.isfile()}
@@ -122,6 +125,9 @@ def test_restore_on_a_fresh_host_brings_back_rows_and_configs(backed_up, hosts, 
         assert (b / rel).read_bytes() == (a / rel).read_bytes(), rel
         assert stat.S_IMODE((b / rel).stat().st_mode) == stat.S_IMODE((a / rel).stat().st_mode)
     assert re.search(r"^services +not started$", stdout, re.M)
+    assert re.search(r"^data files +1$", stdout, re.M)
+    data = "data/projects/data/fate/eggroll/rollpair.lmdb/t1/0/data.mdb"
+    assert (b / data).read_bytes() == (a / data).read_bytes()
 
 
 def state(base: Path, server: MariaDB):

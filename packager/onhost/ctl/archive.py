@@ -174,16 +174,30 @@ def verify(path: str) -> Archive:
     return Archive(path, manifest, infos)
 
 
-def read_members(archive: Archive) -> Iterator[Tuple[tarfile.TarInfo, bytes]]:
-    """Members after ``verify`` (re-checked as they are read: the file may have changed)."""
+def read_members(archive: Archive, small: bool = True
+                 ) -> Iterator[Tuple[tarfile.TarInfo, IO[bytes], str]]:
+    """(member, its open stream, the manifest's sha256) after ``verify``: with ``small`` the
+    config and dump members, else the ``data/`` ones (which may be large: read them in
+    chunks and check the sha256 as they are written)."""
     listed = {e["name"]: e["sha256"] for e in archive.manifest["members"]}
-    with tarfile.open(archive.path, mode="r:gz") as tar:
-        for info in tar:
-            if info.name == MANIFEST:
-                continue
-            handle = tar.extractfile(info)
-            assert handle is not None
-            data = handle.read()
-            if hashlib.sha256(data).hexdigest() != listed.get(info.name):
-                raise ArchiveError(f"{archive.path}: {info.name} changed since it was checked")
-            yield info, data
+    try:
+        with tarfile.open(archive.path, mode="r:gz") as tar:
+            for info in tar:
+                if info.name == MANIFEST or info.name.startswith("data/") == small:
+                    continue
+                handle = tar.extractfile(info)
+                assert handle is not None
+                yield info, handle, listed[info.name]
+    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+        raise ArchiveError(f"{archive.path}: changed since it was checked ({exc})") from None
+
+
+def read_small(archive: Archive) -> Dict[str, Tuple[tarfile.TarInfo, bytes]]:
+    """The config and dump members in memory, each re-checked against the manifest."""
+    out: Dict[str, Tuple[tarfile.TarInfo, bytes]] = {}
+    for info, handle, sha in read_members(archive, small=True):
+        data = handle.read()
+        if hashlib.sha256(data).hexdigest() != sha:
+            raise ArchiveError(f"{archive.path}: {info.name} changed since it was checked")
+        out[info.name] = (info, data)
+    return out

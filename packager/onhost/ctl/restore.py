@@ -17,12 +17,14 @@ host the backup came from. Order, so that a bad archive never changes anything:
 6. ``systemctl start fate.target`` (unless ``--no-start``).
 """
 
+import functools
 import grp
+import hashlib
 import os
 import pwd
 import subprocess
 import tempfile
-from typing import Callable, Dict, List, Tuple
+from typing import IO, Callable, Dict, List, Optional, Tuple, Union
 
 from packager.onhost.configure import cli as configure_cli
 from packager.onhost.configure import facts as facts_mod
@@ -55,16 +57,26 @@ def _ids(owner: str, group: str) -> Tuple[int, int]:
     return uid, gid
 
 
-def write_member(host: Host, target: str, data: bytes, mode: int, owner: Tuple[str, str]
-                 ) -> None:
-    """Atomic write with the archived mode and owner (by name, as on the backed-up host)."""
+def write_member(host: Host, target: str, data: Union[bytes, IO[bytes]], mode: int,
+                 owner: Tuple[str, str], sha256: Optional[str] = None) -> None:
+    """Atomic write with the archived mode and owner (by name, as on the backed-up host).
+    ``data`` may be a stream (data files), checked against ``sha256`` before it replaces
+    anything."""
     path = host.path(target)
     directory = os.path.dirname(path)
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                digest = hashlib.sha256()
+                for chunk in iter(functools.partial(data.read, 1 << 20), b""):
+                    digest.update(chunk)
+                    handle.write(chunk)
+                if sha256 is not None and digest.hexdigest() != sha256:
+                    raise RestoreError(f"{target}: the archive changed since it was checked")
             handle.flush()
             os.fchmod(handle.fileno(), mode & 0o7777)
             uid, gid = _ids(*owner)
@@ -160,7 +172,7 @@ def run(host: Host, path: str, account: Tuple[str, str], start: bool, check_only
         path, manifest.get("created"), (manifest.get("party") or {}).get("label"),
         manifest.get("host"), len(found.members)))
     check_foreign(host, manifest, facts_mod.ipv4_addresses())
-    members = {info.name: (info, data) for info, data in archive.read_members(found)}
+    members = archive.read_small(found)
     party_member = "files" + paths.APPLIED_PARTY
     if party_member not in members:
         raise RestoreError(f"{path}: no {paths.APPLIED_PARTY} in the archive")
@@ -215,10 +227,10 @@ def run(host: Host, path: str, account: Tuple[str, str], start: bool, check_only
     for target in differed:
         say(f"restore: put back {target} as archived (it differed from a fresh render)")
     count = 0
-    for name, (info, data) in sorted(members.items()):
-        if name.startswith("data/"):
-            write_member(host, name[len("data"):], data, info.mode, (info.uname, info.gname))
-            count += 1
+    for info, stream, sha in archive.read_members(found, small=False):
+        write_member(host, info.name[len("data"):], stream, info.mode,
+                     (info.uname, info.gname), sha)
+        count += 1
     result["data_files"] = count
     if start and live and services:
         if _systemctl("start", "fate.target") != 0:
