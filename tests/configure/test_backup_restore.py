@@ -75,6 +75,9 @@ def backed_up(tmp_path, hosts, fc, capsys):
     (a / "data/projects/data/fate/keys").mkdir(parents=True, exist_ok=True)
     (a / "data/projects/data/fate/keys/guest-server.key").write_text("KEY\n")
     os.chmod(a / "data/projects/data/fate/keys/guest-server.key", 0o600)
+    (a / "etc/fate/ca").mkdir(mode=0o700)
+    (a / "etc/fate/ca/guest-9999-ca.key").write_text("CA KEY\n")
+    os.chmod(a / "etc/fate/ca/guest-9999-ca.key", 0o600)
     part = a / "data/projects/data/fate/eggroll/rollpair.lmdb/t1/0/data.mdb"
     part.parent.mkdir(parents=True)
     part.write_bytes(os.urandom(3 << 20))  # bigger than a read chunk
@@ -100,7 +103,8 @@ def test_backup_is_one_0600_archive_with_a_checksummed_manifest(backed_up, hosts
                  "/etc/fate/env/fate-mysql.env", "/etc/fate/env/fate-nodemanager.env",
                  "/data/projects/fate/eggroll/conf/eggroll.properties",
                  "/data/projects/fate/common/mysql/mysql-8.0.13/conf/my.cnf",
-                 "/data/projects/data/fate/keys/guest-server.key"):
+                 "/data/projects/data/fate/keys/guest-server.key",
+                 "/etc/fate/ca/guest-9999-ca.key"):
         assert "files" + path in members, path
     dump = members["mysql/dump.sql"].decode()
     assert "CREATE DATABASE" in dump and "`eggroll_meta`" in dump and "`fate_flow`" in dump
@@ -121,10 +125,12 @@ def test_restore_on_a_fresh_host_brings_back_rows_and_configs(backed_up, hosts, 
     for rel in ("etc/fate/party.yaml", "etc/fate/secrets.yaml", "etc/fate/host",
                 "data/projects/fate/eggroll/conf/eggroll.properties",
                 "data/projects/fate/common/mysql/mysql-8.0.13/conf/my.cnf",
-                "etc/fate/env/fate-mysql.env", "data/projects/data/fate/keys/guest-server.key"):
+                "etc/fate/env/fate-mysql.env", "data/projects/data/fate/keys/guest-server.key",
+                "etc/fate/ca/guest-9999-ca.key"):
         assert (b / rel).read_bytes() == (a / rel).read_bytes(), rel
         assert stat.S_IMODE((b / rel).stat().st_mode) == stat.S_IMODE((a / rel).stat().st_mode)
     assert re.search(r"^services +not started$", stdout, re.M)
+    assert stat.S_IMODE((b / "etc/fate/ca").stat().st_mode) == 0o700
     assert re.search(r"^data files +1$", stdout, re.M)
     data = "data/projects/data/fate/eggroll/rollpair.lmdb/t1/0/data.mdb"
     assert (b / data).read_bytes() == (a / data).read_bytes()

@@ -3,7 +3,8 @@
 What goes in (``archive.py`` has the layout): the party YAML fate-configure applied, the
 secrets file, the address this host was configured as, every env file, every config file
 fate-configure renders (eggroll.properties, route_table.json, base_conf.yaml,
-server_conf.json, application.properties, my.cnf, init_env.sh), rollsite's TLS keys; on
+server_conf.json, application.properties, my.cnf, init_env.sh), rollsite's TLS keys and
+the party CA of ``fate-ctl certs``; on
 the MySQL host one consistent ``mysqldump --single-transaction`` of the party's databases
 (eggroll_meta and fate_flow, with fate_flow's job history); with ``--data`` the data
 directories (eggroll's data, fate_flow's jobs and model cache).
@@ -31,6 +32,8 @@ from packager.onhost.ctl import archive
 from packager.onhost.ctl.host import Host
 
 BACKUP_DIR = "/data/projects/data/fate/backups"
+#: Where fate-ctl certs keeps the party CA (its key never goes into rollsite's keys dir).
+CA_DIR = paths.ETC + "/ca"
 #: Rendered by fate-configure (docs/fate-configure.md "Files written per host").
 CONFIG_FILES = (paths.EGGROLL_CONF, paths.ROUTE_TABLE, paths.BASE_CONF, paths.SERVER_CONF,
                 paths.FATEBOARD_CONF, paths.MYSQL_CNF, paths.INIT_ENV)
@@ -64,10 +67,12 @@ def config_paths(host: Host) -> List[str]:
     env = sorted(os.path.join(paths.ENV_DIR, os.path.basename(p))
                  for p in glob.glob(host.path(paths.ENV_DIR + "/*.env")))
     keys: List[str] = []
-    for dirpath, _, names in os.walk(host.path(paths.KEYS_DIR)):
-        for name in sorted(names):
-            full = os.path.join(dirpath, name)
-            keys.append("/" + os.path.relpath(full, host.path("/")))
+    for top in (paths.KEYS_DIR, CA_DIR):  # rollsite's TLS files; the party CA and peer CAs
+        for dirpath, dirs, names in os.walk(host.path(top)):
+            dirs.sort()
+            for name in sorted(names):
+                full = os.path.join(dirpath, name)
+                keys.append("/" + os.path.relpath(full, host.path("/")))
     wanted = list(ETC_FILES) + env + list(CONFIG_FILES) + keys
     return [p for p in wanted if os.path.isfile(host.path(p))]
 

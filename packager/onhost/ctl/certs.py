@@ -38,9 +38,9 @@ from packager.onhost.configure.files import resolve_owners
 from packager.onhost.configure.model import Party
 from packager.onhost.configure.pipeline import load_party
 from packager.onhost.configure.semantic import tls_files
+from packager.onhost.ctl.backup import CA_DIR
 from packager.onhost.ctl.host import Host
 
-CA_DIR = paths.ETC + "/ca"
 DEFAULT_DAYS = 3650
 WARN_DAYS = 30
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----\n?", re.S)

@@ -32,7 +32,7 @@ from packager.onhost.configure import paths, pipeline
 from packager.onhost.configure.errors import ConfigError
 from packager.onhost.configure.passwords import load as load_secrets
 from packager.onhost.ctl import archive
-from packager.onhost.ctl.backup import mysql_credentials
+from packager.onhost.ctl.backup import CA_DIR, mysql_credentials
 from packager.onhost.ctl.host import Host
 
 #: Written before fate-configure runs: it reads them (secrets, the address, TLS files).
@@ -196,8 +196,11 @@ def run(host: Host, path: str, account: Tuple[str, str], start: bool, check_only
             info, data = members["files" + target]
             write_member(host, target, data, info.mode, (info.uname, info.gname))
     for name, (info, data) in sorted(members.items()):
-        if name.startswith("files" + paths.KEYS_DIR + "/"):
+        if name.startswith(("files" + paths.KEYS_DIR + "/", "files" + CA_DIR + "/")):
             write_member(host, name[len("files"):], data, info.mode, (info.uname, info.gname))
+    for directory in (CA_DIR, CA_DIR + "/peers"):
+        if os.path.isdir(host.path(directory)):
+            os.chmod(host.path(directory), 0o700)
     say("restore: fate-configure " + paths.APPLIED_PARTY)
     argv = ["apply", host.path(paths.APPLIED_PARTY), "--host", address,
             "--account", ":".join(account)]
