@@ -32,8 +32,8 @@ from packager.errors import UserError
 from packager.fetch.cache import Cache, sha256_file
 from packager.fetch.download import DownloadError, download
 from packager.release import Artifact
-from packager.repo.repomd import Record, RepomdError, parse_repomd
 from packager.repo.vercmp import EVR
+from packager.repomd import Record, RepomdError, parse_repomd
 from packager.rpm import tags as t
 
 _FLAGS = {"LT": t.SENSE_LESS, "LE": t.SENSE_LESS | t.SENSE_EQUAL, "EQ": t.SENSE_EQUAL,
