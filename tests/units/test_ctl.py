@@ -204,7 +204,8 @@ def test_doctor_flags_a_port_held_by_another_process(host, capsys):
     set_state(host["fake"], "fate-rollsite", "inactive", "dead")
     ctl(host["root"], "doctor")
     out = capsys.readouterr().out
-    assert (f"FAIL fate-rollsite is not running but 127.0.0.1:{host['up']} answers" in out)
+    assert (f"FAIL fate-rollsite is not running but 127.0.0.1:{host['up']} answers: "
+            f"pid {os.getpid()} (" in out), out  # the listener is this test process
 
 
 def test_doctor_without_an_applied_party(host, capsys):

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import socket
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from packager.onhost import catalogue
 from packager.onhost import services as svcdef
@@ -97,16 +97,23 @@ def _disk(host: Host) -> Check:
     return ("ok", f"{free:.1f} GiB free on {path}")
 
 
-def port_conflicts(rows: List[dict]) -> List[Check]:
+def port_conflicts(rows: List[dict], owners: Callable[[], Dict[int, str]] = facts_mod.port_owners
+                   ) -> List[Check]:
     """A port that answers while its service is not running belongs to someone else: the
-    service will fail to bind (FATE's pre-check: 'these ports ... have been used')."""
+    service will fail to bind (FATE's pre-check: 'these ports ... have been used'). The
+    holder is named from /proc where it is visible."""
     checks: List[Check] = []
+    held: Optional[Dict[int, str]] = None
     for row in rows:
         running = str(row["state"]).startswith("active")
         for port in row["ports"]:
             if port["answering"] and not running and row["state"] != "unknown":
-                checks.append(("FAIL", "{} is not running but {} answers: another process "
-                               "holds the port".format(row["service"], port["endpoint"])))
+                if held is None:
+                    held = owners()
+                number = int(str(port["endpoint"]).rsplit(":", 1)[1])
+                checks.append(("FAIL", "{} is not running but {} answers: {} holds the "
+                               "port".format(row["service"], port["endpoint"],
+                                             held.get(number, "another process"))))
     return checks
 
 
