@@ -2,37 +2,83 @@
 
 We write RPMs without rpmbuild, so the el7 ``%systemd_post`` / ``%systemd_preun`` /
 ``%systemd_postun_with_restart`` macros have to be spelled out. Differences from the macros,
-on purpose: every call is skipped when systemd is not PID 1 (``/run/systemd/system`` absent:
-image builds, chroots, containers), where systemctl would fail or act on the wrong system.
+on purpose:
+
+- every call is skipped when systemd is not PID 1 (``/run/systemd/system`` absent: image
+  builds, chroots, containers), where systemctl would fail or act on the wrong system;
+- an upgrade does not ``try-restart`` in ``%postun``. rpm runs each package's ``%postun``
+  in transaction order, not in the services' start order, so ``yum update`` restarted
+  fate-mysql after fate_flow and the managers, and the first job afterwards failed with
+  ``(2013) Lost connection to MySQL server``. Instead ``%postun`` marks the running units
+  that need a restart (its own and, transitively, the running services that start after
+  them) in ``/run/fate-pkg/restart/``, and ``%posttrans`` — which rpm 4.11 runs once per
+  package after every ``%postun`` of the transaction — restarts the marked units one at a
+  time in the catalogue's start order. ``systemctl restart`` returns when the unit's
+  ``ExecStartPost`` readiness check passed, so each service finds its dependencies up.
+  The first ``%posttrans`` does the work and removes the marks; the others find none.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+
+from packager.onhost.catalogue import Service
 
 _UNIT = re.compile(r"^[A-Za-z0-9:_.@-]+\.(service|target|socket|timer|path)$")
 _QUIET = ">/dev/null 2>&1 || :"
+#: Marks of units to restart at the end of the transaction (tmpfs: a reboot starts all anyway).
+PENDING_DIR = "/run/fate-pkg/restart"
 
 
-def scriptlets(units: list[str], restart: bool = True) -> dict[str, str]:
-    """Bodies for ``post``, ``preun`` and ``postun`` (``$1`` is rpm's instance count).
+def _check(units: Sequence[str]) -> None:
+    bad = [u for u in units if not _UNIT.match(u)]
+    if bad:
+        raise ValueError(f"not a unit name: {bad[0]!r}")
 
+
+def _mark(units: Sequence[str]) -> str:
+    """On upgrade, a mark per active unit (one ``if`` each: no loop of one, SC2043)."""
+    return ('    if [ "$1" -ge 1 ]; then\n'
+            f"        mkdir -p {PENDING_DIR} {_QUIET}\n"
+            + "".join(f"        if systemctl -q is-active {u} >/dev/null 2>&1; then\n"
+                      f"            : > {PENDING_DIR}/{u} 2>/dev/null || :\n"
+                      "        fi\n" for u in units)
+            + "    fi\n")
+
+
+def scriptlets(units: list[str], restart: bool = True, order: Sequence[str] = (),
+               dependents: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Bodies for ``post``, ``preun``, ``postun`` (and ``posttrans`` when restarting).
+
+    ``$1`` is rpm's instance count.
     - post: first install (``$1 -eq 1``) → ``systemctl preset`` (the preset file decides).
     - preun: erase (``$1 -eq 0``) → disable and stop; never on upgrade, where the old
       package's preun also runs and stopping would take the service down for nothing.
     - postun: always daemon-reload (unit files changed or went away); on upgrade
-      (``$1 -ge 1``) try-restart, so running services pick up the new version — unless
-      ``restart`` is False (el7's plain ``%systemd_postun``: e.g. ``fate.target``, whose
-      restart would restart every FATE service because they are ``PartOf=`` it).
+      (``$1 -ge 1``) mark the active ones of ``units`` and of their ``dependents`` for a
+      restart — unless ``restart`` is False (el7's plain ``%systemd_postun``: e.g.
+      ``fate.target``, whose restart would restart every FATE service, ``PartOf=`` it).
+    - posttrans: restart the marked units in ``order`` (every FATE unit, start order).
     """
     if not units:
         raise ValueError("scriptlets need at least one unit")
-    bad = [u for u in units if not _UNIT.match(u)]
-    if bad:
-        raise ValueError(f"not a unit name: {bad[0]!r}")
+    _check(units)
+    dependents = dependents or {}
+    marked: list[str] = []
+    for unit in units:
+        for name in [unit, *dependents.get(unit, ())]:
+            if name not in marked:
+                marked.append(name)
+    _check(marked)
+    sequence = list(order) or list(units)
+    _check(sequence)
+    missing = [u for u in marked if u not in sequence]
+    if restart and missing:
+        raise ValueError(f"{missing[0]} is not in the restart order")
     names = " ".join(units)
     guard = "if [ -d /run/systemd/system ]; then\n"
-    return {
+    bodies = {
         "post": (
             f"{guard}"
             '    if [ "$1" -eq 1 ]; then\n'
@@ -51,9 +97,44 @@ def scriptlets(units: list[str], restart: bool = True) -> dict[str, str]:
         "postun": (
             f"{guard}"
             f"    systemctl daemon-reload {_QUIET}\n"
-            + ('    if [ "$1" -ge 1 ]; then\n'
-               f"        systemctl try-restart {names} {_QUIET}\n"
-               "    fi\n" if restart else "")
+            + (_mark(marked) if restart else "")
             + "fi\n"
         ),
     }
+    if restart:
+        bodies["posttrans"] = (
+            f"if [ -d /run/systemd/system ] && [ -d {PENDING_DIR} ]; then\n"
+            + "".join(f"    if [ -e {PENDING_DIR}/{u} ]; then\n"
+                      f"        rm -f {PENDING_DIR}/{u}\n"
+                      f"        systemctl restart {u} {_QUIET}\n"
+                      "    fi\n" for u in sequence)
+            + "fi\n"
+        )
+    return bodies
+
+
+def restart_graph(services: Sequence[Service]) -> tuple[list[str], dict[str, list[str]]]:
+    """(every unit in start order, {unit: units that start after it and need it}) from the
+    service catalogue's ``stage`` and ``after`` (transitive: mysql → managers → fate_flow).
+    ``services`` come in start order (``catalogue.load()``)."""
+    ordered = list(services)
+    by_name = {s.name: s for s in ordered}
+    direct: dict[str, set[str]] = {s.name: set() for s in ordered}
+    for svc in ordered:
+        for dep in svc.after:
+            direct[dep].add(svc.name)
+
+    def closure(name: str) -> set[str]:
+        out: set[str] = set()
+        todo = list(direct[name])
+        while todo:
+            item = todo.pop()
+            if item not in out:
+                out.add(item)
+                todo.extend(direct[item])
+        return out
+
+    order = [s.unit_file for s in ordered]
+    graph = {by_name[n].unit_file: [s.unit_file for s in ordered if s.name in closure(n)]
+             for n in by_name}
+    return order, graph

@@ -16,16 +16,20 @@ root=""
 pm=""
 dry_run=0
 uninstall=0
+backup=1
 tmp=""
 
 usage() {
     cat <<EOF
-usage: $prog [--dry-run] [--uninstall] [--root DIR] [--pm yum|dnf]
+usage: $prog [--dry-run] [--uninstall] [--no-backup] [--root DIR] [--pm yum|dnf]
 
 Install the FATE packages of this bundle (packages.txt) from the bundle itself.
   --dry-run     check the bundle and say what would be done; change nothing
   --uninstall   remove the packages and the repo file (data in /data and configs in
                 /etc/fate are kept)
+  --no-backup   on an upgrade of a configured host, do not run 'fate-ctl backup' first
+                (by default it does, into /data/projects/data/fate/backups; older
+                backups are never deleted)
   --root DIR    install into DIR instead of / (image builds, tests)
   --pm yum|dnf  package manager (default: yum, or dnf where yum is absent)
 Exit status: 0 done (or nothing to do), 1 a check or a step failed, 2 bad usage.
@@ -42,6 +46,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --dry-run) dry_run=1 ;;
         --uninstall) uninstall=1 ;;
+        --no-backup) backup=0 ;;
         --root) [ $# -ge 2 ] || bad_usage "--root needs a directory"; root=$2; shift ;;
         --root=*) root=${1#--root=} ;;
         --pm) [ $# -ge 2 ] || bad_usage "--pm needs yum or dnf"; pm=$2; shift ;;
@@ -238,11 +243,27 @@ if [ ${#missing[@]} -eq 0 ] && [ "$repo_current" -eq 1 ] && [ "$key_current" -eq
     next_step
     exit 0
 fi
+# An upgrade of a host that fate-configure has set up: a backup first (fate-ctl backup
+# writes a new time-stamped archive and never removes older ones).
+upgrade_backup=0
+if [ ${#missing[@]} -gt 0 ] && [ ${#installed[@]} -gt 0 ] && [ -z "$root" ] \
+        && [ -f /etc/fate/party.yaml ]; then
+    if [ "$backup" -eq 1 ]; then
+        command -v fate-ctl >/dev/null 2>&1 || die "fate-ctl is missing: cannot take the" \
+            "backup an upgrade starts with (install fate-tools, or pass --no-backup)"
+        upgrade_backup=1
+    else
+        say "--no-backup: upgrading without a backup"
+    fi
+fi
+
 if [ "$dry_run" -eq 1 ]; then
+    if [ "$upgrade_backup" -eq 1 ]; then say "would run: fate-ctl backup (before the upgrade)"; fi
     if [ "$key_current" -eq 0 ]; then say "would run: ${rpm_cmd[*]} --import $here/$key_file"; fi
     if [ "$repo_current" -eq 0 ]; then say "would write $repo_file (baseurl=file://$here)"; fi
     if [ ${#missing[@]} -gt 0 ]; then
-        say "would run: ${pm_cmd[*]} --disablerepo=* --enablerepo=fate-local install ${packages[*]}"
+        say "would run: ${pm_cmd[*]} --disablerepo=* --enablerepo=fate-local install" \
+            "${missing[*]+${missing[*]}}"
         say "would install or update: ${missing[*]+${missing[*]}}"
     fi
     say "dry run: nothing changed"
@@ -260,12 +281,29 @@ if [ "$repo_current" -eq 0 ]; then
     mv -f "$repo_file.tmp" "$repo_file"
     say "wrote $repo_file"
 fi
+if [ "$upgrade_backup" -eq 1 ]; then
+    backup_out=$(fate-ctl backup 2>&1) || die "the backup before the upgrade failed:" \
+        "$(echo "$backup_out" | tail -1); fix it, or pass --no-backup; nothing was upgraded"
+    say "$(echo "$backup_out" | tail -1)"
+fi
 if [ ${#missing[@]} -gt 0 ]; then
-    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local install "${packages[@]}" \
+    # The repo id stays fate-local from bundle to bundle: metadata cached from an earlier
+    # bundle would hide this one's newer packages ("already installed, nothing to do").
+    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local clean metadata >/dev/null 2>&1 || :
+    # By NEVRA: 'install NAME' of an installed package is "nothing to do" for dnf even when
+    # the bundle is newer; 'install NAME-VERSION-RELEASE.ARCH' installs or upgrades (yum too).
+    nevras=()
+    for p in "${packages[@]}"; do nevras+=("${wanted[$p]}"); done
+    "${pm_cmd[@]}" --disablerepo='*' --enablerepo=fate-local install ${nevras[@]+"${nevras[@]}"} \
         || die "$pm could not install ${packages[*]} (see its messages above)"
     for nevra in ${missing[@]+"${missing[@]}"}; do
         "${rpm_cmd[@]}" -q "$nevra" >/dev/null 2>&1 || die "$nevra is not installed after $pm ran"
     done
 fi
 say "installed: ${packages[*]}"
+if [ "$upgrade_backup" -eq 1 ]; then
+    say "to go back: '$pm history undo last' (or '$pm downgrade fate-*' with the older" \
+        "bundle's repo); configs and MySQL data are kept. If MySQL's data format changed," \
+        "restore the backup above with 'fate-ctl restore FILE'"
+fi
 next_step

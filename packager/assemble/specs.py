@@ -23,10 +23,10 @@ from typing import Any
 
 from packager.assemble.stage import Stager
 from packager.errors import UserError
-from packager.onhost import yamlfile
+from packager.onhost import catalogue, yamlfile
 from packager.rpm.model import Package
 from packager.rpm.spec import SpecError, package_from_dict
-from packager.systemd_scriptlets import scriptlets
+from packager.systemd_scriptlets import restart_graph, scriptlets
 
 BUILD_KEYS = ("systemd_units", "stage", "abi_allow")
 _VAR = re.compile(r"\{(version|release|user|group)\}")
@@ -112,8 +112,9 @@ def to_package(spec: BuildSpec, stager: Stager, os_requires: list[str]) -> Packa
         groups: dict[bool, list[str]] = {}
         for unit, opts in units.items():
             groups.setdefault(bool((opts or {}).get("restart", True)), []).append(unit)
+        order, dependents = restart_graph(catalogue.load())
         for restart, names in sorted(groups.items()):
-            for slot, body in scriptlets(names, restart=restart).items():
+            for slot, body in scriptlets(names, restart, order, dependents).items():
                 old = scripts.get(slot)
                 old_body = old.get("body", "") if isinstance(old, dict) else (old or "")
                 joined = (old_body.rstrip("\n") + "\n" if old_body else "") + body

@@ -55,7 +55,12 @@ def test_packages_require_each_other_as_the_specs_say(sample_build):
     scripts = "\n".join(run_rpm("-qp", "--scripts", str(found["fate-eggroll"])).stdout
                         .splitlines())
     assert "systemctl preset fate-clustermanager.service" in scripts
-    assert "systemctl try-restart fate-clustermanager.service" in scripts
+    assert "try-restart" not in scripts, "an upgrade restarts in start order, in %posttrans"
+    posttrans = scripts.split("posttrans scriptlet", 1)[1]
+    order = ["fate-mysql.service", "fate-clustermanager.service", "fate-nodemanager.service",
+             "fate-rollsite.service", "fate-flow.service", "fate-board.service"]
+    restarts = [ln.split()[2] for ln in posttrans.splitlines() if "systemctl restart" in ln]
+    assert restarts == order
     common = run_rpm("-qp", "--scripts", str(found["fate-common"])).stdout
     assert "useradd -r -g apps" in common and "try-restart" not in common
 

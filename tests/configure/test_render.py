@@ -8,6 +8,7 @@ import configparser
 import json
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -115,7 +116,8 @@ ENV = {  # docs/contracts.md "Environment files", for the sample party
         "PATH": f"{MYSQL}/bin:{PATH_TAIL}", "FATE_LISTEN": "mysql://10.0.1.3:3306"},
     ("10.0.1.1", "fate-rollsite"): {
         "JAVA_HOME": JDK, "EGGROLL_HOME": "/data/projects/fate/eggroll",
-        "PATH": f"{JDK}/bin:{PATH_TAIL}", "FATE_WAIT_FOR": "", "FATE_LISTEN": "grpc://10.0.1.1:9370"},
+        "PATH": f"{JDK}/bin:{PATH_TAIL}", "FATE_WAIT_FOR": "", "FATE_LISTEN": "grpc://10.0.1.1:9370",
+        "FATE_ROLLSITE_XMX": "1024m"},  # no RAM known to the plan: the unit's default
 }
 
 FILES = {
@@ -307,9 +309,9 @@ def test_tls_keys_in_eggroll_properties_when_secure():
     assert props["eggroll.core.security.ca.crt.path"] == f"{keys}/guest-ca.pem"
     assert props["eggroll.core.security.server.crt.path"] == f"{keys}/guest-server.pem"
     assert props["eggroll.core.security.server.key.path"] == f"{keys}/guest-server.key"
-    assert props["eggroll.core.security.client.ca.crt.path"] == f"{keys}/guest-client-ca.pem"
-    assert props["eggroll.core.security.client.crt.path"] == f"{keys}/guest-client.pem"
-    assert props["eggroll.core.security.client.key.path"] == f"{keys}/guest-client.key"
+    assert props["eggroll.core.security.client.ca.crt.path"] == f"{keys}/host-client-ca.pem"
+    assert props["eggroll.core.security.client.crt.path"] == f"{keys}/host-client.pem"
+    assert props["eggroll.core.security.client.key.path"] == f"{keys}/host-client.key"
     route = json.loads(files_of(plan)["/data/projects/fate/eggroll/conf/route_table.json"].content)
     assert route["route_table"]["default"]["default"] == [
         {"ip": "10.0.2.1", "port": 9371, "is_secure": True}]
@@ -356,3 +358,41 @@ def test_rules_are_derived_when_omitted():
     plan = make_plan(_party(text), "10.0.1.1", dict(SECRETS), text, UNITS)
     route = json.loads(files_of(plan)["/data/projects/fate/eggroll/conf/route_table.json"].content)
     assert route == ROUTE_TABLE
+
+
+def _egg(text: str, cpus: int) -> str:
+    path = Path(tempfile.mkdtemp()) / "p.yaml"
+    path.write_text(text)
+    _, party = load_party(str(path))
+    plan = make_plan(party, "10.0.1.2", dict(SECRETS), text, UNITS, cpus=cpus)
+    return properties(files_of(plan)["/data/projects/fate/eggroll/conf/eggroll.properties"]
+                      .content)["eggroll.session.processors.per.node"]
+
+
+@pytest.mark.parametrize("eggroll,cpus,expect", [
+    ("    egg: 6\n", 16, "6"),                                     # set: used as given
+    ("    dbname: eggroll_meta\n", 16, "12"),                       # 16 x 0.8 / 1
+    ("    concurrent_jobs: 2\n", 16, "6"),                          # 16 x 0.8 / 2 = 6.4
+    ("    cores_per_node: 40\n    concurrent_jobs: 4\n", 2, "8"),  # the nodemanagers' cores
+    ("    concurrent_jobs: 8\n", 2, "1"),                           # never 0
+])
+def test_processors_per_node_from_the_seed_formula(eggroll, cpus, expect):
+    text = PARTY.read_text().replace("    egg: 6\n", eggroll)
+    assert _egg(text, cpus) == expect
+
+
+@pytest.mark.parametrize("max_memory,mem_kib,expect", [
+    (None, 16 * 1024 * 1024, "4096m"),   # a quarter of 16 GiB
+    ("12G", 16 * 1024 * 1024, "12G"),
+])
+def test_rollsite_heap_reaches_the_unit_env(max_memory, mem_kib, expect):
+    text = PARTY.read_text()
+    if max_memory:
+        text = text.replace("    port: 9370\n",
+                            f"    port: 9370\n    max_memory: {max_memory}\n", 1)
+    path = Path(tempfile.mkdtemp()) / "p.yaml"
+    path.write_text(text)
+    _, party = load_party(str(path))
+    plan = make_plan(party, "10.0.1.1", dict(SECRETS), text, UNITS, mem_kib=mem_kib)
+    env = env_file(files_of(plan)["/etc/fate/env/fate-rollsite.env"].content)
+    assert env["FATE_ROLLSITE_XMX"] == expect

@@ -7,6 +7,7 @@ install is the expensive part).
 
 from __future__ import annotations
 
+import json
 import shutil
 import time
 
@@ -47,6 +48,13 @@ CONFIG_DIRS = ("/etc/fate", "/data/projects/fate/eggroll/conf",
 @pytest.fixture(scope="module")
 def box(boxes, drop):
     return boxes("fate1", binds={DROP: drop})
+
+
+#: What the day-2 tests hand each other: the first backup and the rows it holds.
+SAVED: dict[str, str] = {}
+BACKUPS = "/data/projects/data/fate/backups"
+JOBS = "SELECT * FROM fate_flow.t_job ORDER BY f_job_id"
+NODES = "SELECT node_type, host, port FROM eggroll_meta.server_node ORDER BY node_type"
 
 
 def all_endpoints() -> list[tuple[str, int]]:
@@ -112,6 +120,21 @@ def test_mysql_has_the_databases_and_the_server_nodes(box):
                                              ["NODE_MANAGER", "127.0.0.1", "4671"]]
 
 
+def test_backup_writes_one_0600_archive(box):
+    SAVED["jobs"] = box.mysql(JOBS)
+    assert SAVED["jobs"].count("\n") >= 1, "the toy example left its job in t_job"
+    proc = box.run("fate-ctl", "backup", "--json")
+    result = json.loads(proc.stdout)
+    assert result["path"].startswith(BACKUPS + "/fate-backup-guest-9999-127.0.0.1-")
+    assert result["mysql"] is True
+    assert box.run("stat", "-c", "%a %U", result["path"]).stdout.split() == ["600", "root"]
+    listing = box.run("tar", "-tzf", result["path"]).stdout.split()
+    assert {"manifest.json", "mysql/dump.sql", "files/etc/fate/secrets.yaml",
+            "files/etc/fate/party.yaml",
+            "files/data/projects/fate/eggroll/conf/route_table.json"} <= set(listing)
+    SAVED["backup"] = result["path"]
+
+
 def test_rerunning_fate_configure_changes_nothing(box):
     before = snapshot(box, *CONFIG_DIRS)
     pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
@@ -121,6 +144,21 @@ def test_rerunning_fate_configure_changes_nothing(box):
     assert {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS} == pids
     diff = box.run("fate-configure", "/root/party.yaml", "--check", "--diff")
     assert diff.returncode == 0
+
+
+def test_a_new_peer_route_restarts_only_rollsite(box):
+    """eggroll 2.0.2's rollsite reads route_table.json only at start: fate-configure restarts
+    it, and only it (fate_flow, MySQL and the managers do not read the file)."""
+    pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    out = configure(box, all_in_one(9999, "127.0.0.1", peer=("10.9.9.9", 9370))).stdout
+    assert "restarted fate-rollsite (route_table.json changed)" in out, out
+    assert [line for line in out.splitlines() if "restarted" in line] == [
+        "fate-configure: restarted fate-rollsite (route_table.json changed)"]
+    after = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    assert [u for u in UNITS if after[u] != pids[u]] == ["fate-rollsite"]
+    table = json.loads(box.read("/data/projects/fate/eggroll/conf/route_table.json"))
+    assert table["route_table"]["default"]["default"][0]["ip"] == "10.9.9.9"
+    wait_status_green(box)
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -144,31 +182,56 @@ def test_kill_9_is_restarted_by_systemd(box, unit):
     wait_status_green(box)
 
 
-def test_upgrade_keeps_edited_config_and_data_and_restarts(box, drop, rpms2):
+def _started_at(box) -> dict[str, int]:
+    return {u: int(box.show(f"{u}.service", "ActiveEnterTimestampMonotonic")
+                   ["ActiveEnterTimestampMonotonic"]) for u in UNITS}
+
+
+def test_upgrade_backs_up_restarts_in_order_and_the_toy_runs_at_once(box, drop, rpms2):
     box.sh(f"echo '# site edit kept across upgrades' >> {EDITED}")
     box.mysql("CREATE TABLE IF NOT EXISTS fate_flow.e2e_marker (v VARCHAR(20)); "
               "INSERT INTO fate_flow.e2e_marker VALUES ('before-upgrade')")
-    meta_before = box.mysql("SELECT node_type, host, port FROM eggroll_meta.server_node "
-                            "ORDER BY node_type")
+    meta_before = box.mysql(NODES)
     pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
-    (drop / "rpms2").mkdir()
-    for rpm in rpms2.glob("fate-*.rpm"):
-        shutil.copy2(rpm, drop / "rpms2")
-    box.sh(f"rm -rf /var/tmp/fate-update && cp -r {DROP}/rpms2 /var/tmp/fate-update && "
-           "createrepo_c -q /var/tmp/fate-update && "
-           f"{DNF} --repofrompath=update,file:///var/tmp/fate-update --disablerepo='*' "
-           "--enablerepo=update upgrade", timeout=600)
+    (bundle2,) = rpms2.glob("fate-bundle-*.tar.gz")
+    shutil.copy2(bundle2, drop / "bundle2.tar.gz")
+    out = box.sh(f"mkdir -p /opt/bundle2 && tar -xzf {DROP}/bundle2.tar.gz -C /opt/bundle2 && "
+                 "/opt/bundle2/fate-bundle-*/install.sh", timeout=600).stdout
+    assert "install.sh: backup: wrote " + BACKUPS in out, out
+    assert "history undo last" in out  # the way back, said by the tool
     installed = box.run("rpm", "-q", "--qf", "%{NAME}-%{RELEASE}\n", *FATE_RPMS).stdout.split()
     assert installed == [f"{n}-2" for n in FATE_RPMS]
+    # at once, no waiting: the first job after an upgrade used to fail with (2013) Lost
+    # connection to MySQL, fate-mysql being restarted after fate_flow
+    assert toy(box).endswith(TOY_LINE)
+    after = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    assert [u for u in UNITS if after[u] != pids[u]] == list(UNITS), (pids, after)
+    started = _started_at(box)
+    stage = {"fate-mysql": 1, "fate-clustermanager": 2, "fate-nodemanager": 2,
+             "fate-rollsite": 2, "fate-flow": 3, "fate-board": 4}
+    by_time = sorted(UNITS, key=lambda u: started[u])
+    assert [stage[u] for u in by_time] == sorted(stage[u] for u in by_time), by_time
     assert "# site edit kept across upgrades" in box.read(EDITED)
     assert box.mysql("SELECT v FROM fate_flow.e2e_marker").split() == ["before-upgrade"]
-    assert box.mysql("SELECT node_type, host, port FROM eggroll_meta.server_node "
-                     "ORDER BY node_type") == meta_before
-    wait_status_green(box)
+    assert box.mysql(NODES) == meta_before
+    backups = box.run("ls", BACKUPS).stdout.split()
+    assert len(backups) == 2 and SAVED["backup"].rsplit("/", 1)[1] in backups  # none deleted
+
+
+def test_rollback_with_history_undo_keeps_configs_and_data(box):
+    """The way back install.sh names: the package manager's history undo (dnf here, yum on
+    CentOS 7) with the previous bundle's repository."""
+    pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    box.sh(f"{DNF} --repofrompath=previous,file://$(echo /opt/bundle/fate-bundle-*) "
+           "--disablerepo='*' --enablerepo=previous history undo last", timeout=600)
+    installed = box.run("rpm", "-q", "--qf", "%{NAME}-%{RELEASE}\n", *FATE_RPMS).stdout.split()
+    assert installed == [f"{n}-1" for n in FATE_RPMS]
+    assert "# site edit kept across upgrades" in box.read(EDITED)
+    assert box.mysql("SELECT v FROM fate_flow.e2e_marker").split() == ["before-upgrade"]
     after = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
-    restarted = [u for u in UNITS if after[u] != pids[u]]
-    assert restarted == list(UNITS), (pids, after)
-    assert active_units(box) == dict.fromkeys(UNITS, "active")
+    assert all(after[u] != pids[u] for u in UNITS), (pids, after)
+    wait_status_green(box)
+    assert toy(box).endswith(TOY_LINE)
 
 
 def test_reboot_brings_fate_target_back(box):
@@ -198,3 +261,29 @@ def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
     # the edited %config(noreplace) file is kept aside, as rpm does (.rpmsave)
     assert "# site edit kept across upgrades" in box.read(EDITED + ".rpmsave")
 
+
+def test_restore_on_a_fresh_host_brings_the_party_back(box, boxes, drop):
+    """A new machine for the same party (same address): install the bundle, restore the
+    first backup; job history and server_node rows are the archive's, the toy passes."""
+    fresh = boxes("fate1r", binds={DROP: drop})
+    prepare_os(fresh)
+    install_bundle(fresh)
+    archive = SAVED["backup"]
+    src = box.merged / archive.lstrip("/")
+    dest = fresh.merged / "root/party-backup.tar.gz"
+    shutil.copy2(src, dest)
+    bad = fresh.merged / "root/damaged.tar.gz"
+    data = bytearray(src.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    bad.write_bytes(bytes(data))
+    proc = fresh.run("fate-ctl", "restore", "/root/damaged.tar.gz", check=False)
+    assert proc.returncode == 1 and "damaged" in proc.stderr, proc.stderr
+    assert fresh.run("ls", "/etc/fate/env").stdout.split() == []  # nothing changed
+    out = fresh.run("fate-ctl", "restore", "/root/party-backup.tar.gz", timeout=600).stdout
+    assert "loaded the MySQL dump" in out and "started fate.target" in out, out
+    assert fresh.mysql(JOBS) == SAVED["jobs"]
+    assert fresh.mysql(NODES).split() == ["CLUSTER_MANAGER", "127.0.0.1", "4670",
+                                          "NODE_MANAGER", "127.0.0.1", "4671"]
+    assert fresh.read("/etc/fate/secrets.yaml") == box.read("/etc/fate/secrets.yaml")
+    wait_status_green(fresh)
+    assert toy(fresh).endswith(TOY_LINE)

@@ -5,6 +5,7 @@ private network, each rollsite's default route pointing at the other's:
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 
 import pytest
@@ -65,3 +66,64 @@ def test_toy_example_between_the_parties(parties):
     proc = guest.run("bash", "-c", TOY, check=False, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert TOY_LINE in proc.stdout, proc.stdout[-3000:]
+
+
+#: From inside a container: a plaintext request to PEER:9371 must get no HTTP answer, a TLS
+#: handshake without a client certificate must fail, and plain 9370 still answers.
+PROBE = r"""
+import socket, ssl, sys
+peer = sys.argv[1]
+s = socket.create_connection((peer, 9371), 5)
+s.settimeout(5)
+s.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+try:
+    answer = s.recv(200)
+except OSError as exc:
+    answer = b""
+print("plaintext:", "HTTP" if answer.startswith(b"HTTP/") else "refused")
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+try:
+    with ctx.wrap_socket(socket.create_connection((peer, 9371), 5)) as t:
+        t.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+        print("no-client-cert:", "HTTP" if t.recv(200).startswith(b"HTTP/") else "refused")
+except (ssl.SSLError, OSError):
+    print("no-client-cert: refused")
+"""
+
+
+def test_toy_example_over_tls_with_the_parties_own_certificates(parties, net):
+    """Each party its own CA (fate-ctl certs), CA certificates exchanged as plain files,
+    secure flags on, fate-configure --restart: the toy crosses the rollsites on 9371, and
+    the secure port refuses plaintext (the "looks on but is plaintext" bug: eggroll#588)."""
+    guest, host = parties
+    ip9999, ip10000 = net.addresses
+    names = {guest: "guest-9999-ca.pem", host: "host-10000-ca.pem"}
+    for box in parties:
+        box.run("fate-ctl", "certs", "init")
+        box.run("fate-ctl", "certs", "export-ca", "-o", f"/root/{names[box]}")
+    for src, dst in ((guest, host), (host, guest)):  # plain files, by any channel
+        shutil.copy2(src.merged / "root" / names[src], dst.merged / "root" / names[src])
+        dst.run("fate-ctl", "certs", "import-ca", f"/root/{names[src]}")
+    for box in parties:
+        box.run("fate-ctl", "certs", "enable", "/root/party.yaml")
+        out = box.run("fate-configure", "/root/party.yaml", "--restart", timeout=600).stdout
+        assert "restarted fate-rollsite" in out, out
+        assert box.run("stat", "-c", "%a %U",
+                       "/data/projects/data/fate/keys/" + ("guest-server.key" if box is guest
+                                                           else "host-server.key")
+                       ).stdout.split() == ["600", "app"]
+    table = json.loads(guest.read("/data/projects/fate/eggroll/conf/route_table.json"))
+    assert table["route_table"]["default"]["default"] == [
+        {"ip": ip10000, "port": 9371, "is_secure": True}]
+    proc = guest.run("bash", "-c", TOY, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert TOY_LINE in proc.stdout, proc.stdout[-3000:]
+    logs = guest.run("grep", "-rh", f"via {ip10000}:9371", "/data/logs/fate/eggroll",
+                     check=False).stdout
+    assert logs, "the guest's rollsite did not forward over the secure port"
+    probe = guest.run("python3", "-c", PROBE, ip10000).stdout.split("\n")
+    assert probe[:2] == ["plaintext: refused", "no-client-cert: refused"], probe
+    doctor = guest.run("fate-ctl", "doctor", check=False).stdout
+    assert "ok   certificate /data/projects/data/fate/keys/guest-server.pem" in doctor, doctor

@@ -1,6 +1,7 @@
 """fate-ctl against a host tree (--root), real sockets, real log files and a fake systemctl."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -201,7 +202,8 @@ def test_doctor_flags_a_port_held_by_another_process(host, capsys):
     set_state(host["fake"], "fate-rollsite", "inactive", "dead")
     ctl(host["root"], "doctor")
     out = capsys.readouterr().out
-    assert (f"FAIL fate-rollsite is not running but 127.0.0.1:{host['up']} answers" in out)
+    assert (f"FAIL fate-rollsite is not running but 127.0.0.1:{host['up']} answers: "
+            f"pid {os.getpid()} (" in out), out  # the listener is this test process
 
 
 def test_doctor_without_an_applied_party(host, capsys):
@@ -260,3 +262,24 @@ def test_every_subcommand_has_json_and_version(host, capsys):
             cli.main(command + ["--version"])
         assert exited.value.code == 0
         assert capsys.readouterr().out.startswith("fate-ctl ")
+
+
+def test_doctor_names_the_backup_when_mysql_refuses_downgraded_data(host, capsys):
+    root = host["root"]
+    (root / "etc/fate/env/fate-mysql.env").write_text("FATE_LISTEN=\n")
+    log = root / "data/logs/fate/mysql/mysqld.err"
+    log.parent.mkdir(parents=True)
+    log.write_text("2026-12-01T10:00:00 0 [ERROR] [MY-013171] [InnoDB] Cannot boot server "
+                   "version 80013 on data directory built by version 80023. Downgrade is not "
+                   "supported\n")
+    backups = root / "data/projects/data/fate/backups"
+    backups.mkdir(parents=True)
+    old, new = (backups / f"fate-backup-guest-9999-127.0.0.1-2026120{d}T000000Z.tar.gz"
+                for d in (1, 2))
+    old.write_text("x")
+    new.write_text("x")
+    os.utime(old, (1, 1))
+    ctl(root, "doctor")
+    out = capsys.readouterr().out
+    assert ("the data format changed on upgrade; restore the backup taken before the upgrade: "
+            f"fate-ctl restore {new}") in out, out

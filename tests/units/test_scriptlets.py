@@ -41,7 +41,7 @@ def chroot(tmp_path: Path):
     root = tmp_path / "root"
     (root / "bin").mkdir(parents=True)
     shutil.copy(BUSYBOX, root / "bin/busybox")
-    for applet in ("sh", "echo", "cat", "test", "["):
+    for applet in ("sh", "echo", "cat", "test", "[", "mkdir", "rm", "ls"):
         os.symlink("busybox", root / "bin" / applet)
     (root / "dev").mkdir()
     os.mknod(root / "dev/null", 0o666 | 0o020000, os.makedev(1, 3))
@@ -60,6 +60,7 @@ def run_scriptlet(root: Path, body: str, arg: int, systemd: bool, rc: int = 0):
         shutil.rmtree(root / "run")
     calls = root / "tmp/calls"
     calls.unlink(missing_ok=True)
+    (root / "run").mkdir(exist_ok=True)
     proc = subprocess.run(
         [CHROOT, str(root), "/bin/sh", "-c", body, "scriptlet", str(arg)],
         capture_output=True, text=True, timeout=30,
@@ -77,7 +78,8 @@ NAMES = " ".join(UNITS)
     ("post", 2, []),                                                     # upgrade
     ("preun", 0, [f"--no-reload disable {NAMES}", f"stop {NAMES}"]),     # erase
     ("preun", 1, []),                                                    # upgrade: never stop
-    ("postun", 1, ["daemon-reload", f"try-restart {NAMES}"]),            # upgrade
+    # upgrade: marks for %posttrans, no restart out of order
+    ("postun", 1, ["daemon-reload"] + [f"-q is-active {u}" for u in UNITS]),
     ("postun", 0, ["daemon-reload"]),                                    # erase
 ])
 def test_systemctl_calls_per_transaction(chroot, kind, arg, expected):
@@ -102,3 +104,52 @@ def test_a_failing_systemctl_never_fails_the_transaction(chroot, kind, arg):
     proc, calls = run_scriptlet(chroot, scriptlets(UNITS)[kind], arg, systemd=True, rc=1)
     assert proc.returncode == 0
     assert calls  # it was called, and failed
+
+
+#: Start order as the catalogue gives it (units/services.yaml stage), and what needs what.
+ORDER = ["fate-mysql.service", "fate-clustermanager.service", "fate-flow.service",
+         "fate-board.service"]
+NEEDS = {"fate-mysql.service": ["fate-clustermanager.service", "fate-flow.service",
+                                "fate-board.service"],
+         "fate-clustermanager.service": ["fate-flow.service", "fate-board.service"],
+         "fate-flow.service": ["fate-board.service"]}
+
+
+@pytest.mark.root
+def test_an_upgrade_restarts_once_per_service_in_start_order(chroot):
+    """rpm runs %postun per package in transaction order (here fate-flow's before
+    fate-mysql's, as yum did); the restarts still come in start order, once each, from the
+    first %posttrans, and the second %posttrans finds nothing left to do."""
+    packages = [["fate-flow.service", "fate-board.service"], ["fate-mysql.service"],
+                ["fate-clustermanager.service"]]
+    bodies = [scriptlets(units, True, ORDER, NEEDS) for units in packages]
+    for body in bodies:
+        proc, _ = run_scriptlet(chroot, body["postun"], 1, systemd=True)
+        assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+    proc, calls = run_scriptlet(chroot, bodies[0]["posttrans"], 0, systemd=True)
+    assert proc.returncode == 0
+    assert calls == [f"restart {u}" for u in ORDER]
+    proc, calls = run_scriptlet(chroot, bodies[1]["posttrans"], 0, systemd=True)
+    assert calls == []
+
+
+@pytest.mark.root
+def test_an_upgrade_of_mysql_alone_restarts_what_depends_on_it(chroot):
+    body = scriptlets(["fate-mysql.service"], True, ORDER, NEEDS)
+    run_scriptlet(chroot, body["postun"], 1, systemd=True)
+    _, calls = run_scriptlet(chroot, body["posttrans"], 0, systemd=True)
+    assert calls == [f"restart {u}" for u in ORDER]
+
+
+@pytest.mark.root
+def test_inactive_units_are_not_marked(chroot):
+    body = scriptlets(["fate-flow.service"], True, ORDER, NEEDS)
+    run_scriptlet(chroot, body["postun"], 1, systemd=True, rc=3)  # is-active: inactive
+    _, calls = run_scriptlet(chroot, body["posttrans"], 0, systemd=True)
+    assert calls == []
+
+
+def test_no_posttrans_without_restart_and_units_must_be_in_the_order():
+    assert "posttrans" not in scriptlets(["fate.target"], restart=False)
+    with pytest.raises(ValueError):
+        scriptlets(["fate-x.service"], True, ORDER, NEEDS)

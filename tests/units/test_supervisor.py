@@ -196,7 +196,9 @@ files={conf_d}/*.conf
     assert out.exists(), (tmp_path / "supervisord.log").read_text()
     time.sleep(0.2)
     seen = json.loads(out.read_text())
-    assert seen["argv"] == svc.command[1:]
+    # the heap comes from the unit's default (services.yaml environment), the env file has none
+    assert seen["argv"] == [a.replace("${FATE_ROLLSITE_XMX}", "1024m") for a in svc.command[1:]]
+    assert seen["argv"][0] == "-Xmx1024m"
     assert seen["tag"] == "fate-host"
     assert seen["opts"] == "-Xmx50%"
     assert seen["nofile"] >= 4096

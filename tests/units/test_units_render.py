@@ -34,7 +34,9 @@ EXPECTED_EXECSTART = {
                         "com.webank.eggroll.core.resourcemanager.NodeManagerBootstrap "
                         f"-c {EGG}/conf/eggroll.properties -p ${{EGGROLL_PORT}} "
                         "-s ${EGGROLL_PROCESS_TAG}",
-    "fate-rollsite": f"{JAVA} -Dlog4j.configurationFile={EGG}/conf/log4j2.properties "
+    # rollsite's heap: rollsite.max_memory or a quarter of the RAM, from its env file
+    "fate-rollsite": f"{JAVA} -Xmx${{FATE_ROLLSITE_XMX}} "
+                     f"-Dlog4j.configurationFile={EGG}/conf/log4j2.properties "
                      f"-cp {EGG}/lib/*:{EGG}/conf/ com.webank.eggroll.rollsite.Proxy "
                      f"-c {EGG}/conf/eggroll.properties",
     "fate-flow": "/data/projects/fate/common/python/venv/bin/python "

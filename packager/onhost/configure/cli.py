@@ -125,8 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dry run: report what would change and change nothing")
     apply.add_argument("--diff", action="store_true",
                        help="with --check (or alone): unified diff per file, secrets masked")
-    apply.add_argument("--restart", action="store_true",
-                       help="restart the services whose rendered files changed")
+    what = apply.add_mutually_exclusive_group()
+    what.add_argument("--restart", dest="restart", action="store_const", const=True,
+                      default=None, help="restart the services whose rendered files changed, "
+                      "stopped ones too (default: the running ones)")
+    what.add_argument("--no-restart", dest="restart", action="store_const", const=False,
+                      help="restart nothing; say which services need it")
     check = subs.add_parser("check", help="validate the whole party (exit 2 if it is wrong), "
                                           "then pre-flight this host if it is one of the "
                                           "party's (exit 1 if that fails)")

@@ -6,13 +6,28 @@ Kept apart from the plan so that the plan stays a pure function: tests build
 
 import os
 import re
+import socket
 import subprocess
-from typing import List, NamedTuple, Set
+from typing import Dict, List, NamedTuple, Optional, Set, Tuple
 
 
 class HostFacts(NamedTuple):
     addresses: List[str]
     systemd: bool
+    cpus: int = 1
+    mem_kib: int = 0
+
+
+def mem_total_kib(proc: str = "/proc") -> int:
+    """MemTotal from /proc/meminfo, in KiB (0 when unreadable)."""
+    try:
+        with open(os.path.join(proc, "meminfo")) as handle:
+            for line in handle:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def ipv4_addresses() -> List[str]:
@@ -33,7 +48,8 @@ def systemd_running() -> bool:
 
 
 def gather() -> HostFacts:
-    return HostFacts(addresses=ipv4_addresses(), systemd=systemd_running())
+    return HostFacts(addresses=ipv4_addresses(), systemd=systemd_running(),
+                     cpus=os.cpu_count() or 1, mem_kib=mem_total_kib())
 
 
 def listening_ports(proc: str = "/proc") -> Set[int]:
@@ -85,3 +101,77 @@ def process_commands(proc: str = "/proc") -> List[str]:
         if cmd:
             out.append(cmd)
     return out
+
+
+def _listen_inodes(proc: str) -> Dict[str, int]:
+    """socket inode -> port of TCP sockets in LISTEN state."""
+    out: Dict[str, int] = {}
+    for name in ("net/tcp", "net/tcp6"):
+        try:
+            with open(os.path.join(proc, name)) as handle:
+                next(handle, None)
+                for line in handle:
+                    fields = line.split()
+                    if len(fields) > 9 and fields[3] == "0A":
+                        out[fields[9]] = int(fields[1].rsplit(":", 1)[1], 16)
+        except OSError:
+            continue
+    return out
+
+
+def port_owners(proc: str = "/proc") -> Dict[int, str]:
+    """port -> "pid N (command)" of the process listening on it, from /proc (what ``ss
+    -lntp`` shows); ports whose owner cannot be read (another namespace) are absent."""
+    inodes = _listen_inodes(proc)
+    owners: Dict[int, str] = {}
+    try:
+        pids = [p for p in os.listdir(proc) if p.isdigit()]
+    except OSError:
+        return owners
+    for pid in pids:
+        fd_dir = os.path.join(proc, pid, "fd")
+        try:
+            fds = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                link = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:  # closed meanwhile (our own listdir's fd, for one)
+                continue
+            if link.startswith("socket:[") and link[8:-1] in inodes:
+                port = inodes[link[8:-1]]
+                if port not in owners:
+                    try:
+                        with open(os.path.join(proc, pid, "comm")) as handle:
+                            comm = handle.read().strip()
+                    except OSError:
+                        comm = "?"
+                    owners[port] = f"pid {pid} ({comm})"
+    return owners
+
+
+def account_limits(user: str) -> Optional[Tuple[int, int]]:
+    """(open files, processes) soft limits a login of ``user`` gets (PAM's limits.conf:
+    ``su`` runs the session stack); None when su is missing or fails."""
+    try:
+        proc = subprocess.run(["su", "-s", "/bin/bash", "-c", "ulimit -Sn; ulimit -Su", user],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              universal_newlines=True, timeout=20)  # noqa: UP021 (3.6)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    words = proc.stdout.split()
+    if proc.returncode != 0 or len(words) != 2:
+        return None
+    big = 1 << 62
+    return tuple(big if w == "unlimited" else int(w) for w in words)  # type: ignore
+
+
+def hostname_problem() -> Optional[str]:
+    """None when this host's name resolves, else why not (fate_flow's get_lan_ip() needs it)."""
+    name = socket.gethostname()
+    try:
+        socket.getaddrinfo(name, None)
+        return None
+    except OSError as exc:
+        return f"{name}: {exc.strerror or exc}"

@@ -10,7 +10,7 @@ import copy
 import fcntl
 import os
 import re
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from packager.onhost import catalogue
 
@@ -151,7 +151,8 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
                              ".service, ".join(missing))))
     with open(filename, encoding="utf-8") as handle:
         text = handle.read()
-    plan = make_plan(party, ip, secrets, text, present, init, account)
+    plan = make_plan(party, ip, secrets, text, present, init, account, facts.cpus,
+                     facts.mem_kib)
     if init == "supervisor":
         plan = plan._replace(files=plan.files + tuple(supervisor.program_files(plan, account)),
                              remove=plan.remove + supervisor.stale_programs(plan), disable=())
@@ -162,7 +163,8 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
         owners = {(spec.owner, spec.group): (-1, -1) for spec in plan.files}
     findings += preflight.run_checks(
         party, services, root, init, first_run=stored is None,
-        root_password_given=bool(party.get("mysql", "root_passwd")), systemd=facts.systemd)
+        root_password_given=bool(party.get("mysql", "root_passwd")), systemd=facts.systemd,
+        account=account[0])
     return Prepared(doc, party, plan, stored, owners, findings)
 
 
@@ -230,21 +232,29 @@ def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], No
     return count
 
 
-def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
+def apply(root: Root, prep: Prepared, facts: HostFacts, restart: Optional[bool],
           out: Callable[[str], None], sql_files: Sequence[str] = EGGROLL_SQL) -> int:
-    """Write files, converge MySQL and units; returns the number of changes."""
+    """Write files, converge MySQL and units; returns the number of changes.
+
+    ``restart``: None (the default) restarts the running services whose rendered files or
+    env changed, each once, in start order, saying which file made it; True (--restart)
+    also asks for stopped ones (and says so where no systemd runs); False (--no-restart)
+    only says which would need it."""
     plan = prep.plan
     errors = [f.message for f in prep.findings if f.level == "error"]
     if errors:
         raise CheckFailed("\n".join("pre-flight: " + e for e in errors))
     changes = 0
-    to_restart: Set[str] = set()
+    before = units.running(root, plan.enable) if (
+        restart is None and plan.init == "systemd" and facts.systemd) else []
+    why: Dict[str, List[str]] = {}
     for spec, reason in changed_files(root, prep):
         files.write(root, spec, prep.owners[(spec.owner, spec.group)])
         out(f"wrote {spec.path} ({reason})")
         changes += 1
         if reason in ("new", "content"):
-            to_restart.update(spec.units)
+            for unit in spec.units:
+                why.setdefault(unit, []).append(os.path.basename(spec.path))
     for path in plan.remove:
         if os.path.exists(root(path)):
             files.remove(root, path)
@@ -258,11 +268,16 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
         changes += len(steps.run(stored.get("mysql_fate")))
     if plan.init == "systemd":
         changes += len(units.converge(root, plan.enable, plan.disable, False, out))
-    if restart:
-        order = [s.unit for s in catalogue.load()]
-        wanted = [u for u in order if u in to_restart]
-        if plan.init == "supervisor":
+    order = [s.unit for s in catalogue.load()]
+    wanted = [u for u in order if u in why]
+    if restart is False:
+        for unit in wanted:
+            out("{} needs a restart ({} changed); --no-restart given".format(
+                unit, ", ".join(why[unit])))
+    elif plan.init == "supervisor":
+        if restart:
             supervisor.restart(root, wanted, out)
-        else:
-            units.restart(root, wanted, facts.systemd, out)
+    else:
+        units.restart(root, wanted, facts.systemd, out, why,
+                      only=before if restart is None else None)
     return changes

@@ -50,6 +50,14 @@ class Plan(NamedTuple):
     init: str
     secrets: Tuple[str, ...]
 
+#: How long rollsite takes to pick up a changed route_table.json by itself, or None when it
+#: must be restarted. eggroll 2.0.2's rollsite (Java ``Proxy`` + ``ConfFileBasedFdnRouter``)
+#: reads the file once, at start (``setRouteTable`` -> ``init``); later only its own
+#: ``setRouteTable`` RPC re-reads it, and no timer does. The 60 s re-read asked about in
+#: eggroll#652 belongs to the later Scala rollsite. So with FATE 1.4.5 a route change
+#: restarts rollsite, and nothing else: fate_flow, MySQL and the managers do not read it.
+ROUTE_TABLE_REREAD_SECONDS: Optional[int] = None
+
 EGGROLL_USERS = ("rollsite", "clustermanager", "nodemanager", "fate_flow")
 FLOW_CONF_USERS = ("fate_flow", "nodemanager", "clustermanager")
 
@@ -85,7 +93,37 @@ def routes(party: Party) -> List[Tuple[str, List[Tuple[str, List[Dict[str, Any]]
     return table
 
 
-def context(party: Party, host: str, secrets: Secrets) -> Dict[str, Any]:
+def database_names(party: Party) -> Tuple[str, ...]:
+    """The party's MySQL databases, each once: eggroll's, fate_flow's, fateboard's."""
+    flow = party.get("fate_flow", "dbname", "fate_flow")
+    names: List[str] = []
+    for name in (party.get("eggroll", "dbname", "eggroll_meta"), flow,
+                 party.get("fateboard", "dbname", flow)):
+        if name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def processors_per_node(party: Party, cpus: int) -> int:
+    """eggroll.session.processors.per.node: ``egg`` when set, else seed §7.1's
+    cores x 0.8 / concurrent jobs (at least 1), cores = ``cores_per_node`` or ``cpus``."""
+    egg = party.get("eggroll", "egg")
+    if egg:
+        return int(egg)
+    cores = party.get("eggroll", "cores_per_node") or cpus
+    jobs = party.get("eggroll", "concurrent_jobs") or 1
+    return max(1, int(cores * 0.8 / jobs))
+
+
+def rollsite_heap(party: Party, mem_kib: int) -> str:
+    """rollsite's -Xmx: ``max_memory`` as given (12G), else a quarter of the RAM."""
+    given = (party.section("rollsite") or {}).get("max_memory")
+    if given:
+        return str(given)
+    return f"{max(256, mem_kib // 4 // 1024)}m" if mem_kib else "1024m"
+
+
+def context(party: Party, host: str, secrets: Secrets, cpus: int = 1) -> Dict[str, Any]:
     """Values the templates use, named after what they mean in FATE's files."""
     p = party
     rs = p.section("rollsite") or {}
@@ -107,7 +145,7 @@ def context(party: Party, host: str, secrets: Secrets) -> Dict[str, Any]:
         "db_user": p.get("mysql", "dbuser", "fate"),
         "db_password": secrets.get("mysql_fate", ""),
         "eggroll_db": p.get("eggroll", "dbname", "eggroll_meta"),
-        "egg": p.get("eggroll", "egg", 4),
+        "egg": processors_per_node(p, cpus),
         "process_tag": p.process_tag,
         "clustermanager_ip": p.first_ip("clustermanager"),
         "clustermanager_port": p.get("clustermanager", "port", 4670),
@@ -131,7 +169,7 @@ def context(party: Party, host: str, secrets: Secrets) -> Dict[str, Any]:
     }
 
 
-def env_for(party: Party, service: str, host: str) -> List[Tuple[str, str]]:
+def env_for(party: Party, service: str, host: str, mem_kib: int = 0) -> List[Tuple[str, str]]:
     """The unit's environment file (docs/contracts.md "Environment files")."""
     java = service in ("clustermanager", "nodemanager", "rollsite", "fateboard")
     python = service in ("fate_flow", "nodemanager")
@@ -155,6 +193,8 @@ def env_for(party: Party, service: str, host: str) -> List[Tuple[str, str]]:
     if service in ("clustermanager", "nodemanager"):
         env.append(("EGGROLL_PORT", str(party.get(service, "port"))))
         env.append(("EGGROLL_PROCESS_TAG", party.process_tag))
+    if service == "rollsite":
+        env.append(("FATE_ROLLSITE_XMX", rollsite_heap(party, mem_kib)))
     if service != "mysql":
         env.append(("FATE_WAIT_FOR", " ".join(wait_for(party, service))))
     env.append(("FATE_LISTEN", " ".join(f"{readiness(service, key)}://{host}:{port}"
@@ -195,9 +235,10 @@ def wait_for(party: Party, service: str) -> List[str]:
 
 def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
               installed_units: Tuple[str, ...], init: str = "systemd",
-              account: Tuple[str, str] = paths.ACCOUNT) -> Plan:
+              account: Tuple[str, str] = paths.ACCOUNT, cpus: int = 1, mem_kib: int = 0
+              ) -> Plan:
     services = tuple(party.services_on(host))
-    ctx = context(party, host, secrets)
+    ctx = context(party, host, secrets, cpus)
     user, group = account
     units = {s: catalogue.get(s).unit for s in services}
     files: List[FileSpec] = []
@@ -215,7 +256,8 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
         add(paths.EGGROLL_CONF, "eggroll.properties.j2", secret_mode, account,
             users(*EGGROLL_USERS))
     if "rollsite" in services:
-        add(paths.ROUTE_TABLE, "route_table.json.j2", 0o644, account, users("rollsite"))
+        add(paths.ROUTE_TABLE, "route_table.json.j2", 0o644, account,
+            users("rollsite") if ROUTE_TABLE_REREAD_SECONDS is None else ())
         json.loads(files[-1].content)  # the seed shipped invalid JSON more than once
     if set(services) & set(FLOW_CONF_USERS):
         add(paths.BASE_CONF, "base_conf.yaml.j2", 0o600, account, users("fate_flow"))
@@ -231,7 +273,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
     for service in services:
         unit = units[service]
         add(f"{paths.ENV_DIR}/{unit}.env", "unit.env.j2", 0o644, ("root", "root"),
-            (unit,), {"unit": unit + ".service", "env": env_for(party, service, host)})
+            (unit,), {"unit": unit + ".service", "env": env_for(party, service, host, mem_kib)})
     if secrets:
         files.append(FileSpec(paths.SECRETS, dump(secrets), 0o600, "root", "root", ()))
     files.append(FileSpec(paths.APPLIED_PARTY, party_text, 0o600, "root", "root", ()))
@@ -243,11 +285,8 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
         nodes = [(ip, ctx["clustermanager_port"], "CLUSTER_MANAGER")
                  for ip in party.ips("clustermanager")]
         nodes += [(ip, ctx["nodemanager_port"], "NODE_MANAGER") for ip in party.ips("nodemanager")]
-        dbs: List[str] = []
-        for name in (eggroll_db, ctx["flow_db"], ctx["board_db"]):
-            if name not in dbs:
-                dbs.append(name)
-        db = DbPlan(secrets["mysql_root"], ctx["db_user"], secrets["mysql_fate"], tuple(dbs),
+        db = DbPlan(secrets["mysql_root"], ctx["db_user"], secrets["mysql_fate"],
+                    database_names(party),
                     tuple(party.db_client_ips()), tuple(nodes), eggroll_db, user)
     wanted = [units[s] for s in services]
     others = [s.unit for s in catalogue.load() if s.name not in services]

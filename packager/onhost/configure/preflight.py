@@ -8,8 +8,7 @@ we cannot log in to), because our units already set the limits it asked for.
 
 import glob
 import os
-import resource
-from typing import Callable, List, NamedTuple, Optional, Sequence
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from packager.onhost import catalogue, systemctl
 
@@ -23,6 +22,8 @@ class Finding(NamedTuple):
     message: str  # level: error|warning
 
 LIMIT = 65535
+#: The seed's production swap (ansible-nfate 1.4.5 §3.6, §4.2: "not below 128G").
+SWAP_KIB = 128 * 1024 * 1024
 FATE_PROCESS_MARKERS = ("com.webank.eggroll", "fate_flow_server.py", "fateboard.jar")
 
 
@@ -30,25 +31,44 @@ def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
                first_run: bool, root_password_given: bool, systemd: bool,
                listening: Optional[Callable[[], set]] = None,
                processes: Optional[Callable[[], List[str]]] = None,
-               swap: Optional[Callable[[], int]] = None) -> List[Finding]:
+               swap: Optional[Callable[[], int]] = None, account: str = "app",
+               limits: Optional[Callable[[str], Optional[Tuple[int, int]]]] = None,
+               owners: Optional[Callable[[], Dict[int, str]]] = None,
+               hostname: Optional[Callable[[], Optional[str]]] = None) -> List[Finding]:
     listening = listening or facts.listening_ports
     processes = processes or facts.process_commands
     swap = swap or facts.swap_kib
+    limits = limits or facts.account_limits
+    owners = owners or facts.port_owners
+    hostname = hostname or facts.hostname_problem
     out: List[Finding] = []
     live = root.is_live
 
-    if live and swap() == 0:
-        out.append(Finding("warning", "swap is 0: FATE's docs ask for swap (128G on a "
-                                      "dedicated host); add a swap file"))
     if live:
-        for name, what, key in (("open files", "ulimit -n", resource.RLIMIT_NOFILE),
-                                ("max user processes", "ulimit -u", resource.RLIMIT_NPROC)):
-            soft = resource.getrlimit(key)[0]
-            if soft != resource.RLIM_INFINITY and soft < LIMIT:
-                out.append(Finding("warning", f"{name} ({what}) is {soft} here, below {LIMIT}: "
-                                              f"the fate-* units set "
-                                              "their own limit, but commands run by hand (toy "
-                                              "example) get this one"))
+        kib = swap()
+        if kib == 0:
+            out.append(Finding("warning", "swap is 0: FATE's docs ask for swap (128G on a "
+                                          "dedicated host); add a swap file"))
+        elif kib < SWAP_KIB:
+            gib = kib / 1048576.0
+            out.append(Finding("warning", f"swap is {gib:.1f} GiB, below the 128 GiB the seed "
+                                          "asks for in production (memory-heavy jobs spill "
+                                          "there); fine for a test party"))
+        problem = hostname()
+        if problem:
+            out.append(Finding("warning", f"the host name does not resolve ({problem}): "
+                                          "fate_flow's get_lan_ip() fails on it (FATE#768); "
+                                          "add the name to /etc/hosts"))
+        got = limits(account)
+        if got is not None:
+            for (name, what), soft in zip((("open files", "ulimit -n"),
+                                           ("max user processes", "ulimit -u")), got):
+                if soft < LIMIT:
+                    out.append(Finding("warning", f"{name} ({what}) of {account} is {soft}, "
+                                                  f"below {LIMIT}: the fate-* units set their "
+                                                  "own limit, but what the account runs by "
+                                                  "hand (the toy example) gets this one; raise "
+                                                  "it in /etc/security/limits.conf"))
         used = listening()
         busy: List[str] = []
         for service in services:
@@ -57,9 +77,11 @@ def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
                 if port in used and not (systemd and systemctl.is_active(unit + ".service")):
                     busy.append(str(port))
         if busy:
+            held = owners()
+            named = ["{} ({})".format(p, held.get(int(p), "owner not visible")) for p in busy]
             out.append(Finding("warning", "these ports: {} have been used by a process other "
                                           "than the fate units; stop it or change the port"
-                                          .format(" ".join(busy))))
+                                          .format(", ".join(named))))
         if first_run:
             leftovers = [cmd for cmd in processes()
                          if any(marker in cmd for marker in FATE_PROCESS_MARKERS)]

@@ -218,13 +218,21 @@ def _related(path: Path, other: Path) -> bool:
     return path[:shorter] == other[:shorter]
 
 
+def tls_peer(party: Party) -> str:
+    """The role FATE 1.4.5 names the client files after: the other side of a two-party
+    TLS pair (a guest's are ``host-client*``, seed §4.4.2); an exchange uses its own."""
+    return {"guest": "host", "host": "guest"}.get(party.role, party.role)
+
+
 def tls_files(party: Party, kind: str) -> List[str]:
-    """Absolute paths of the server or client TLS files this party's rollsite uses."""
+    """Absolute paths of the server or client TLS files this party's rollsite uses, with
+    FATE 1.4.5's names: ``<role>-ca.pem``, ``<role>-server.{pem,key}`` and
+    ``<peer>-client-ca.pem``, ``<peer>-client.{pem,key}``."""
     rs = party.section("rollsite") or {}
     keys_dir = str(rs.get("keys_dir") or "/data/projects/data/fate/keys")
     names = SERVER_TLS if kind == "server" else CLIENT_TLS
-    role = party.role
-    return [os.path.join(keys_dir, f"{role}-{name}") for name in names]
+    prefix = party.role if kind == "server" else tls_peer(party)
+    return [os.path.join(keys_dir, f"{prefix}-{name}") for name in names]
 
 
 def tcp_answers(host: str, port: int, timeout: float = 3.0) -> Optional[str]:

@@ -8,7 +8,7 @@ service is reported before anything changes.
 
 import os
 import subprocess
-from typing import Callable, List, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from packager.onhost import catalogue, systemctl
 
@@ -41,6 +41,14 @@ def is_enabled(root: Root, name: str) -> bool:
     return _systemctl(root, "is-enabled", name).stdout.strip() == "enabled"
 
 
+def running(root: Root, names: Sequence[str]) -> List[str]:
+    """The units among ``names`` that are active now (live host with systemd only)."""
+    if not root.is_live:
+        return []
+    return [n for n in names
+            if _systemctl(root, "is-active", n + ".service").stdout.strip() == "active"]
+
+
 def converge(root: Root, enable: Sequence[str], disable: Sequence[str], dry_run: bool,
              report: Callable[[str], None]) -> List[str]:
     """Bring unit enablement to the plan; returns the changes made (or that would be)."""
@@ -69,19 +77,32 @@ def converge(root: Root, enable: Sequence[str], disable: Sequence[str], dry_run:
     return changes
 
 
-def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[str], None]
-            ) -> List[str]:
-    """Restart ``units`` in start order; only on a live host where systemd runs."""
+def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[str], None],
+            why: Optional[Dict[str, List[str]]] = None,
+            only: Optional[Sequence[str]] = None) -> List[str]:
+    """Restart ``units`` in the given (start) order; only on a live host where systemd runs.
+
+    ``why`` maps a unit to the files whose change needs it, said with each restart.
+    ``only``: the units that ran with the old files (the default reconfigure restarts just
+    those; a stopped unit reads the new files when it starts, so it is left stopped)."""
     if not units:
         return []
+    why = why or {}
+
+    def because(unit: str) -> str:
+        return " ({} changed)".format(", ".join(why[unit])) if why.get(unit) else ""
+
     if not (systemd and root.is_live):
-        report("not restarting {} (no running systemd here)".format(" ".join(units)))
+        if only is None:
+            report("not restarting {} (no running systemd here)".format(" ".join(units)))
         return []
     done: List[str] = []
     for unit in units:
+        if only is not None and unit not in only:
+            continue
         proc = _systemctl(root, "restart", unit + ".service")
         if proc.returncode != 0:
             raise ApplyError(f"systemctl restart {unit} failed: {proc.stdout.strip()}")
-        report("restarted " + unit)
+        report("restarted " + unit + because(unit))
         done.append(unit)
     return done

@@ -1,4 +1,4 @@
-"""``fate-ctl`` command line: status | logs SERVICE | toy | doctor.
+"""``fate-ctl`` command line: status | logs SERVICE | toy | doctor | backup | restore | certs.
 
 The options of the command as a whole (``--root``, ``--manager``, ``--json``, ...) are
 accepted before or after the subcommand: ``fate-ctl status --root /mnt`` works as
@@ -13,7 +13,7 @@ import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from packager.onhost import __version__, catalogue, command
-from packager.onhost.ctl import doctor, status, toy
+from packager.onhost.ctl import backup, certs, doctor, restore, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
 
@@ -26,6 +26,16 @@ examples:
   fate-ctl toy 9999 10000           run the toy example as guest 9999 with host 10000
   fate-ctl doctor                   pre-flight checks + status + config drift
   fate-ctl doctor --json            the same checks as one JSON document
+  fate-ctl backup                   archive configs, secrets and MySQL into
+                                    /data/projects/data/fate/backups/ (0600)
+  fate-ctl backup --data -o /root/party.tar.gz    the same, with the data directories
+  fate-ctl restore --check /root/party.tar.gz     verify an archive against this host only
+  fate-ctl restore /root/party.tar.gz             bring this host back from the archive
+  fate-ctl certs init               party CA + rollsite server/client certs (openssl)
+  fate-ctl certs export-ca -o guest-9999-ca.pem   the CA certificate to give the peer
+  fate-ctl certs import-ca host-10000-ca.pem      trust the peer party's CA
+  fate-ctl certs enable /root/party.yaml          secure flags on; then fate-configure it
+  fate-ctl certs show               certificates and their expiry
 """
 
 
@@ -83,7 +93,106 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="pre-flight checks, status and config drift")
     _shared(p, top=False)
+
+    p = sub.add_parser("backup", help="one 0600 archive: configs, secrets, MySQL dump")
+    _shared(p, top=False)
+    p.add_argument("-o", "--output", metavar="FILE",
+                   help=f"archive to write (default {backup.BACKUP_DIR}/fate-backup-...)")
+    p.add_argument("--data", action="store_true", help="also the data directories")
+
+    p = sub.add_parser("restore", help="bring this host back from a backup archive")
+    _shared(p, top=False)
+    p.add_argument("archive", metavar="FILE")
+    p.add_argument("--check", action="store_true",
+                   help="verify the archive and that it fits this host; change nothing")
+    p.add_argument("--no-start", action="store_true",
+                   help="do not start fate.target afterwards")
+
+    p = sub.add_parser("certs", help="the party's own rollsite TLS (CA, certificates)")
+    _shared(p, top=False)
+    csub = p.add_subparsers(dest="certs_command", metavar="ACTION")
+    c = csub.add_parser("init", help="make (or import) the party CA, then rollsite's "
+                        "server and client certificates")
+    _shared(c, top=False)
+    c.add_argument("--days", type=int, default=certs.DEFAULT_DAYS,
+                   help=f"validity (default {certs.DEFAULT_DAYS})")
+    c.add_argument("--ca-cert", metavar="PEM", help="use this CA (with --ca-key) instead of "
+                   "making one")
+    c.add_argument("--ca-key", metavar="PEM")
+    c = csub.add_parser("export-ca", help="write this party's CA certificate for the peer")
+    _shared(c, top=False)
+    c.add_argument("-o", "--output", required=True, metavar="FILE")
+    c = csub.add_parser("import-ca", help="trust a peer party's CA certificate")
+    _shared(c, top=False)
+    c.add_argument("files", nargs="+", metavar="PEM")
+    c = csub.add_parser("enable", help="turn on the secure flags in a party YAML")
+    _shared(c, top=False)
+    c.add_argument("party", metavar="PARTY_YAML")
+    c.add_argument("--peer-port", type=int, default=9371,
+                   help="the peers' secure port (default 9371)")
+    c = csub.add_parser("show", help="certificates of this host and their expiry")
+    _shared(c, top=False)
     return parser
+
+
+def _certs(host: Host, args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
+    action = args.certs_command
+    if action == "init":
+        if bool(args.ca_cert) != bool(args.ca_key):
+            raise certs.CertError("--ca-cert and --ca-key go together")
+        imported = (args.ca_cert, args.ca_key) if args.ca_cert else None
+        written = certs.init(host, args.account, args.days, imported)
+        out(f"certs: {len(written)} files; next: export-ca to the peer, import-ca its CA, "
+              "then 'fate-ctl certs enable PARTY_YAML' and fate-configure it")
+        return 0
+    if action == "export-ca":
+        try:
+            out("certs: wrote " + certs.export_ca(host, args.output))
+        except FileExistsError:
+            raise certs.CertError(f"{args.output} exists; choose another -o") from None
+        return 0
+    if action == "import-ca":
+        for path in certs.import_ca(host, args.account, args.files):
+            out("certs: wrote " + path)
+        return 0
+    if action == "enable":
+        changes = certs.enable(args.party, args.peer_port)
+        for line in changes:
+            out(f"certs: {args.party}: {line}")
+        out("certs: {}; now run: fate-configure {}".format(
+            f"{len(changes)} change(s), the old file is {args.party}.bak" if changes
+            else "already enabled", args.party))
+        return 0
+    if action == "show":
+        rows = certs.expiry(host)
+        if not rows:
+            out("certs: no rollsite certificates on this host")
+            return 1
+        for level, path, message in rows:
+            out(f"{level:<4} {path}: {message}")
+        return 1 if any(level == "FAIL" for level, _, _ in rows) else 0
+    raise certs.CertError("certs needs an action: init, export-ca, import-ca, enable, show")
+
+
+def _backup(host: Host, args: argparse.Namespace) -> int:
+    say = (lambda _line: None) if args.json else print
+    result = backup.run(host, args.output, args.data, say)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    else:
+        print("backup: wrote {path} ({members} members, {bytes} bytes, 0600)".format(**result))
+    return 0
+
+
+def _restore(host: Host, args: argparse.Namespace) -> int:
+    say = (lambda _line: None) if args.json else print
+    result = restore.run(host, args.archive, args.account, not args.no_start, args.check,
+                         say)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+    elif not args.check:
+        print("\n".join(restore.summary(result)))
+    return 0
 
 
 def _logs(host: Host, args: argparse.Namespace) -> int:
@@ -149,11 +258,19 @@ def run(args: argparse.Namespace) -> int:
         def toy_run(out: Callable[[str], None] = print) -> int:
             return toy.run(host, args.guest, args.host, args.timeout, args.force, out)
         return _lines_as_json(toy_run, "lines") if args.json else toy_run()
+    if args.command == "backup":
+        return _backup(host, args)
+    if args.command == "restore":
+        return _restore(host, args)
+    if args.command == "certs":
+        if args.json:
+            return _lines_as_json(lambda out: _certs(host, args, out), "lines")
+        return _certs(host, args)
     return _doctor(host, args)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    return command.main("fate-ctl", build_parser(), argv, run, "nothing was changed")
+    return command.main("fate-ctl", build_parser(), argv, run, "see fate-ctl status")
 
 
 if __name__ == "__main__":

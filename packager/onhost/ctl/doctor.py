@@ -8,18 +8,23 @@ since the last fate-configure is the configurator's own dry run against the part
 last applied (``packager.onhost.configure.pipeline``).
 """
 
+import glob
 import os
+import re
 import shutil
 import socket
-from typing import Callable, List, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 from packager.onhost import catalogue
 from packager.onhost import services as svcdef
 from packager.onhost.configure import facts as facts_mod
 from packager.onhost.configure import paths as paths_mod
 from packager.onhost.configure import pipeline
+from packager.onhost.ctl import certs
 from packager.onhost.ctl import status as status_mod
+from packager.onhost.ctl.backup import BACKUP_DIR
 from packager.onhost.ctl.host import Host
+from packager.onhost.ctl.logscan import log_files, tail_lines
 
 Check = Tuple[str, str]  # (level, message); level in ok / WARN / FAIL
 
@@ -92,16 +97,23 @@ def _disk(host: Host) -> Check:
     return ("ok", f"{free:.1f} GiB free on {path}")
 
 
-def port_conflicts(rows: List[dict]) -> List[Check]:
-    """A port that accepts while its service is not running belongs to someone else: the
-    service will fail to bind (FATE's pre-check: 'these ports ... have been used')."""
+def port_conflicts(rows: List[dict], owners: Callable[[], Dict[int, str]] = facts_mod.port_owners
+                   ) -> List[Check]:
+    """A port that answers while its service is not running belongs to someone else: the
+    service will fail to bind (FATE's pre-check: 'these ports ... have been used'). The
+    holder is named from /proc where it is visible."""
     checks: List[Check] = []
+    held: Optional[Dict[int, str]] = None
     for row in rows:
         running = str(row["state"]).startswith("active")
         for port in row["ports"]:
             if port["probe"] != "down" and not running and row["state"] != "unknown":
-                checks.append(("FAIL", "{} is not running but {} answers: another process "
-                               "holds the port".format(row["service"], port["endpoint"])))
+                if held is None:
+                    held = owners()
+                number = int(str(port["endpoint"]).rsplit(":", 1)[1])
+                checks.append(("FAIL", "{} is not running but {} answers: {} holds the "
+                               "port".format(row["service"], port["endpoint"],
+                                             held.get(number, "another process"))))
     return checks
 
 
@@ -134,6 +146,36 @@ def drift(host: Host, account: Tuple[str, str]) -> List[Check]:
     return [("FAIL", f"drift: {line}") for line in changes]
 
 
+#: What MySQL 8 logs when its data directory was written by a newer server (a downgrade).
+DOWNGRADE = re.compile(r"[Dd]owngrade is not supported|Invalid MySQL server downgrade|"
+                       r"Cannot downgrade from")
+
+
+def mysql_downgrade(host: Host) -> List[Check]:
+    """After ``yum history undo`` / ``yum downgrade`` across a MySQL data-format change the
+    older server refuses the data: the way back is the backup install.sh took before the
+    upgrade, and doctor names it."""
+    mysql = [s for s in host.configured() if s.name == "mysql"]
+    if not mysql:
+        return []
+    for path in log_files(mysql[0], host.path)[:3]:
+        try:
+            lines = tail_lines(path, 500)
+        except OSError:
+            continue
+        hits = [line for line in lines if DOWNGRADE.search(line)]
+        if hits:
+            backups = sorted(glob.glob(host.path(BACKUP_DIR + "/fate-backup-*.tar.gz")),
+                             key=os.path.getmtime)
+            way = ("restore the backup taken before the upgrade: fate-ctl restore "
+                   + backups[-1]) if backups else ("no backup in " + BACKUP_DIR +
+                                                    ": reinstall the newer fate-mysql")
+            said = hits[-1].strip()[:100]
+            return [("FAIL", f"MySQL refuses its data after a downgrade ({said}): the data "
+                     f"format changed on upgrade; {way}")]
+    return []
+
+
 def run(host: Host, account: Tuple[str, str], out_print: Callable = print) -> int:
     checks = preflight(host, account[0])
     rows = status_mod.collect(host) if host.configured() else []
@@ -149,6 +191,9 @@ def run(host: Host, account: Tuple[str, str], out_print: Callable = print) -> in
                 what += "; last error: " + row["last_error"]["line"][:120]
             checks.append(("FAIL", what))
     checks += port_conflicts(rows)
+    checks += mysql_downgrade(host)
+    checks += [(level, f"certificate {path}: {message}")
+               for level, path, message in certs.expiry(host)]
     checks += drift(host, account)
     for level, message in checks:
         out_print(f"{level:<4} {message}")

@@ -1,10 +1,14 @@
 """``fate-ctl status``: for each FATE service of this host, state, ports, last error."""
 
 import json
-from typing import Dict, List
+import os
+from typing import Dict, List, Optional
 
 from packager.onhost import probe, systemctl
 from packager.onhost.catalogue import Service
+from packager.onhost.configure import paths
+from packager.onhost.configure.errors import ConfigError
+from packager.onhost.configure.pipeline import load_party
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import last_error, log_files
 
@@ -52,6 +56,28 @@ def collect(host: Host) -> List[Dict[str, object]]:
     return [service_status(host, svc) for svc in services_here(host)]
 
 
+def partition_hint(host: Host) -> Optional[Dict[str, int]]:
+    """Seed §7.1: partitions = egg processes per node x nodemanagers, from the rendered
+    eggroll.properties and the applied party (None where either is missing)."""
+    conf, party_file = host.path(paths.EGGROLL_CONF), host.path(paths.APPLIED_PARTY)
+    if not (os.path.isfile(conf) and os.path.isfile(party_file)):
+        return None
+    per_node = None
+    with open(conf, encoding="utf-8") as handle:
+        for line in handle:
+            key, sep, value = line.partition("=")
+            if sep and key.strip() == "eggroll.session.processors.per.node":
+                per_node = int(value.strip()) if value.strip().isdigit() else None
+    try:
+        nodes = len(load_party(party_file)[1].ips("nodemanager"))
+    except ConfigError:
+        return None
+    if not per_node or not nodes:
+        return None
+    return {"processors_per_node": per_node, "nodemanagers": nodes,
+            "partitions": per_node * nodes}
+
+
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "\u2026"
 
@@ -84,8 +110,14 @@ def run(host: Host, as_json: bool) -> int:
         else:
             print("fate-ctl: " + message)
         return 1
+    hint = partition_hint(host)
     if as_json:
-        print(json.dumps({"manager": host.manager, "services": rows}, indent=2, sort_keys=True))
+        print(json.dumps({"manager": host.manager, "services": rows, "eggroll": hint},
+                         indent=2, sort_keys=True))
     else:
         print(format_table(rows))
+        if hint:
+            print("eggroll: {processors_per_node} egg processes per node x {nodemanagers} "
+                  "nodemanager(s): use partition {partitions} for a job's tables "
+                  "(seed §7.1)".format(**hint))
     return 0 if all(r["healthy"] for r in rows) else 1
