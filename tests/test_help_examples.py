@@ -31,6 +31,7 @@ from packager.onhost.configure import cli as configure_cli
 from packager.onhost.ctl import cli as ctl_cli
 from tests.assemble.conftest import seeded_cache
 from tests.configure.conftest import make_root
+from tests.support import py36
 from tests.support.gpgkeys import make_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -55,11 +56,21 @@ NOT_RUN = {
     "fate-pkg build --offline": REAL_RELEASE,
     "fate-configure party.yaml": "applies to the host it runs on (tests/configure/test_apply.py "
                                  "applies to scratch roots, tests/e2e to containers)",
-    "fate-waitport --timeout 60 10.0.0.2:3306 127.0.0.1:4670": "waits a minute for the "
-                                                               "example's network",
+    "fate-waitport --timeout 60 mysql://10.0.0.2:3306 grpc://127.0.0.1:4670":
+        "waits a minute for the example's network",
+    "fate-waitport --main-pid 4242 http://127.0.0.1:9380": "needs the example's process 4242 "
+        "(tests/units/test_waitport.py gives it a real one)",
     "fate-waitport 10.0.0.2:3306 -- /usr/bin/java -jar app.jar": "waits two minutes for the "
                                                                  "example's network",
 }
+DAY2 = ("needs a configured party host with its MySQL running; tests/configure/"
+        "test_backup_restore.py, test_certs.py and tests/e2e run it on real ones")
+NOT_RUN.update({example: DAY2 for example in (
+    "fate-ctl backup", "fate-ctl backup --data -o /root/party.tar.gz",
+    "fate-ctl restore --check /root/party.tar.gz", "fate-ctl restore /root/party.tar.gz",
+    "fate-ctl certs init", "fate-ctl certs export-ca -o guest-9999-ca.pem",
+    "fate-ctl certs import-ca host-10000-ca.pem", "fate-ctl certs enable /root/party.yaml",
+    "fate-ctl certs show")})
 HOST = "192.168.0.2"  # the seed's guest host, in the party the import example writes
 ON_HOST = {
     "fate-configure --check --diff party.yaml": ["--root", "{tree}", "--host", HOST],
@@ -70,7 +81,7 @@ ON_HOST = {
     "fate-ctl toy 9999 10000": ["--root", "{tree}", "--manager", "none"],
     "fate-ctl doctor": ["--root", "{tree}", "--manager", "none"],
     "fate-ctl doctor --json": ["--root", "{tree}", "--manager", "none"],
-    "fate-waitport --timeout 5 --json 127.0.0.1:9380": [],
+    "fate-waitport --timeout 5 --json http://127.0.0.1:9380": [],
 }
 _SPLIT = re.compile(r"\s{2,}|\s#\s")
 
@@ -177,7 +188,9 @@ def scratch(tmp_path_factory):
     key = make_key(gnupg)
     tree = make_root(work / "host-tree")
     env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(home / ".cache"),
-               GNUPGHOME=str(gnupg), PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+               GNUPGHOME=str(gnupg), PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}",
+               # the sample Miniconda is a Python 3.6; the scratch HOME hides pyenv's
+               FATE_SAMPLE_HOST_PYTHON=str(py36.python36()))
     env.pop("SOURCE_DATE_EPOCH", None)
     return {"work": work, "env": env, "key": key, "tree": tree}
 
