@@ -28,7 +28,7 @@ _SERVICE_KEYS = {
     "name", "unit", "program", "stage", "description", "ports", "java", "after",
     "directory", "command", "environment", "read_write", "stdout_log", "stderr_log", "logs",
     "start_timeout", "stop_timeout", "restart_sec", "start_limit_interval",
-    "start_limit_burst", "limit_nofile", "limit_nproc",
+    "start_limit_burst", "limit_nofile", "limit_nproc", "packages",
 }
 _REQUIRED = ("name", "unit", "program", "stage", "description", "ports", "directory",
              "command", "stdout_log", "stderr_log")
@@ -56,6 +56,8 @@ class Service:
         self.ports: List[int] = [int(p) for p in data["ports"]]
         self.java = bool(data.get("java", False))
         self.after: List[str] = list(data.get("after", []))
+        #: RPMs a host running this service needs (fate-deploy installs only these).
+        self.packages: List[str] = [str(p) for p in data.get("packages", [])]
         self.directory: str = data["directory"]
         self.command: List[str] = [str(a) for a in data["command"]]
         self.environment = {str(k): str(v) for k, v in (data.get("environment") or {}).items()}

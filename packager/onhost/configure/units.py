@@ -75,7 +75,9 @@ def converge(root: Root, enable: Sequence[str], disable: Sequence[str], dry_run:
 
 def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[str], None]
             ) -> List[str]:
-    """Restart ``units`` in start order; only on a live host where systemd runs."""
+    """Restart the running ones of ``units`` in start order; only on a live host where
+    systemd runs. A stopped unit is left stopped: it reads the new files when it starts,
+    and starting is the rollout's job, in the order across hosts (fate.target, fate-deploy)."""
     if not units:
         return []
     if not (systemd and root.is_live):
@@ -83,6 +85,9 @@ def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[s
         return []
     done: List[str] = []
     for unit in units:
+        if _systemctl(root, "is-active", "--quiet", unit + ".service").returncode != 0:
+            report(f"not restarting {unit} (not running; it reads the new files when it starts)")
+            continue
         proc = _systemctl(root, "restart", unit + ".service")
         if proc.returncode != 0:
             raise ApplyError(f"systemctl restart {unit} failed: {proc.stdout.strip()}")
