@@ -108,8 +108,9 @@ def boxes(request, rootfs, tmp_path_factory) -> Iterator[Callable[..., Container
     made: list[Container] = []
     workdir = tmp_path_factory.mktemp("boxes")
 
-    def make(name: str, **kw) -> Container:
-        box = Container(f"{name}{os.getpid() % 10000}", rootfs, workdir, **kw)
+    def make(name: str, root: Path | None = None, **kw) -> Container:
+        """``root``: another cached tree to boot (the rollout's, with sshd)."""
+        box = Container(f"{name}{os.getpid() % 10000}", root or rootfs, workdir, **kw)
         made.append(box)
         return box
 

@@ -110,6 +110,18 @@ class OutputReader:
                 self.recap[match.group(1)] = Recap(*(int(x) for x in match.groups()[1:]))
 
 
+def own_paths_removed(pythonpath: str) -> str:
+    """PYTHONPATH without the entries that hold this package and its vendored libraries
+    (the fate-deploy wrapper's): EPEL's ansible runs on Python 2.7 and must import its own
+    jinja2 and yaml, not our Python 3 copies."""
+    home = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    home = os.path.dirname(home)  # the directory holding the ``packager`` package
+    keep = [p for p in pythonpath.split(os.pathsep)
+            if p and not os.path.abspath(p).startswith(home + os.sep)
+            and os.path.abspath(p) != home]
+    return os.pathsep.join(keep)
+
+
 def run_playbook(workdir: str, ansible_playbook: str, check: bool, limit: Optional[str],
                  log_path: str, progress: Callable[[str], None]) -> RunResult:
     argv = [ansible_playbook, "site.yml"]
@@ -117,9 +129,13 @@ def run_playbook(workdir: str, ansible_playbook: str, check: bool, limit: Option
         argv += ["--check", "--diff"]
     if limit:
         argv += ["--limit", limit]
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(workdir, "ansible.cfg"),
+    env = dict(os.environ)
+    env["PYTHONPATH"] = own_paths_removed(env.get("PYTHONPATH", ""))
+    env.update(ANSIBLE_CONFIG=os.path.join(workdir, "ansible.cfg"),
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="default",
                ANSIBLE_DISPLAY_SKIPPED_HOSTS="1", PYTHONUNBUFFERED="1")
+    if not env["PYTHONPATH"]:
+        del env["PYTHONPATH"]
     reader = OutputReader(progress)
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(argv) + "\n")
