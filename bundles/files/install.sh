@@ -88,7 +88,7 @@ mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' packag
 [ ${#packages[@]} -gt 0 ] || die "packages.txt names no package"
 # every package of the profile is checked for its signature, the chosen ones installed
 signed_packages=("${packages[@]}")
-if [ ${#chosen[@]} -gt 0 ]; then packages=("${chosen[@]}"); fi
+if [ ${#chosen[@]} -gt 0 ]; then packages=(${chosen[@]+"${chosen[@]}"}); fi
 
 repo_dir="$root/etc/yum.repos.d"
 repo_file="$repo_dir/fate-local.repo"

@@ -54,6 +54,17 @@ def requirements_from_specs(paths: Iterable[Path]) -> list[Requirement]:
     return sorted(out.values())
 
 
+def optional_packages(paths: Iterable[Path]) -> set[str]:
+    """Our packages whose OS requirements are carried only when the given repositories
+    have them (``os_closure: optional``: fate-deploy's ansible, which is EPEL's)."""
+    out = set()
+    for path in paths:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("os_closure") == "optional":
+            out.add(str(data.get("name")))
+    return out
+
+
 def _read(path: Path) -> tuple[RepoPackage, list[Requirement]]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -13,7 +13,10 @@ from packager.onhost.configure.paths import Root
 
 RECORDER = """#!/bin/sh
 echo "$(basename "$0") $*" >> "{log}"
-case "$*" in "restart fate-board"*) exit {board_rc};; "is-active --quiet fate-rollsite.service") exit 3;; esac
+case "$*" in
+  "restart fate-board"*) exit {board_rc};;
+  "is-active --quiet fate-rollsite.service") exit 3;;
+esac
 """
 
 

@@ -102,7 +102,9 @@ class Controller:
             str(self.party), "--bundle", str(self.bundle), "--inventory", str(self.inventory),
             "--workdir", str(self.workdir),
             "--ansible-playbook", str(self.venv / "bin/ansible-playbook"), "--json", *args)
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        # cwd: not the checkout, whose ``packager`` would shadow the RPM's
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout,
+                              cwd=self.work)
         try:
             summary = json.loads(proc.stdout)
         except ValueError:
