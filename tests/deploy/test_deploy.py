@@ -161,3 +161,16 @@ def test_emit_refuses_a_bundle_that_does_not_match_its_sums(tmp_path, capsys):
     assert main(["emit", str(party), "--bundle", str(tmp_path), "-o", str(tmp_path / "o")]) == 2
     assert "files do not match SHA256SUMS" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_the_failure_named_is_the_host_that_failed_not_those_stopped_by_it():
+    from packager.onhost.deploy.report import first_failure
+
+    def row(task, unreachable=False):
+        return {"failed": {"play": "pre-flight on every host", "task": task,
+                           "message": "m", "unreachable": unreachable}}
+    summary = {"hosts": {
+        "10.0.0.1": row("fate_preflight : every host of the party passed the pre-flight"),
+        "10.0.0.9": row("fate_preflight : pre-flight checks", unreachable=True)}}
+    assert first_failure(summary) == ("10.0.0.9 unreachable at 'pre-flight on every host' / "
+                                      "'fate_preflight : pre-flight checks': m")

@@ -77,7 +77,7 @@ def first_failure(summary: dict) -> Optional[str]:
     lines = []
     for host, row in summary["hosts"].items():
         failed = row["failed"]
-        if failed and not failed["task"].startswith("every host of the party"):
+        if failed and "every host of the party passed" not in failed["task"]:
             kind = "unreachable" if failed["unreachable"] else "failed"
             lines.append(f"{host} {kind} at '{failed['play']}' / '{failed['task']}': "
                          f"{failed['message']}")
