@@ -81,3 +81,13 @@ def test_supervisor_update_then_restart_changed_programs(recorder):
         f"supervisorctl -c {conf} update",
         f"supervisorctl -c {conf} restart fate-nodemanager fate-fateflow"]
     assert said == ["restarted fate-nodemanager fate-fateflow"]
+
+
+def test_queued_restarts_do_not_wait(recorder):
+    """fate-deploy's mode: the restart is queued (--no-block), the host does not wait for
+    dependencies on hosts configured after it."""
+    log = recorder()
+    said = []
+    assert units.restart(Root("/"), ["fate-flow"], True, said.append, block=False) == ["fate-flow"]
+    assert "systemctl restart --no-block fate-flow.service" in log.read_text().splitlines()
+    assert said == ["restart queued: fate-flow"]

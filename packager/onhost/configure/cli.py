@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --check (or alone): unified diff per file, secrets masked")
     apply.add_argument("--restart", action="store_true",
                        help="restart the services whose rendered files changed")
+    apply.add_argument("--no-block", action="store_true",
+                       help="with --restart: queue the restarts and return (fate-deploy "
+                            "waits for them in its start order across hosts)")
     check = subs.add_parser("check", help="validation and pre-flight checks only")
     _common(check)
     imp = subs.add_parser("import-ansible", help="convert ansible-nfate var files to a party YAML")
@@ -145,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
                                 args.account)
         if args.diff:
             pipeline.dry_run(root, prep, True, print, _say)
-        count = pipeline.apply(root, prep, host_facts, args.restart, _say)
+        count = pipeline.apply(root, prep, host_facts, args.restart, _say,
+                               block=not args.no_block)
     _say(f"{count} change(s) made" if count else "nothing changed: already configured")
     return 0
 

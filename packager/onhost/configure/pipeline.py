@@ -169,7 +169,8 @@ def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], No
 
 
 def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
-          out: Callable[[str], None], sql_files: Sequence[str] = EGGROLL_SQL) -> int:
+          out: Callable[[str], None], sql_files: Sequence[str] = EGGROLL_SQL,
+          block: bool = True) -> int:
     """Write files, converge MySQL and units; returns the number of changes."""
     plan = prep.plan
     errors = [f.message for f in prep.findings if f.level == "error"]
@@ -202,5 +203,5 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
         if plan.init == "supervisor":
             supervisor.restart(root, wanted, out)
         else:
-            units.restart(root, wanted, facts.systemd, out)
+            units.restart(root, wanted, facts.systemd, out, block)
     return changes

@@ -73,11 +73,14 @@ def converge(root: Root, enable: Sequence[str], disable: Sequence[str], dry_run:
     return changes
 
 
-def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[str], None]
-            ) -> List[str]:
+def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[str], None],
+            block: bool = True) -> List[str]:
     """Restart the running ones of ``units`` in start order; only on a live host where
     systemd runs. A stopped unit is left stopped: it reads the new files when it starts,
-    and starting is the rollout's job, in the order across hosts (fate.target, fate-deploy)."""
+    and starting is the rollout's job, in the order across hosts (fate.target, fate-deploy).
+    ``block=False`` queues the restarts (``--no-block``): a unit whose dependencies on
+    other hosts are not up yet waits for them in its ExecStartPre while fate-deploy starts
+    them, instead of this host waiting for hosts that are configured after it."""
     if not units:
         return []
     if not (systemd and root.is_live):
@@ -88,9 +91,10 @@ def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[s
         if _systemctl(root, "is-active", "--quiet", unit + ".service").returncode != 0:
             report(f"not restarting {unit} (not running; it reads the new files when it starts)")
             continue
-        proc = _systemctl(root, "restart", unit + ".service")
+        proc = _systemctl(root, "restart", *(() if block else ("--no-block",)),
+                          unit + ".service")
         if proc.returncode != 0:
             raise ApplyError(f"systemctl restart {unit} failed: {proc.stdout.strip()}")
-        report("restarted " + unit)
+        report(("restarted " if block else "restart queued: ") + unit)
         done.append(unit)
     return done
