@@ -3,9 +3,9 @@ start stages across hosts. Pure functions of the party and the service catalogue
 
 from typing import Dict, List, NamedTuple, Sequence
 
-from packager.onhost.configure.model import SERVICES as PARTY_KEYS
+from packager.onhost import catalogue
+from packager.onhost.catalogue import Service
 from packager.onhost.configure.model import Party
-from packager.onhost.services import Service, load_services
 
 #: Every host gets the tools that drive it (fate-configure, fate-ctl, fate-waitport).
 ALWAYS = ("fate-tools",)
@@ -38,22 +38,19 @@ class DeployPlan(NamedTuple):
         return next(h for h in self.hosts if h.address == address)
 
 
-def party_ports(party: Party, service: str) -> List[int]:
-    """The ports the party YAML gives a service (the key names come from configure)."""
-    section = party.section(service) or {}
-    keys = PARTY_KEYS[service]["ports"]
-    ports = [int(section[k]) for k in keys if isinstance(section.get(k), int)]
-    secure = PARTY_KEYS[service].get("secure_port")
-    if secure and section.get("server_secure") and isinstance(section.get(secure), int):
-        ports.append(int(section[secure]))
+def party_ports(party: Party, svc: Service) -> List[int]:
+    """The ports the party YAML gives a service (the catalogue's keys and defaults)."""
+    section = party.section(svc.name) or {}
+    ports = [int(section.get(p.key, p.number)) for p in svc.port_specs]
+    secure = svc.secure_port
+    if secure and section.get("server_secure") and isinstance(section.get(secure.key), int):
+        ports.append(int(section[secure.key]))
     return ports
 
 
-def make_plan(party: Party, catalogue: Sequence[Service] = ()) -> DeployPlan:
-    catalogue = list(catalogue) or load_services()
-    by_name: Dict[str, Service] = {s.name: s for s in catalogue}
-    ordered = sorted((s for s in catalogue if party.section(s.name) is not None),
-                     key=lambda s: (s.stage, catalogue.index(s)))
+def make_plan(party: Party, services: Sequence[Service] = ()) -> DeployPlan:
+    services = list(services) or catalogue.load()   # in start order
+    ordered = [s for s in services if party.section(s.name) is not None]
     hosts = []
     for address in party.all_ips():
         here = [s for s in ordered if address in party.ips(s.name)]
@@ -61,12 +58,12 @@ def make_plan(party: Party, catalogue: Sequence[Service] = ()) -> DeployPlan:
         for name in [p for s in here for p in s.packages] + list(ALWAYS):
             if name not in packages:
                 packages.append(name)
-        ports = [p for s in here for p in party_ports(party, s.name)]
+        ports = [p for s in here for p in party_ports(party, s)]
         stage_units: Dict[int, List[str]] = {}
         stage_ports: Dict[int, List[int]] = {}
         for svc in here:
             stage_units.setdefault(svc.stage, []).append(svc.unit)
-            stage_ports.setdefault(svc.stage, []).extend(party_ports(party, svc.name))
+            stage_ports.setdefault(svc.stage, []).extend(party_ports(party, svc))
         hosts.append(HostPlan(address, [s.name for s in here], [s.unit for s in here],
                               packages, ports, stage_units, stage_ports))
     stages: List[Stage] = []
@@ -74,5 +71,5 @@ def make_plan(party: Party, catalogue: Sequence[Service] = ()) -> DeployPlan:
         names = [s.name for s in ordered if s.stage == number]
         on = [h.address for h in hosts if set(names) & set(h.services)]
         stages.append(Stage(number, names, on))
-    mysql = party.first_ip("mysql") if "mysql" in by_name else None
-    return DeployPlan(party.label, hosts, stages, mysql or "", party.first_ip("fate_flow") or "")
+    return DeployPlan(party.label, hosts, stages, party.first_ip("mysql") or "",
+                      party.first_ip("fate_flow") or "")
