@@ -49,6 +49,7 @@ def plan_os(
     progress: bool = True,
     session: requests.Session | None = None,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+    note: Callable[[str], None] = lambda msg: print(f"fate-pkg: {msg}", file=sys.stderr),
 ) -> Closure:
     """Read the specs and repositories and resolve; nothing but repo metadata is cached.
 
@@ -76,7 +77,7 @@ def plan_os(
     try:
         return resolve(requirements, loaded, base)
     except UnresolvedDependency as exc:
-        log(f"note: the OS closure leaves out what {', '.join(sorted(optional))} need "
+        note(f"note: the OS closure leaves out what {', '.join(sorted(optional))} need "
             f"({exc}); add an EPEL 7 repository (--os-repo URL, with the CentOS ones) to "
             "carry it in the bundle")
         return closure
