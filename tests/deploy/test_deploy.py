@@ -125,6 +125,8 @@ def test_failures_and_the_recap_are_read_from_the_default_output():
         PLAY [install each host's packages from the bundle (install.sh)] ***
         TASK [fate_install : copy the bundle] ***
         changed: [10.0.0.1]
+        TASK [fate_start : start stage 2] ***
+        failed: [10.0.0.3] (item=fate-nodemanager) => {"ansible_loop_var": "item", "changed": false, "item": "fate-nodemanager", "msg": "Unable to start service fate-nodemanager.service: Job for fate-nodemanager.service failed because a timeout was exceeded."}
         TASK [fate_install : install.sh fate-tools] ***
         fatal: [10.0.0.1]: FAILED! => {"changed": false, "cmd": ["install.sh"], "msg": "non-zero return code", "rc": 1, "stderr": "install.sh: error: files do not match SHA256SUMS", "stdout": ""}
         PLAY RECAP *********
@@ -139,6 +141,9 @@ def test_failures_and_the_recap_are_read_from_the_default_output():
     assert broke.task == "fate_install : install.sh fate-tools"
     assert broke.message == "install.sh: error: files do not match SHA256SUMS"
     assert reader.changed == {"10.0.0.1": ["fate_install : copy the bundle"]}
+    loop = reader.failures["10.0.0.3"]
+    assert loop.task == "fate_start : start stage 2" and not loop.unreachable
+    assert loop.message.startswith("Unable to start service fate-nodemanager.service")
     assert reader.recap["10.0.0.1"].changed == 1 and reader.recap["10.0.0.9"].unreachable == 1
 
 

@@ -13,8 +13,10 @@ from typing import Callable, Dict, List, NamedTuple, Optional
 
 _PLAY = re.compile(r"^PLAY \[(.*)\] \**$")
 _TASK = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$")
-_FAIL = re.compile(r"^(?:fatal|failed): \[([^\]]+)\](?: \(item=.*\))?: (FAILED|UNREACHABLE)! "
-                   r"=> (.*)$")
+# "fatal: [h]: FAILED! => {...}", "fatal: [h]: UNREACHABLE! => ...", and a loop's
+# "failed: [h] (item=x) => {...}"
+_FAIL = re.compile(r"^(?:fatal|failed): \[([^\]]+)\](?: \(item=[^)]*\))?"
+                   r"(?:: (FAILED|UNREACHABLE)!)? => (.*)$")
 _CHANGED = re.compile(r"^changed: \[([^\]]+)\]")
 _RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+"
                     r"failed=(\d+)")
