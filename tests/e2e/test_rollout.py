@@ -315,6 +315,9 @@ def test_a_removed_nodemanager_is_stopped(site, net):
     assert summary["hosts"][c_ip]["retired"] is True
     assert c.show("fate-nodemanager.service", "ActiveState", "UnitFileState") == {
         "ActiveState": "inactive", "UnitFileState": "disabled"}
+    rows = a.mysql("SELECT host FROM eggroll_meta.server_node WHERE node_type = "
+                   "'NODE_MANAGER'").split()
+    assert rows == [b_ip]          # eggroll no longer offers the stopped host to sessions
     assert summary["toy"]["ok"] == "yes"
 
 

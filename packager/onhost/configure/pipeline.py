@@ -164,8 +164,8 @@ def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], No
             out(f"would remove {path} (service not on this host)")
     if plan.db is not None and note is not None:
         note("would check MySQL: databases {}, users {}@{}, eggroll tables, server_node rows "
-            "(each created only if missing)".format(", ".join(plan.db.databases), plan.db.user,
-                                                     ",".join(plan.db.client_ips)))
+             "(each created only if missing; managers no longer in the party removed)".format(
+                 ", ".join(plan.db.databases), plan.db.user, ",".join(plan.db.client_ips)))
     if plan.init == "systemd":
         count += len(units.converge(root, plan.enable, plan.disable, True, out))
     return count
