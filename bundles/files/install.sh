@@ -18,12 +18,15 @@ dry_run=0
 uninstall=0
 backup=1
 tmp=""
+chosen=()
 
 usage() {
     cat <<EOF
-usage: $prog [--dry-run] [--uninstall] [--no-backup] [--root DIR] [--pm yum|dnf]
+usage: $prog [--dry-run] [--uninstall] [--no-backup] [--root DIR] [--pm yum|dnf] [PACKAGE...]
 
-Install the FATE packages of this bundle (packages.txt) from the bundle itself.
+Install the FATE packages of this bundle (packages.txt) from the bundle itself; with
+PACKAGE names (packages of rpms/), only those and what they require (fate-deploy gives
+each host the packages of its services).
   --dry-run     check the bundle and say what would be done; change nothing
   --uninstall   remove the packages and the repo file (data in /data and configs in
                 /etc/fate are kept)
@@ -52,7 +55,8 @@ while [ $# -gt 0 ]; do
         --pm) [ $# -ge 2 ] || bad_usage "--pm needs yum or dnf"; pm=$2; shift ;;
         --pm=*) pm=${1#--pm=} ;;
         -h|--help) usage; exit 0 ;;
-        *) bad_usage "unknown argument '$1' (see --help)" ;;
+        -*) bad_usage "unknown argument '$1' (see --help)" ;;
+        *) chosen+=("$1") ;;
     esac
     shift
 done
@@ -87,6 +91,9 @@ cd "$here"
 
 mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' packages.txt)
 [ ${#packages[@]} -gt 0 ] || die "packages.txt names no package"
+# every package of the profile is checked for its signature, the chosen ones installed
+signed_packages=("${packages[@]}")
+if [ ${#chosen[@]} -gt 0 ]; then packages=(${chosen[@]+"${chosen[@]}"}); fi
 
 repo_dir="$root/etc/yum.repos.d"
 repo_file="$repo_dir/fate-local.repo"
@@ -150,7 +157,7 @@ verify_rpm_signatures() {
     mkdir "$db"
     rpm --dbpath "$db" --initdb
     rpm --dbpath "$db" --import "$key_file" || die "rpm cannot import $key_file"
-    for p in "${packages[@]}"; do
+    for p in "${signed_packages[@]}" "${packages[@]}"; do
         f=${file_of[$p]}
         out=$(LC_ALL=C rpm --dbpath "$db" -K "$f" 2>&1) || die "$f: $out"
         case "$out" in
@@ -187,8 +194,8 @@ if [ "$uninstall" -eq 0 ]; then
 fi
 declare -A file_of=() wanted=()
 read_packages
-for p in "${packages[@]}"; do
-    [ -n "${wanted[$p]:-}" ] || die "packages.txt names $p but rpms/ has no such package"
+for p in "${signed_packages[@]}" "${packages[@]}"; do
+    [ -n "${wanted[$p]:-}" ] || die "$p is not a package of this bundle's rpms/"
 done
 if [ "$uninstall" -eq 0 ] && [ "$signed" -eq 1 ]; then verify_rpm_signatures; fi
 

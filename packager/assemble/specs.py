@@ -28,7 +28,7 @@ from packager.rpm.model import Package
 from packager.rpm.spec import SpecError, package_from_dict
 from packager.systemd_scriptlets import restart_graph, scriptlets
 
-BUILD_KEYS = ("systemd_units", "stage", "abi_allow")
+BUILD_KEYS = ("systemd_units", "stage", "abi_allow", "os_closure")
 _VAR = re.compile(r"\{(version|release|user|group)\}")
 
 

@@ -31,6 +31,7 @@ COMMANDS = {
     "fate-configure": "packager.onhost.configure.cli:main",
     "fate-ctl": "packager.onhost.ctl.cli:main",
     "fate-waitport": "packager.onhost.waitport:main",
+    "fate-deploy": "packager.onhost.deploy.cli:main",  # shipped by the fate-deploy RPM
 }
 #: Top-level packages taken from the vendored wheels (pure Python files only).
 VENDORED = ("jinja2", "markupsafe", "yaml")

@@ -23,6 +23,9 @@ class Profile:
     description: str
     packages: tuple[str, ...]
     default: bool = False
+    #: In rpms/ (and the repository) but not in packages.txt: install.sh installs them only
+    #: when named (fate-deploy on the control host; it needs EPEL's ansible).
+    extras: tuple[str, ...] = ()
 
 
 def profile_names(directory: Path | None = None) -> list[str]:
@@ -51,7 +54,7 @@ def load_profile(name: str | None, directory: Path | None = None,
     else:
         profile = _read(name, directory)
     if known_packages is not None:
-        unknown = sorted(set(profile.packages) - known_packages)
+        unknown = sorted(set(profile.packages + profile.extras) - known_packages)
         if unknown:
             raise UserError(f"{directory / (profile.name + '.yaml')}: no package spec named "
                             f"{', '.join(unknown)}")
@@ -72,8 +75,12 @@ def _read(name: str, directory: Path) -> Profile:
         raise UserError(f"{path}: `packages` must be a non-empty list of package names")
     if len(set(packages)) != len(packages):
         raise UserError(f"{path}: `packages` lists a package twice")
-    unknown_keys = sorted(set(data) - {"description", "packages", "default"})
+    unknown_keys = sorted(set(data) - {"description", "packages", "default", "extras"})
     if unknown_keys:
         raise UserError(f"{path}: unknown key(s) {', '.join(unknown_keys)}")
+    extras = data.get("extras") or []
+    if not isinstance(extras, list) or not all(isinstance(p, str) and p for p in extras) \
+            or set(extras) & set(packages):
+        raise UserError(f"{path}: `extras` must be a list of package names not in `packages`")
     return Profile(name, str(data.get("description") or ""), tuple(packages),
-                   bool(data.get("default", False)))
+                   bool(data.get("default", False)), tuple(extras))

@@ -101,11 +101,11 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
     """Write (or keep) the profile's bundle in ``out_dir``; ``ours`` maps name -> RPM."""
     started = time.monotonic()
     note = note or (lambda kind, what: None)
-    missing = [n for n in profile.packages if n not in ours]
+    missing = [n for n in profile.packages + profile.extras if n not in ours]
     if missing:
         raise UserError(f"bundle profile {profile.name}: no RPM for {', '.join(missing)} "
                         "in the build (build them, or pass --no-bundle)")
-    chosen = [ours[n] for n in profile.packages]
+    chosen = [ours[n] for n in profile.packages + profile.extras]
     name = bundle_name(version, profile)
     final = out_dir / f"{name}.tar.gz"
     public_key = signer.export_public_key() if signer else None

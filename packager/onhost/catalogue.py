@@ -17,7 +17,7 @@ from packager.onhost import units, yamlfile
 
 _SERVICE_KEYS = {
     "name", "unit", "program", "stage", "description", "ports", "secure_port", "one_host",
-    "needs_db", "needs", "java", "after", "directory", "command", "environment",
+    "needs_db", "needs", "packages", "java", "after", "directory", "command", "environment",
     "read_write", "stdout_log", "stderr_log", "logs", "start_timeout", "stop_timeout",
     "restart_sec", "start_limit_interval", "start_limit_burst", "limit_nofile",
     "limit_nproc",
@@ -66,6 +66,8 @@ class Service:
         self.one_host = bool(data["one_host"])
         self.needs_db = bool(data["needs_db"])
         self.needs = [str(n) for n in data.get("needs") or []]
+        #: RPMs a host running this service needs (fate-deploy installs only these there).
+        self.packages = [str(p) for p in data.get("packages") or []]
         self.java = bool(data.get("java", False))
         self.after = [str(a) for a in data.get("after") or []]
         self.directory = str(data["directory"])

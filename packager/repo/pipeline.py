@@ -16,10 +16,10 @@ import requests
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.fetch.fetcher import Outcome
-from packager.repo.closure import Closure, load_base, resolve
+from packager.repo.closure import Closure, UnresolvedDependency, load_base, resolve
 from packager.repo.download import download_outcomes
 from packager.repo.metadata import load_repo
-from packager.repo.requirements import requirements_from_specs, spec_paths
+from packager.repo.requirements import optional_packages, requirements_from_specs, spec_paths
 
 #: CentOS 7.9.2009, the last CentOS 7, as archived on vault.centos.org.
 DEFAULT_OS_REPOS = (
@@ -49,6 +49,7 @@ def plan_os(
     progress: bool = True,
     session: requests.Session | None = None,
     log: Callable[[str], None] = lambda msg: print(msg, file=sys.stderr),
+    note: Callable[[str], None] = lambda msg: print(f"fate-pkg: {msg}", file=sys.stderr),
 ) -> Closure:
     """Read the specs and repositories and resolve; nothing but repo metadata is cached.
 
@@ -63,10 +64,23 @@ def plan_os(
         if not Path(path).is_file():
             raise UserError(f"--os-spec {path}: no such file")
     requirements = requirements_from_specs(paths)
+    optional = optional_packages(paths)
+    needed = [r for r in requirements if r.origin not in optional]
     base = load_base(base_file) if base_file is not None else load_base()
     own = session or requests.Session()
     loaded = [load_repo(url, cache, session=own, progress=progress, log=log) for url in repos]
-    return resolve(requirements, loaded, base)
+    closure = resolve(needed, loaded, base)
+    if len(needed) == len(requirements):
+        return closure
+    # fate-deploy's ansible is EPEL's: carried when a given repository has it, else the
+    # control host brings its own Ansible (docs/fate-deploy.md).
+    try:
+        return resolve(requirements, loaded, base)
+    except UnresolvedDependency as exc:
+        note(f"note: the OS closure leaves out what {', '.join(sorted(optional))} need "
+            f"({exc}); add an EPEL 7 repository (--os-repo URL, with the CentOS ones) to "
+            "carry it in the bundle")
+        return closure
 
 
 def fetch_closure(

@@ -53,6 +53,20 @@ def requirements_from_specs(paths: Iterable[Path]) -> list[Requirement]:
     return sorted(out.values())
 
 
+def optional_packages(paths: Iterable[Path]) -> set[str]:
+    """Our packages whose OS requirements are carried only when the given repositories
+    have them (``os_closure: optional``: fate-deploy's ansible, which is EPEL's)."""
+    out = set()
+    for path in paths:
+        try:
+            data = yamlfile.read(str(path))
+        except yamlfile.YamlFileError as exc:
+            raise UserError(str(exc)) from None
+        if isinstance(data, dict) and data.get("os_closure") == "optional":
+            out.add(str(data.get("name")))
+    return out
+
+
 def _read(path: Path) -> tuple[RepoPackage, list[Requirement]]:
     try:
         data = yamlfile.read(str(path))

@@ -24,7 +24,7 @@ from support.rpmtool import make_scratch_root, rpm_in_root, run_rpm, uid_of
 from .conftest import SDE, sample_options, seeded_cache
 
 EXPECTED = {"fate-common", "fate-jdk", "fate-python", "fate-mysql", "fate-eggroll",
-            "fate-flow", "fate-board", "fate-tools"}
+            "fate-flow", "fate-board", "fate-tools", "fate-deploy"}
 REPO = Path(__file__).resolve().parents[2]
 
 

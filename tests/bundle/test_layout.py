@@ -50,12 +50,15 @@ def test_tar_members_are_normalised_and_sorted(built):
 
 
 def test_rpms_are_exactly_the_profiles(built, tmp_path):
-    for result, expected in ((built.bundle, ALL), (built.exchange, EXCHANGE)):
+    """packages.txt lists the profile's packages; rpms/ also carries its extras (the
+    all-in-one bundle's fate-deploy, installed on the control host only when named)."""
+    for result, expected, extras in ((built.bundle, ALL, {"fate-deploy"}),
+                                     (built.exchange, EXCHANGE, set())):
         top = unpack(result.path, tmp_path / result.profile.name)
         names = {subprocess.run(["rpm", "-qp", "--nosignature", "--qf", "%{NAME}", str(p)],
                                 capture_output=True, text=True, check=True).stdout
                  for p in (top / "rpms").glob("*.rpm")}
-        assert names == set(expected)
+        assert names == set(expected) | extras
         listed = [line for line in (top / "packages.txt").read_text().splitlines()
                   if line and not line.startswith("#")]
         assert listed == list(expected)
@@ -136,7 +139,7 @@ def test_sqlite_primary_lists_the_rpms_with_their_real_checksums(bundle_dir, tmp
     finally:
         con.close()
     assert dbversion == 10
-    assert {r[0] for r in rows} == set(ALL)
+    assert {r[0] for r in rows} == set(ALL) | {"fate-deploy"}
     for _name, location, pkgid, ctype, time_file in rows:
         sha = subprocess.run(["sha256sum", str(bundle_dir / location)], capture_output=True,
                              text=True, check=True).stdout.split()[0]
@@ -145,7 +148,7 @@ def test_sqlite_primary_lists_the_rpms_with_their_real_checksums(bundle_dir, tmp
     primary_href = _repomd(bundle_dir)["primary"].find("r:location", REPO_NS).get("href")
     with gzip.open(bundle_dir / primary_href) as f:
         xml = f.read().decode()
-    assert xml.count("<package type=\"rpm\">") == len(ALL)
+    assert xml.count("<package type=\"rpm\">") == len(ALL) + 1  # + fate-deploy
 
 
 def test_lint_verify_and_el7_rules_find_nothing_in_the_bundles_own_files(built, bundle_dir,

@@ -18,9 +18,12 @@ def test_shipped_profiles_name_only_real_packages():
     names = profile_names()
     assert {"all-in-one", "exchange"} <= set(names)
     for name in names:
-        assert set(load_profile(name, known_packages=KNOWN).packages) <= KNOWN
+        profile = load_profile(name, known_packages=KNOWN)
+        assert set(profile.packages + profile.extras) <= KNOWN
     default = load_profile(None, known_packages=KNOWN)
-    assert default.name == "all-in-one" and set(default.packages) == KNOWN
+    assert default.name == "all-in-one"
+    assert set(default.packages) | set(default.extras) == KNOWN
+    assert default.extras == ("fate-deploy",)   # on the control host only, when named
     assert set(load_profile("exchange").packages) == {"fate-common", "fate-jdk",
                                                        "fate-eggroll", "fate-tools"}
 

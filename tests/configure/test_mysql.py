@@ -117,6 +117,15 @@ def test_steps_on_a_running_server_then_nothing(tmp_path, running, fc):
     count = running.rows("SELECT COUNT(*) FROM eggroll_meta.server_node", ROOT_PW)
     assert count == [["4"]]
 
+    # ... and removed again: its row goes (eggroll would still send sessions there)
+    party.write_text(party_text(running.port))
+    fourth = configure(fc, party, running.root)
+    assert fourth.rc == 0
+    assert mysql_lines(fourth.out) == [
+        "removed NODE_MANAGER 10.0.1.4:4671 (no longer in the party)"]
+    count = running.rows("SELECT COUNT(*) FROM eggroll_meta.server_node", ROOT_PW)
+    assert count == [["3"]]
+
 
 def test_changed_fate_password_is_applied_to_existing_accounts(tmp_path, running, fc):
     party = party_file(tmp_path, party_text(running.port))

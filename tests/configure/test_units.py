@@ -13,7 +13,10 @@ from packager.onhost.configure.paths import Root
 
 RECORDER = """#!/bin/sh
 echo "$(basename "$0") $*" >> "{log}"
-case "$*" in *fate-board*) exit {board_rc};; esac
+case "$*" in
+  "restart fate-board"*) exit {board_rc};;
+  "is-active --quiet fate-rollsite.service") exit 3;;
+esac
 """
 
 
@@ -37,10 +40,21 @@ def test_restart_in_given_order_on_a_live_systemd_host(recorder):
     done = units.restart(Root("/"), ["fate-mysql", "fate-clustermanager", "fate-flow"], True,
                          said.append)
     assert done == ["fate-mysql", "fate-clustermanager", "fate-flow"]
-    assert log.read_text().splitlines() == [
+    assert [c for c in log.read_text().splitlines() if " restart " in c] == [
         "systemctl restart fate-mysql.service", "systemctl restart fate-clustermanager.service",
         "systemctl restart fate-flow.service"]
     assert said == ["restarted fate-mysql", "restarted fate-clustermanager", "restarted fate-flow"]
+
+
+def test_a_stopped_unit_is_not_started_by_a_restart(recorder):
+    """fate-deploy configures every host before it starts anything in the catalogue's
+    order across hosts: a restart must not start a unit that is not running."""
+    log = recorder()
+    said = []
+    done = units.restart(Root("/"), ["fate-rollsite", "fate-flow"], True, said.append)
+    assert done == ["fate-flow"]
+    assert "systemctl restart fate-rollsite.service" not in log.read_text().splitlines()
+    assert said[0].startswith("not restarting fate-rollsite (not running")
 
 
 def test_no_restart_without_systemd_or_in_a_tree(recorder, tmp_path):
@@ -67,3 +81,13 @@ def test_supervisor_update_then_restart_changed_programs(recorder):
         f"supervisorctl -c {conf} update",
         f"supervisorctl -c {conf} restart fate-nodemanager fate-fateflow"]
     assert said == ["restarted fate-nodemanager fate-fateflow"]
+
+
+def test_queued_restarts_do_not_wait(recorder):
+    """fate-deploy's mode: the restart is queued (--no-block), the host does not wait for
+    dependencies on hosts configured after it."""
+    log = recorder()
+    said = []
+    assert units.restart(Root("/"), ["fate-flow"], True, said.append, block=False) == ["fate-flow"]
+    assert "systemctl restart --no-block fate-flow.service" in log.read_text().splitlines()
+    assert said == ["restart queued: fate-flow"]

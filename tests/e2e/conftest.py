@@ -108,8 +108,9 @@ def boxes(request, rootfs, tmp_path_factory) -> Iterator[Callable[..., Container
     made: list[Container] = []
     workdir = tmp_path_factory.mktemp("boxes")
 
-    def make(name: str, **kw) -> Container:
-        box = Container(f"{name}{os.getpid() % 10000}", rootfs, workdir, **kw)
+    def make(name: str, root: Path | None = None, **kw) -> Container:
+        """``root``: another cached tree to boot (the rollout's, with sshd)."""
+        box = Container(f"{name}{os.getpid() % 10000}", root or rootfs, workdir, **kw)
         made.append(box)
         return box
 
@@ -128,12 +129,14 @@ def boxes(request, rootfs, tmp_path_factory) -> Iterator[Callable[..., Container
 @pytest.fixture(scope="module")
 def drop(tmp_path_factory, rpms, base_rpm) -> Path:
     """A host directory the module's containers see read-only at /e2e: ``rpms/`` the
-    release-1 RPMs, ``bundle.tar.gz`` the bundle, ``os/`` the base RPM; tests add more
+    release-1 RPMs of a party host (not fate-deploy, the control host's, which needs
+    EPEL's ansible), ``bundle.tar.gz`` the bundle, ``os/`` the base RPM; tests add more
     (``rpms2/``) while the containers run."""
     path = tmp_path_factory.mktemp("drop")
     (path / "rpms").mkdir()
     for rpm in rpms.glob("*.rpm"):
-        shutil.copy2(rpm, path / "rpms")
+        if not rpm.name.startswith("fate-deploy-"):
+            shutil.copy2(rpm, path / "rpms")
     (bundle,) = rpms.glob("fate-bundle-*.tar.gz")
     shutil.copy2(bundle, path / "bundle.tar.gz")
     (path / "os").mkdir()

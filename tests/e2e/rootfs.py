@@ -132,3 +132,40 @@ def _prune(keep: Path) -> None:
         if old != keep and old.is_dir() and f"lowerdir={old}," not in mounts \
                 and f"lowerdir={old} " not in mounts:
             shutil.rmtree(old, ignore_errors=True)
+
+
+#: The managed hosts of the rollout test also run sshd (and sudo for the seed's app user).
+SSH_PACKAGES = ("openssh-server", "sudo")
+
+
+def ensure_ssh_rootfs() -> Path:
+    """The cached root plus openssh-server and sudo, as a tree of its own (a copy of the
+    base tree, apt-get inside; cached under ``sshroot-<key>``, a name the base tree's
+    pruning leaves alone)."""
+    base = ensure_rootfs()
+    key = hashlib.sha256("\n".join([recipe_key(), post_key(), *SSH_PACKAGES]).encode()
+                         ).hexdigest()[:12]
+    root = BASE / f"sshroot-{key}"
+    if (root / ".complete").exists():
+        return root
+    tmp = root.with_name(root.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    subprocess.run(["cp", "-a", "--reflink=auto", str(base), str(tmp)], check=True,
+                   capture_output=True, timeout=900)
+    shutil.copy2("/etc/resolv.conf", tmp / "etc/resolv.conf")
+    proc = subprocess.run(
+        ["chroot", str(tmp), "/bin/sh", "-ec",
+         "export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && "
+         f"apt-get install -y -qq --no-install-recommends {' '.join(SSH_PACKAGES)} && "
+         "rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb && "
+         "systemctl enable ssh.service"],
+        capture_output=True, text=True, timeout=1200)
+    if proc.returncode != 0:
+        raise RuntimeError(f"apt-get install {' '.join(SSH_PACKAGES)}: {proc.stderr[-3000:]}")
+    (tmp / ".complete").write_text(key + "\n")
+    tmp.rename(root)
+    mounts = Path("/proc/self/mountinfo").read_text()
+    for old in BASE.glob("sshroot-*"):
+        if old != root and f"lowerdir={old}" not in mounts:
+            shutil.rmtree(old, ignore_errors=True)
+    return root

@@ -54,10 +54,13 @@ def c7(request, docker_compose_file, docker_compose_project_name):
     rpms, rpms2 = request.getfixturevalue("rpms"), request.getfixturevalue("rpms2")
     drop = rpms.parent / "c7-rpms"
     shutil.rmtree(drop, ignore_errors=True)
-    shutil.copytree(rpms, drop, ignore=shutil.ignore_patterns(".*", "el7-core-standin*"))
+    # fate-deploy is the control host's (it needs EPEL's ansible): not for localinstall
+    shutil.copytree(rpms, drop, ignore=shutil.ignore_patterns(".*", "el7-core-standin*",
+                                                              "fate-deploy-*"))
     (drop / "update").mkdir()
     for path in rpms2.glob("fate-*.rpm"):
-        shutil.copy2(path, drop / "update")
+        if not path.name.startswith("fate-deploy-"):
+            shutil.copy2(path, drop / "update")
     os.environ["FATE_E2E_RPMS"] = str(drop)
     request.getfixturevalue("docker_services")  # compose up; compose down at module end
     base = ["docker", "compose", "-f", docker_compose_file, "-p", docker_compose_project_name,

@@ -126,3 +126,35 @@ def test_unresolvable_stops_before_any_download(mirror: Mirror, specs: list[str]
     assert rc == 2
     assert "snappy-devel → nothing provides it" in capsys.readouterr().err
     assert mirror.requests_for("fateboard-1.4.2.jar") == []
+
+
+DEPLOY = """
+name: fate-deploy
+version: 1.4.5
+release: "1"
+summary: rollout
+arch: noarch
+requires: [{requires}]
+os_closure: optional
+"""
+
+
+@pytest.mark.parametrize("requires, carried", [("ansible, python3", False),
+                                                ("python3", True)])
+def test_fate_deploys_ansible_is_carried_only_when_a_repo_has_it(
+        mirror: Mirror, specs: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        requires: str, carried: bool) -> None:
+    """fate-deploy's `ansible` is EPEL's: without an EPEL repository the fetch still
+    succeeds (with a note) and the closure is the party hosts' one."""
+    spec = tmp_path / "fate-deploy.yaml"
+    spec.write_text(DEPLOY.format(requires=requires))
+    rc = main(["fetch", "--os-only", *_repos(mirror), *specs, "--os-spec", str(spec),
+               "--cache", str(tmp_path / "c"), "--json"])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    names = [p["name"] for p in json.loads(captured.out)["os"]["packages"]]
+    if carried:
+        assert "python3" in names and "note:" not in captured.err
+    else:
+        assert names == ["libaio", "numactl-libs"]
+        assert "fate-deploy" in captured.err and "EPEL" in captured.err

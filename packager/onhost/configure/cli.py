@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
                       "stopped ones too (default: the running ones)")
     what.add_argument("--no-restart", dest="restart", action="store_const", const=False,
                       help="restart nothing; say which services need it")
+    apply.add_argument("--no-block", action="store_true",
+                       help="queue the restarts and return (fate-deploy waits for them in "
+                            "its start order across hosts)")
     check = subs.add_parser("check", help="validate the whole party (exit 2 if it is wrong), "
                                           "then pre-flight this host if it is one of the "
                                           "party's (exit 1 if that fails)")
@@ -271,7 +274,8 @@ def _run(args: argparse.Namespace, out: Output) -> int:
                                 args.account)
         if args.diff:
             pipeline.dry_run(root, prep, True, out.say, out.say, out.diff)
-        count = pipeline.apply(root, prep, host_facts, args.restart, out.say)
+        count = pipeline.apply(root, prep, host_facts, args.restart, out.say,
+                               block=not args.no_block)
     out.report["changes"] = count
     out.say(f"{count} change(s) made" if count else "nothing changed: already configured")
     return 0

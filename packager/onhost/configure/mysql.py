@@ -35,6 +35,10 @@ NEEDED = ("Select_priv", "Insert_priv", "Update_priv", "Delete_priv", "Create_pr
           "Drop_priv", "Index_priv", "Alter_priv")
 
 
+#: server_node rows fate-configure owns: the managers of the party YAML.
+MANAGED_NODE_TYPES = ("CLUSTER_MANAGER", "NODE_MANAGER")
+
+
 def quote(text: str) -> str:
     """A SQL string literal. Values are validated (no quotes or backslashes) before here;
     escaping anyway keeps this function safe on its own."""
@@ -285,6 +289,13 @@ class MysqlSteps:
                 self.client.run(f"INSERT INTO {table} (host, port, node_type, status) VALUES "
                                 f"({quote(host)}, {int(port)}, {quote(kind)}, 'HEALTHY');")
                 self.did(f"registered {kind} {host}:{port}")
+        # The party YAML is the list of eggroll's nodes: a manager that left the party is
+        # no longer offered to sessions (eggroll would send work to a stopped host).
+        for host, port, kind in sorted(have - set(self.db.server_nodes)):
+            if kind in MANAGED_NODE_TYPES:
+                self.client.run(f"DELETE FROM {table} WHERE host = {quote(host)} AND port = "
+                                f"{int(port)} AND node_type = {quote(kind)};")
+                self.did(f"removed {kind} {host}:{port} (no longer in the party)")
 
     def run(self, previous_fate: Optional[str]) -> List[str]:
         try:

@@ -225,21 +225,22 @@ def dry_run(root: Root, prep: Prepared, show_diff: bool, out: Callable[[str], No
             out(f"would remove {path} (service not on this host)")
     if plan.db is not None and note is not None:
         note("would check MySQL: databases {}, users {}@{}, eggroll tables, server_node rows "
-            "(each created only if missing)".format(", ".join(plan.db.databases), plan.db.user,
-                                                     ",".join(plan.db.client_ips)))
+             "(each created only if missing; managers no longer in the party removed)".format(
+                 ", ".join(plan.db.databases), plan.db.user, ",".join(plan.db.client_ips)))
     if plan.init == "systemd":
         count += len(units.converge(root, plan.enable, plan.disable, True, out))
     return count
 
 
 def apply(root: Root, prep: Prepared, facts: HostFacts, restart: Optional[bool],
-          out: Callable[[str], None], sql_files: Sequence[str] = EGGROLL_SQL) -> int:
+          out: Callable[[str], None], sql_files: Sequence[str] = EGGROLL_SQL,
+          block: bool = True) -> int:
     """Write files, converge MySQL and units; returns the number of changes.
 
     ``restart``: None (the default) restarts the running services whose rendered files or
     env changed, each once, in start order, saying which file made it; True (--restart)
     also asks for stopped ones (and says so where no systemd runs); False (--no-restart)
-    only says which would need it."""
+    only says which would need it. ``block=False`` queues the restarts (--no-block)."""
     plan = prep.plan
     errors = [f.message for f in prep.findings if f.level == "error"]
     if errors:
@@ -279,5 +280,5 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: Optional[bool],
             supervisor.restart(root, wanted, out)
     else:
         units.restart(root, wanted, facts.systemd, out, why,
-                      only=before if restart is None else None)
+                      only=before if restart is None else None, block=block)
     return changes

@@ -79,12 +79,15 @@ def converge(root: Root, enable: Sequence[str], disable: Sequence[str], dry_run:
 
 def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[str], None],
             why: Optional[Dict[str, List[str]]] = None,
-            only: Optional[Sequence[str]] = None) -> List[str]:
+            only: Optional[Sequence[str]] = None, block: bool = True) -> List[str]:
     """Restart ``units`` in the given (start) order; only on a live host where systemd runs.
 
     ``why`` maps a unit to the files whose change needs it, said with each restart.
     ``only``: the units that ran with the old files (the default reconfigure restarts just
-    those; a stopped unit reads the new files when it starts, so it is left stopped)."""
+    those; a stopped unit reads the new files when it starts, so it is left stopped).
+    ``block=False`` queues the restarts (``--no-block``): a unit whose dependencies on
+    other hosts are not up yet waits for them in its ExecStartPre while fate-deploy starts
+    them, instead of this host waiting for hosts that are configured after it."""
     if not units:
         return []
     why = why or {}
@@ -100,9 +103,10 @@ def restart(root: Root, units: Sequence[str], systemd: bool, report: Callable[[s
     for unit in units:
         if only is not None and unit not in only:
             continue
-        proc = _systemctl(root, "restart", unit + ".service")
+        proc = _systemctl(root, "restart", *(() if block else ("--no-block",)),
+                          unit + ".service")
         if proc.returncode != 0:
             raise ApplyError(f"systemctl restart {unit} failed: {proc.stdout.strip()}")
-        report("restarted " + unit + because(unit))
+        report(("restarted " if block else "restart queued: ") + unit + because(unit))
         done.append(unit)
     return done

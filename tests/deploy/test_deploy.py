@@ -1,0 +1,181 @@
+# ruff: noqa: E501 - lines of Ansible output are kept whole
+"""fate-deploy without hosts: the seed's inventory read as written, the plan from the
+party and the catalogue, the written files, and Ansible's output read back."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+import yaml
+
+from packager.onhost.configure.model import Party
+from packager.onhost.deploy.cli import main
+from packager.onhost.deploy.emit import plays
+from packager.onhost.deploy.inventory import (
+    Connection,
+    InventoryError,
+    connection_vars,
+    read_inventory,
+)
+from packager.onhost.deploy.plan import make_plan
+from packager.onhost.deploy.run import OutputReader
+
+SEED_HOSTS = """\
+[fate]
+192.168.0.1
+192.168.0.2
+
+[deploy_check]
+192.168.0.1
+
+[all:vars]
+ansible_connection=ssh
+ansible_ssh_port=22
+ansible_ssh_user=app
+#ansible_ssh_pass=test
+##method: sudo or su
+ansible_become_method=sudo
+ansible_become_user=root
+ansible_become_pass=
+"""
+
+
+def seed_party(nodemanagers=("192.168.0.2",)) -> Party:
+    a = "192.168.0.1"
+    return Party({"guest": {
+        "partyid": 9999,
+        "rollsite": {"ips": [a], "port": 9370},
+        "clustermanager": {"ips": [a], "port": 4670},
+        "nodemanager": {"ips": list(nodemanagers), "port": 4671},
+        "fate_flow": {"ips": [a], "grpcPort": 9360, "httpPort": 9380},
+        "fateboard": {"ips": [a], "port": 8080},
+        "mysql": {"ips": [a], "port": 3306}}})
+
+
+def test_the_seeds_inventory_is_taken_as_written(tmp_path):
+    path = tmp_path / "hosts"
+    path.write_text(SEED_HOSTS)
+    inv = read_inventory(str(path))
+    assert inv.party_hosts == ["192.168.0.1", "192.168.0.2"]
+    assert inv.controllers == ["192.168.0.1"]
+    out = connection_vars(Connection(), inv)
+    assert out["ansible_ssh_user"] == "app" and out["ansible_ssh_port"] == "22"
+    assert out["ansible_become_method"] == "sudo" and out["ansible_become_pass"] == ""
+    assert out["ansible_become"] == "true"          # app is not root: sudo
+    flags = connection_vars(Connection(user="root", port=2222, become=False), inv)
+    assert "ansible_ssh_user" not in flags and flags["ansible_user"] == "root"
+    assert flags["ansible_port"] == "2222" and flags["ansible_become"] == "false"
+
+
+def test_a_broken_inventory_line_is_named(tmp_path):
+    path = tmp_path / "hosts"
+    path.write_text("[all:vars]\nansible_ssh_user app\n")
+    with pytest.raises(InventoryError, match=r"hosts:2: expected key=value"):
+        read_inventory(str(path))
+
+
+def test_each_host_gets_only_its_services_packages_and_ports():
+    plan = make_plan(seed_party())
+    a, b = plan.hosts
+    assert a.address == "192.168.0.1" and b.address == "192.168.0.2"
+    assert b.units == ["fate-nodemanager"]
+    assert b.packages == ["fate-eggroll", "fate-python", "fate-tools"]
+    assert "fate-mysql" in a.packages and "fate-mysql" not in b.packages
+    assert sorted(a.ports) == [3306, 4670, 8080, 9360, 9370, 9380] and b.ports == [4671]
+    assert plan.mysql_host == plan.flow_host == "192.168.0.1"
+
+
+def test_start_stages_follow_the_catalogue_across_hosts():
+    plan = make_plan(seed_party(("192.168.0.2", "192.168.0.3")))
+    order = [(s.number, s.services, s.hosts) for s in plan.stages]
+    assert order[0] == (1, ["mysql"], ["192.168.0.1"])
+    assert order[-1] == (4, ["fateboard"], ["192.168.0.1"])
+    names = [n for s in plan.stages for n in s.services]
+    assert names.index("mysql") < names.index("clustermanager") < names.index("fate_flow") \
+        < names.index("fateboard")
+    assert names.index("nodemanager") < names.index("fate_flow")
+    stage2 = next(s for s in plan.stages if "nodemanager" in s.services)
+    assert stage2.hosts == ["192.168.0.1", "192.168.0.2", "192.168.0.3"]
+
+
+def test_site_yml_configures_the_mysql_host_before_the_others():
+    names = [p["name"] for p in plays(make_plan(seed_party()), retired=False)]
+    assert names[0].startswith("pre-flight") and names[1].startswith("install")
+    assert names[2].startswith("configure the MySQL host first")
+    assert names[3].startswith("place the secrets and configure the other hosts")
+    assert [n for n in names if n.startswith("start stage")] == [
+        "start stage 1: mysql", "start stage 2: clustermanager, nodemanager, rollsite",
+        "start stage 3: fate_flow", "start stage 4: fateboard"]
+
+
+def test_the_pre_flight_play_sees_every_host_and_the_others_stop_at_a_failure():
+    out = plays(make_plan(seed_party()), retired=False)
+    assert "any_errors_fatal" not in out[0]
+    assert all(p.get("any_errors_fatal") for p in out[1:-1])
+
+
+def test_failures_and_the_recap_are_read_from_the_default_output():
+    reader = OutputReader(lambda _: None)
+    for line in textwrap.dedent("""\
+        PLAY [pre-flight on every host (nothing is changed anywhere before it passes)] ***
+        TASK [fate_preflight : pre-flight checks (reachability, sudo, ports)] ****
+        fatal: [10.0.0.9]: UNREACHABLE! => {"changed": false, "msg": "Failed to connect to the host via ssh: ssh: connect to host 10.0.0.9 port 22: No route to host", "unreachable": true}
+        ok: [10.0.0.1]
+        PLAY [install each host's packages from the bundle (install.sh)] ***
+        TASK [fate_install : copy the bundle] ***
+        changed: [10.0.0.1]
+        TASK [fate_start : start stage 2] ***
+        failed: [10.0.0.3] (item=fate-nodemanager) => {"ansible_loop_var": "item", "changed": false, "item": "fate-nodemanager", "msg": "Unable to start service fate-nodemanager.service: Job for fate-nodemanager.service failed because a timeout was exceeded."}
+        TASK [fate_install : install.sh fate-tools] ***
+        fatal: [10.0.0.1]: FAILED! => {"changed": false, "cmd": ["install.sh"], "msg": "non-zero return code", "rc": 1, "stderr": "install.sh: error: files do not match SHA256SUMS", "stdout": ""}
+        PLAY RECAP *********
+        10.0.0.1                   : ok=3    changed=1    unreachable=0    failed=1    skipped=0
+        10.0.0.9                   : ok=0    changed=0    unreachable=1    failed=0    skipped=0
+        """).splitlines():
+        reader.feed(line)
+    gone = reader.failures["10.0.0.9"]
+    assert gone.unreachable and "No route to host" in gone.message
+    assert gone.play.startswith("pre-flight")
+    broke = reader.failures["10.0.0.1"]
+    assert broke.task == "fate_install : install.sh fate-tools"
+    assert broke.message == "install.sh: error: files do not match SHA256SUMS"
+    assert reader.changed == {"10.0.0.1": ["fate_install : copy the bundle"]}
+    loop = reader.failures["10.0.0.3"]
+    assert loop.task == "fate_start : start stage 2" and not loop.unreachable
+    assert loop.message.startswith("Unable to start service fate-nodemanager.service")
+    assert reader.recap["10.0.0.1"].changed == 1 and reader.recap["10.0.0.9"].unreachable == 1
+
+
+def test_a_bad_party_is_one_line_per_problem_and_exit_2(tmp_path, capsys):
+    party = tmp_path / "party.yaml"
+    party.write_text("guest:\n  partyid: 9999\n  rollsite:\n    ips: [192.168.0.1]\n"
+                     "    port: 99999\n")
+    assert main([str(party), "--bundle", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{party}:5 guest.rollsite.port" in err
+
+
+def test_emit_refuses_a_bundle_that_does_not_match_its_sums(tmp_path, capsys):
+    party = tmp_path / "party.yaml"
+    party.write_text(yaml.safe_dump({"guest": seed_party().body}))
+    bundle = tmp_path / "fate-bundle-1.4.5-el7.x86_64"
+    bundle.mkdir()
+    (bundle / "install.sh").write_text("#!/bin/bash\n")
+    (bundle / "SHA256SUMS").write_text("0" * 64 + "  install.sh\n")
+    assert main(["emit", str(party), "--bundle", str(tmp_path), "-o", str(tmp_path / "o")]) == 2
+    assert "files do not match SHA256SUMS" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_the_failure_named_is_the_host_that_failed_not_those_stopped_by_it():
+    from packager.onhost.deploy.report import first_failure
+
+    def row(task, unreachable=False):
+        return {"failed": {"play": "pre-flight on every host", "task": task,
+                           "message": "m", "unreachable": unreachable}}
+    summary = {"hosts": {
+        "10.0.0.1": row("fate_preflight : every host of the party passed the pre-flight"),
+        "10.0.0.9": row("fate_preflight : pre-flight checks", unreachable=True)}}
+    assert first_failure(summary) == ("10.0.0.9 unreachable at 'pre-flight on every host' / "
+                                      "'fate_preflight : pre-flight checks': m")
