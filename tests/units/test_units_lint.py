@@ -112,7 +112,7 @@ def test_directive_list_matches_systemd_219():
 #: InvocationID (232) or TasksCurrent (227) would prove nothing about CentOS 7.
 PROPERTIES_219 = {"LoadState", "ActiveState", "SubState", "ConditionResult", "MainPID",
                   "LimitNOFILE", "LimitNPROC", "ExecMainStartTimestampMonotonic",
-                  "ActiveEnterTimestampMonotonic", "UnitFileState"}  # unit timestamps: dual since v1x
+                  "ActiveEnterTimestampMonotonic", "UnitFileState"}  # all in 219 dbus-unit.c
 
 
 def _properties_read(tree: ast.AST) -> set:
