@@ -31,6 +31,7 @@ from packager.fetch.cache import Cache
 from packager.filestate import load_state, save_state, sha256_file
 from packager.release import Release, releases_for
 from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
+from packager.rpm.split import BUDGET, split_package
 from packager.rpm.writer import BuildError, clean_stale_temporaries
 from packager.stage.abi import check_tree, report, sonames_in
 
@@ -125,8 +126,8 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
     fingerprints = {s.name: _fingerprint(s, releases, contexts, opts, sde) for s in specs}
     todo = [s for s in specs if not _up_to_date(state, s.name, fingerprints[s.name],
                                                 opts.out_dir)]
-    outcomes = {s.name: Outcome(s.name, opts.out_dir / state[s.name]["file"], "up to date")
-                for s in specs if s not in todo}
+    outcomes = {name: Outcome(name, opts.out_dir / state[name]["file"], "up to date")
+                for s in specs if s not in todo for name in _rpm_names(state, s.name)}
     if todo:
         # Everything is written inside a work directory and moved into dist/ only when every
         # RPM is done: an interrupted or failed build leaves dist/ exactly as it was.
@@ -135,19 +136,32 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
             built = _build(todo, releases, contexts, opts, sde, work, note)
             current = [r.path for r in built.values()] + [o.path for o in outcomes.values()]
             _lint(current, opts, note)
-            for name, result in built.items():
-                final = opts.out_dir / result.path.name
-                os.replace(result.path, final)
-                old = state.get(name, {}).get("file")
-                if old and old != final.name:
-                    (opts.out_dir / old).unlink(missing_ok=True)
-                state[name] = {"file": final.name, "fingerprint": fingerprints[name]}
-                outcomes[name] = Outcome(name, final, "built", result)
+            for spec_name, results in built.items():
+                kept = {r.path.name for r in results}
+                for old_name in _rpm_names(state, spec_name):
+                    old = state.pop(old_name, {}).get("file")
+                    if old and old not in kept:
+                        (opts.out_dir / old).unlink(missing_ok=True)
+                for i, result in enumerate(results):
+                    final = opts.out_dir / result.path.name
+                    os.replace(result.path, final)
+                    entry = {"file": final.name, "fingerprint": fingerprints[spec_name]}
+                    if i == 0:
+                        entry["parts"] = [r.name for r in results[1:]]
+                    else:
+                        entry["part_of"] = spec_name
+                    state[result.name] = entry
+                    outcomes[result.name] = Outcome(result.name, final, "built", result)
             save_state(opts.out_dir / STATE_FILE, state)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return BuildReport(release, [outcomes[s.name] for s in specs],
+    return BuildReport(release, [outcomes[n] for s in specs for n in _rpm_names(state, s.name)],
                        time.monotonic() - started, netns_available())
+
+
+def _rpm_names(state: dict, spec_name: str) -> list[str]:
+    """The RPMs one spec made: itself, then the parts its header budget split off."""
+    return [spec_name, *state.get(spec_name, {}).get("parts", [])]
 
 
 def step_contexts(specs: list[BuildSpec], releases: list[Release],
@@ -173,13 +187,21 @@ def step_contexts(specs: list[BuildSpec], releases: list[Release],
 
 def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, StepContext],
            opts: BuildOptions, sde: int | None, work: Path,
-           note: Callable[[str, str], None]) -> dict[str, BuildResult]:
+           note: Callable[[str, str], None]) -> dict[str, list[BuildResult]]:
+    """Each spec's RPMs, the parent first; a package over the header budget is split."""
     stager = Stager(opts.cache, releases, work, STEPS, contexts)
     packages = []
     for spec in todo:
         note("stage", spec.name)
         pkg = to_package(spec, stager, releases[0].os_requires.get(spec.name, []))
-        packages.append((spec, pkg))
+        try:
+            split = split_package(pkg)
+        except BuildError as exc:
+            raise UserError(str(exc)) from None
+        if len(split) > 1:
+            note("split", f"{spec.name}: header over {BUDGET >> 20} MiB, into "
+                          f"{', '.join(p.name for p in split)}")
+        packages += [(spec, p) for p in split]
     _abi_check(todo, stager, opts, note)
     jobs = opts.jobs or min(len(packages), os.cpu_count() or 1)
     threads = max(1, (opts.compression.threads or os.cpu_count() or 1) // jobs)
@@ -202,7 +224,10 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
             results = list(pool.map(one, packages))
     finally:
         bar.close()
-    return {r.name: r for r in results}
+    by_spec: dict[str, list[BuildResult]] = {}
+    for (spec, _), result in zip(packages, results):
+        by_spec.setdefault(spec.name, []).append(result)
+    return by_spec
 
 
 def _source_bytes(pkg: Package) -> int:
@@ -210,7 +235,7 @@ def _source_bytes(pkg: Package) -> int:
     for e in pkg.files:
         if e.source is not None and e.kind == "file":
             try:
-                total += e.source.stat().st_size
+                total += os.stat(e.source).st_size
             except OSError:
                 pass
     return total
@@ -314,5 +339,7 @@ def _tree_hash(root: Path) -> str:
 
 def _up_to_date(state: dict, name: str, fingerprint: str, out_dir: Path) -> bool:
     entry = state.get(name)
-    return bool(entry and entry.get("fingerprint") == fingerprint
-                and (out_dir / entry["file"]).is_file())
+    if not (entry and entry.get("fingerprint") == fingerprint):
+        return False
+    return all(n in state and (out_dir / state[n]["file"]).is_file()
+               for n in _rpm_names(state, name))

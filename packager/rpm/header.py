@@ -130,6 +130,7 @@ class ParsedHeader:
     length: int
     data_length: int
     region_tag: int | None
+    index_count: int = 0
 
     def get(self, tag: int, default: Any = None) -> Any:
         return self.values.get(tag, default)
@@ -158,7 +159,7 @@ def decode(buf: bytes, offset: int = 0) -> ParsedHeader:
             continue
         types[tag] = typ
         values[tag] = _decode_value(buf, store_start + off, typ, count)
-    return ParsedHeader(values, types, 16 + 16 * nindex + dlen, dlen, region)
+    return ParsedHeader(values, types, 16 + 16 * nindex + dlen, dlen, region, nindex)
 
 
 def _decode_value(buf: bytes, pos: int, typ: T, count: int) -> Any:
