@@ -134,7 +134,8 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
         try:
             built = _build(todo, releases, contexts, opts, sde, work, note)
-            current = [r.path for r in built.values()] + [o.path for o in outcomes.values()]
+            current = [r.path for rs in built.values() for r in rs] + \
+                [o.path for o in outcomes.values()]
             _lint(current, opts, note)
             for spec_name, results in built.items():
                 kept = {r.path.name for r in results}

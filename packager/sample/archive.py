@@ -82,10 +82,11 @@ def tar_gz(tree: Tree, level: int = 6) -> bytes:
     return out.getvalue()
 
 
-def zip_bytes(tree: Tree) -> bytes:
+def zip_bytes(tree: Tree, level: int | None = None) -> bytes:
     """A deflated zip (jar or wheel) of the files in ``tree``, sorted, fixed timestamps."""
     out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED,
+                         compresslevel=level) as archive:
         for path in sorted(tree):
             entry = tree[path]
             if entry.is_dir or entry.link is not None:

@@ -11,6 +11,7 @@ from typing import Callable, Dict
 
 from packager.sample import filler, payload
 from packager.sample.archive import Entry, Tree, file, prefixed, tar_gz, zip_bytes
+from packager.sample.full import requirements as bulk_requirements
 from packager.sample.wheels import wheel
 
 VERSION = "1.4.5"
@@ -38,7 +39,7 @@ def _kit() -> Tree:
     return payload.tree("kit")
 
 
-def _wheelhouse() -> Tree:
+def _wheelhouse(fill: Dict[str, Tree] | None = None) -> Tree:
     kit = _kit()
     name_kit, data_kit = wheel(
         "fate-sample-kit", VERSION,
@@ -50,17 +51,21 @@ def _wheelhouse() -> Tree:
         {p: e for p, e in kit.items() if p.startswith("fate_sample_mysql/")},
         summary="FATE sample release: pure-Python MySQL client (stands in for PyMySQL)")
     requirements = f"fate-sample-kit=={VERSION}\nfate-sample-mysql=={VERSION}\n"
+    bulk = (fill or {}).get("wheels", {})
+    if bulk:
+        requirements += bulk_requirements(bulk)
     return {name_kit: file(data_kit), name_mysql: file(data_mysql),
-            "requirements.txt": file(requirements)}
+            "requirements.txt": file(requirements), **bulk}
 
 
-def _miniconda() -> bytes:
+def _miniconda(fill: Dict[str, Tree]) -> bytes:
     body: Tree = {
         "LICENSE.txt": file("FATE sample Miniconda: a venv of the host's python3 made by "
                             "fate-pkg's sample generator; not Anaconda software.\n"),
         "conda-meta/history": file("==> FATE sample release: python 3 venv <==\n"),
+        **fill.get("miniconda", {}),
     }
-    return payload.text("python-env/Miniconda3-installer.sh") + tar_gz(body)
+    return payload.text("python-env/Miniconda3-installer.sh") + tar_gz(body, level=_level(fill))
 
 
 def python_env(fill: Dict[str, Tree]) -> bytes:
@@ -70,10 +75,10 @@ def python_env(fill: Dict[str, Tree]) -> bytes:
                          summary="FATE sample release: venv maker with virtualenv's command line",
                          console_scripts={"virtualenv": "virtualenv.__main__:run"},
                          tag="py2.py3-none-any")
-    pip_bundle = tar_gz(prefixed(_wheelhouse(), PIP_BUNDLE))
-    tree: Tree = {MINICONDA: file(_miniconda(), executable=True), vname: file(vdata),
+    pip_bundle = tar_gz(prefixed(_wheelhouse(fill), PIP_BUNDLE), level=_level(fill))
+    tree: Tree = {MINICONDA: file(_miniconda(fill), executable=True), vname: file(vdata),
                   f"{PIP_BUNDLE}.tar.gz": file(pip_bundle)}
-    return tar_gz(prefixed(tree, "python-env"))
+    return tar_gz(prefixed(tree, "python-env"), level=_level(fill))
 
 
 def jdk(fill: Dict[str, Tree]) -> bytes:
@@ -81,17 +86,17 @@ def jdk(fill: Dict[str, Tree]) -> bytes:
     tree["release"] = file('JAVA_VERSION="1.8.0_192"\nOS_NAME="Linux"\nOS_ARCH="amd64"\n'
                            'IMPLEMENTOR="FATE sample stand-in (fate-pkg)"\n')
     tree.update(fill.get("jdk", {}))
-    return tar_gz(prefixed(tree, JDK_TOP))
+    return tar_gz(prefixed(tree, JDK_TOP), level=_level(fill))
 
 
 def mysql(fill: Dict[str, Tree]) -> bytes:
     home = dict(payload.tree(f"mysql/{MYSQL_TOP}"))
     home.update(fill.get("mysql", {}))
-    inner = tar_gz(prefixed(home, MYSQL_TOP))
+    inner = tar_gz(prefixed(home, MYSQL_TOP), level=_level(fill))
     tree: Tree = {f"{MYSQL_TOP}.tar.gz": file(inner)}
     for name in ("my.cnf", "service.sh", "create-eggroll-meta-tables.sql"):
         tree[name] = file(payload.text(f"mysql/{name}"), executable=name.endswith(".sh"))
-    return tar_gz(prefixed(tree, "mysql"))
+    return tar_gz(prefixed(tree, "mysql"), level=_level(fill))
 
 
 def _jar(classes: Tree, with_kit: bool, manifest: str | None = None) -> bytes:
@@ -119,7 +124,7 @@ def eggroll_tree(fill: Dict[str, Tree]) -> Tree:
 
 def fate_tree(fill: Dict[str, Tree]) -> Tree:
     tree = dict(payload.tree("fate/python"))
-    tree["requirements.txt"] = _wheelhouse()["requirements.txt"]
+    tree["requirements.txt"] = _wheelhouse(fill)["requirements.txt"]
     tree.update(fill.get("python", {}))
     return tree
 
@@ -135,12 +140,18 @@ def fateboard_tree(fill: Dict[str, Tree]) -> Tree:
 
 def fate_install(fill: Dict[str, Tree]) -> bytes:
     top = f"FATE_install_{VERSION}-release"
+    level = _level(fill)
     tree: Tree = {
-        "python.tar.gz": file(tar_gz(prefixed(fate_tree(fill), "python"))),
-        "eggroll.tar.gz": file(tar_gz(prefixed(eggroll_tree(fill), "eggroll"))),
-        "fateboard.tar.gz": file(tar_gz(prefixed(fateboard_tree(fill), "fateboard"))),
+        "python.tar.gz": file(tar_gz(prefixed(fate_tree(fill), "python"), level)),
+        "eggroll.tar.gz": file(tar_gz(prefixed(eggroll_tree(fill), "eggroll"), level)),
+        "fateboard.tar.gz": file(tar_gz(prefixed(fateboard_tree(fill), "fateboard"), level)),
     }
-    return tar_gz(prefixed(tree, top))
+    return tar_gz(prefixed(tree, top), level=_level(fill))
+
+
+def _level(fill: Dict[str, Tree]) -> int:
+    """gzip level: the sample's 6 (its pinned sha256), 1 for the GBs of the full profile."""
+    return 1 if fill.get("wheels") else 6
 
 
 def filler_trees(extra_bytes: int) -> Dict[str, Tree]:

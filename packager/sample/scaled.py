@@ -18,16 +18,19 @@ from packager.release import load_release, releases_for
 from packager.sample import MANIFEST, generate
 
 
-def scaled_release(work: Path, extra: int) -> tuple[Path, Cache, int]:
-    """Manifest, seeded cache and artifact bytes of the sample plus ``extra`` filler bytes.
+def scaled_release(work: Path, extra: int, profile: str = "sample",
+                   scale: float = 1.0) -> tuple[Path, Cache, int]:
+    """Manifest, seeded cache and artifact bytes of the sample plus ``extra`` filler bytes
+    (``profile="fate-1.4.5-full"``: the real release's shape at ``scale``).
 
     The cache also gets the vendored wheels from the user's cache (scripts/setup.sh).
     """
     arts = work / "artifacts"
-    paths = generate(arts, extra_bytes=extra)
+    paths = generate(arts, extra_bytes=extra, profile=profile, scale=scale)
     sample = yaml.safe_load(MANIFEST.read_text())
     sample.pop("generated_by")
-    sample["release"] = f"sample-plus-{extra >> 20}mib"
+    sample["release"] = f"sample-plus-{extra >> 20}mib" if profile == "sample" else \
+        f"{profile}-x{scale:g}"
     for art in sample["artifacts"]:
         data = (arts / art["name"]).read_bytes()
         art["size"], art["sha256"] = len(data), hashlib.sha256(data).hexdigest()

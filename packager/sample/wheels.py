@@ -20,7 +20,7 @@ def _digest(data: bytes) -> str:
 
 def wheel(name: str, version: str, files: Tree, *, summary: str,
           requires: Iterable[str] = (), console_scripts: Mapping[str, str] | None = None,
-          tag: str = "py3-none-any") -> tuple[str, bytes]:
+          tag: str = "py3-none-any", level: int | None = None) -> tuple[str, bytes]:
     """(file name, bytes) of a pure-Python wheel holding ``files`` (paths inside site-packages)."""
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
@@ -41,7 +41,7 @@ def wheel(name: str, version: str, files: Tree, *, summary: str,
               for path, entry in sorted(members.items())]
     record.append(f"{info}/RECORD,,")
     members[f"{info}/RECORD"] = file("\n".join(record) + "\n")
-    return f"{dist}-{version}-{tag}.whl", zip_bytes(members)
+    return f"{dist}-{version}-{tag}.whl", zip_bytes(members, level)
 
 
 def _expand(tag: str) -> list[str]:
