@@ -196,7 +196,7 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
         note("stage", spec.name)
         pkg = to_package(spec, stager, releases[0].os_requires.get(spec.name, []))
         try:
-            split = split_package(pkg)
+            split = split_package(pkg, BUDGET)
         except BuildError as exc:
             raise UserError(str(exc)) from None
         if len(split) > 1:
