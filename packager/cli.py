@@ -1,31 +1,21 @@
 """``fate-pkg``: the build-side command line.
 
 Each subcommand lives in ``packager/commands/<name>.py`` and exposes
-``register(subparsers)``; adding a command is adding a module and one line below,
-so parallel work on different commands does not collide in one big file.
+``register(subparsers)``; adding a command is adding a module and one entry below.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
-import signal
 import sys
 from typing import Sequence
 
 from packager import __version__
-from packager.errors import CheckFailed, UserError
+from packager.commands import build, check, fetch, inspect, rpm, units, verify
+from packager.onhost import command
 
-#: Subcommand modules under ``packager.commands``, in the order ``--help`` lists them.
-COMMANDS: tuple[str, ...] = (
-    "fetch",
-    "rpm",
-    "inspect",
-    "units",
-    "build",
-    "check",
-    "verify",
-)
+#: Subcommand modules, in the order ``--help`` lists them.
+COMMANDS = (fetch, rpm, inspect, units, build, check, verify)
 
 EPILOG = """\
 examples:
@@ -48,29 +38,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fate-pkg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        importlib.import_module(f"packager.commands.{name}").register(sub)
+    for module in COMMANDS:
+        module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 2
-    try:
-        return int(args.func(args) or 0)
-    except UserError as exc:
-        print(f"fate-pkg: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except CheckFailed as exc:
-        if str(exc):
-            print(f"fate-pkg: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print("fate-pkg: interrupted; nothing half-written was left in the output", file=sys.stderr)
-        return 128 + signal.SIGINT
+    return command.main("fate-pkg", build_parser(), argv, lambda args: args.func(args),
+                        "nothing half-written was left in the output")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import yaml
 
 from packager import resources
 from packager.errors import UserError
+from packager.onhost import yamlfile
 
 #: Components an artifact may belong to (contracts.md).
 COMPONENTS = ("python", "java", "mysql", "eggroll", "fate", "fateboard", "tools")
@@ -125,10 +126,9 @@ def parse_release(text: str, path: Path) -> Release:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise UserError(f"{path}{where}: not valid YAML: {problem}") from None
+        line, problem = yamlfile.problem(exc)
+        raise UserError(str(yamlfile.YamlFileError(str(path), line, f"not valid YAML: {problem}"))
+                        ) from None
     if not isinstance(root, yaml.MappingNode):
         raise UserError(f"{path}: a release manifest must be a mapping with {', '.join(_TOP_KEYS)}")
     top = _mapping(root, path, "top level", _TOP_KEYS)

@@ -9,34 +9,34 @@ here walks up from ``__file__``.
 
 from __future__ import annotations
 
-from importlib import import_module
 from pathlib import Path
+from types import ModuleType
+
+import packager._bundles
+import packager._specs
+import packager.onhost.units
 
 
-def _package_dir(name: str) -> Path:
+def _package_dir(module: ModuleType) -> Path:
     """The directory of a data package, as the import system found it."""
-    module = import_module(name)
-    files = getattr(module, "__file__", None)
-    if not files:
-        raise RuntimeError(f"{name} has no directory on disk (installed as a zip?)")
-    return Path(files).resolve().parent
+    if not getattr(module, "__file__", None):
+        raise RuntimeError(f"{module.__name__} has no directory on disk (installed as a zip?)")
+    return Path(module.__file__).resolve().parent
 
 
 def specs() -> Path:
     """``specs/``: release manifests, package specs, CentOS 7 facts, the demo spec."""
-    return _package_dir("packager._specs")
+    return _package_dir(packager._specs)
 
 
 def bundles() -> Path:
     """``bundles/``: bundle profiles and the files a bundle ships."""
-    return _package_dir("packager._bundles")
+    return _package_dir(packager._bundles)
 
 
 def units() -> Path:
     """``units/``: the service catalogue and the unit templates (on-host data)."""
-    from packager.onhost.units import DIR
-
-    return Path(DIR)
+    return _package_dir(packager.onhost.units)
 
 
 def el7() -> Path:

@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from packager.assemble.stage import Stager
 from packager.errors import UserError
+from packager.onhost import yamlfile
 from packager.rpm.model import Package
 from packager.rpm.spec import SpecError, package_from_dict
 from packager.systemd_scriptlets import scriptlets
@@ -75,12 +74,9 @@ def load_specs(directory: Path, variables: dict[str, str]) -> list[BuildSpec]:
         raw = path.read_text()
         text = _VAR.sub(lambda m: variables[m.group(1)], raw)
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}" if mark else ""
-            problem = getattr(exc, "problem", exc)
-            raise UserError(f"{path}{where}: not valid YAML: {problem}") from None
+            data = yamlfile.parse(text, str(path))
+        except yamlfile.YamlFileError as exc:
+            raise UserError(str(exc)) from None
         if not isinstance(data, dict) or "name" not in data:
             raise UserError(f"{path}: a package spec is a mapping with at least 'name'")
         origins = [f["from"] for f in data.get("files") or []

@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from packager import resources
 from packager.errors import UserError
+from packager.onhost import yamlfile
 
 #: Files in bundles/ that are not profiles.
 _NOT_PROFILES = {"party.yaml.example"}
@@ -62,14 +61,9 @@ def load_profile(name: str | None, directory: Path | None = None,
 def _read(name: str, directory: Path) -> Profile:
     path = directory / f"{name}.yaml"
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read the bundle profile: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise UserError(f"{path}{where}: cannot read the bundle profile: "
-                        f"{getattr(exc, 'problem', None) or 'not valid YAML'}") from None
+        data = yamlfile.read(str(path))
+    except yamlfile.YamlFileError as exc:
+        raise UserError(f"cannot read the bundle profile {exc}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: a bundle profile is a mapping (description, packages)")
     packages = data.get("packages")

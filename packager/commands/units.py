@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from packager.errors import CheckFailed, UserError
-from packager.onhost import services
+from packager.onhost import catalogue, services
 from packager.units_lint import lint_files
 
 
@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _render(args: argparse.Namespace) -> int:
     try:
         written = services.render_units(str(args.root), account=args.account)
-    except services.ServiceDefinitionError as exc:
+    except catalogue.ServiceDefinitionError as exc:
         raise UserError(str(exc)) from None
     for path in written:
         print(path)

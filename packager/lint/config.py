@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
 from packager import resources
 from packager.errors import UserError
+from packager.onhost import yamlfile
 
 LINT_YAML = resources.el7() / "lint.yaml"
 
@@ -48,9 +47,9 @@ def _matches(path: str, patterns: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=4)
 def load_config(path: Path = LINT_YAML) -> LintConfig:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"cannot read the lint data {path}: {exc}") from None
+        data = yamlfile.read(str(path))
+    except yamlfile.YamlFileError as exc:
+        raise UserError(f"the lint data: {exc}") from None
     if not isinstance(data, dict):
         raise UserError(f"{path}: the top level must be a mapping")
     features = []

@@ -16,24 +16,14 @@ from pathlib import Path
 
 from packager.lint.finding import Finding
 from packager.lint.payload import sniff
+from packager.repo.repomd import Record, RepomdError, parse_repomd
 
-REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 COMMON_NS = "{http://linux.duke.edu/metadata/common}"
 REQUIRED = ("primary", "filelists", "other")
 
 
 class RepodataError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class Record:
-    type: str
-    href: str
-    checksum_type: str
-    checksum: str
-    open_checksum_type: str | None
-    size: int | None
 
 
 @dataclass(frozen=True)
@@ -48,24 +38,11 @@ class PackageEntry:
 def read_repomd(repo: Path) -> list[Record]:
     path = repo / "repodata" / "repomd.xml"
     try:
-        root = ET.parse(path).getroot()
-    except (OSError, ET.ParseError) as exc:
-        raise RepodataError(f"{path}: cannot read: {exc}") from None
-    records = []
-    for data in root.findall(f"{REPO_NS}data"):
-        loc = data.find(f"{REPO_NS}location")
-        csum = data.find(f"{REPO_NS}checksum")
-        open_csum = data.find(f"{REPO_NS}open-checksum")
-        size = data.find(f"{REPO_NS}size")
-        if loc is None or csum is None:
-            raise RepodataError(f"{path}: <data type={data.get('type')!r}> has no location "
-                                "or checksum")
-        records.append(Record(
-            data.get("type", ""), loc.get("href", ""), csum.get("type", ""),
-            (csum.text or "").strip(),
-            open_csum.get("type") if open_csum is not None else None,
-            int(size.text) if size is not None and (size.text or "").isdigit() else None))
-    return records
+        return parse_repomd(path.read_bytes(), str(path))[0]
+    except OSError as exc:
+        raise RepodataError(f"{path}: cannot read: {exc.strerror}") from None
+    except RepomdError as exc:
+        raise RepodataError(str(exc)) from None
 
 
 def read_primary(repo: Path, record: Record) -> list[PackageEntry]:

@@ -13,9 +13,9 @@ import shlex
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import jinja2
-import yaml
 
-from packager.onhost import units
+from packager.onhost import catalogue, templating, units
+from packager.onhost.catalogue import Service, ServiceDefinitionError
 
 #: The service account when the build does not choose another one (docs/contracts.md).
 DEFAULT_ACCOUNT = ("app", "apps")
@@ -23,141 +23,8 @@ FATE_VERSION = "1.4.5"
 UNIT_DIR = "usr/lib/systemd/system"
 PRESET_PATH = "usr/lib/systemd/system-preset/90-fate.preset"
 TARGET = "fate.target"
-
-_SERVICE_KEYS = {
-    "name", "unit", "program", "stage", "description", "ports", "java", "after",
-    "directory", "command", "environment", "read_write", "stdout_log", "stderr_log", "logs",
-    "start_timeout", "stop_timeout", "restart_sec", "start_limit_interval",
-    "start_limit_burst", "limit_nofile", "limit_nproc",
-}
-_REQUIRED = ("name", "unit", "program", "stage", "description", "ports", "directory",
-             "command", "stdout_log", "stderr_log")
-_DEFAULT_KEYS = {
-    "limit_nofile", "limit_nproc", "restart_sec", "start_limit_interval", "start_limit_burst",
-    "start_timeout", "stop_timeout", "waitport", "env_dir", "read_write",
-}
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ENV_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
-
-
-class ServiceDefinitionError(ValueError):
-    """services.yaml, an env file or a service name is wrong; the message names what and where."""
-
-
-class Service:
-    """One FATE process: what to run, as which unit/program, on which ports, after what."""
-
-    def __init__(self, data: dict, defaults: dict) -> None:
-        self.name: str = data["name"]
-        self.unit: str = data["unit"]
-        self.program: str = data["program"]
-        self.stage = int(data["stage"])
-        self.description: str = data["description"]
-        self.ports: List[int] = [int(p) for p in data["ports"]]
-        self.java = bool(data.get("java", False))
-        self.after: List[str] = list(data.get("after", []))
-        self.directory: str = data["directory"]
-        self.command: List[str] = [str(a) for a in data["command"]]
-        self.environment = {str(k): str(v) for k, v in (data.get("environment") or {}).items()}
-        self.read_write: List[str] = _outermost(list(defaults.get("read_write", []))
-                                                + list(data.get("read_write", [])))
-        self.stdout_log: str = data["stdout_log"]
-        self.stderr_log: str = data["stderr_log"]
-        self.logs: List[str] = list(data.get("logs", []))
-        for key in ("start_timeout", "stop_timeout", "restart_sec", "start_limit_interval",
-                    "start_limit_burst", "limit_nofile", "limit_nproc"):
-            setattr(self, key, int(data.get(key, defaults[key])))
-        self.waitport: str = defaults["waitport"]
-        self.env_file = os.path.join(defaults["env_dir"], self.unit + ".env")
-
-    @property
-    def unit_file(self) -> str:
-        return self.unit + ".service"
-
-    @property
-    def wait_timeout(self) -> int:
-        """fate-waitport gives up a little before systemd would kill it, so the journal
-        names the port that did not answer instead of only "start operation timed out"."""
-        return max(5, self.start_timeout - 15)
-
-    def __repr__(self) -> str:
-        return f"Service({self.unit!r})"
-
-
-def _outermost(paths: List[str]) -> List[str]:
-    """Drop paths inside another listed path: ReadWriteDirectories= of a parent covers them."""
-    kept: List[str] = []
-    for path in paths:
-        inside = any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept)
-        if not inside:
-            kept = [k for k in kept if not k.startswith(path.rstrip("/") + "/")] + [path]
-    return kept
-
-
-def units_dir() -> str:
-    """Where services.yaml and the templates live: the ``packager.onhost.units`` data
-    package (``units/`` of the checkout, mapped in by setuptools;
-    ``/usr/lib/fate-tools/packager/onhost/units`` on the host)."""
-    return units.DIR
-
-
-def load_services(path: Optional[str] = None) -> List[Service]:
-    """Read and check services.yaml; every mistake is reported with the service it is in."""
-    path = path or os.path.join(units_dir(), "services.yaml")
-    try:
-        with open(path, encoding="utf-8") as fh:
-            doc = yaml.safe_load(fh)
-    except OSError as exc:
-        raise ServiceDefinitionError(f"cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ServiceDefinitionError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("services"), list):
-        raise ServiceDefinitionError(f"{path}: needs a 'services' list")
-    defaults = doc.get("defaults") or {}
-    missing = sorted(_DEFAULT_KEYS - set(defaults))
-    if missing:
-        raise ServiceDefinitionError("{}: defaults lacks {}".format(path, ", ".join(missing)))
-    services: List[Service] = []
-    for index, data in enumerate(doc["services"]):
-        where = f"{path}: services[{index}]"
-        if not isinstance(data, dict):
-            raise ServiceDefinitionError(f"{where}: must be a mapping")
-        where = "{} ({})".format(where, data.get("name", "?"))
-        unknown = sorted(set(data) - _SERVICE_KEYS)
-        if unknown:
-            raise ServiceDefinitionError(f"{where}: unknown key {unknown[0]}")
-        lacking = [k for k in _REQUIRED if k not in data]
-        if lacking:
-            raise ServiceDefinitionError(f"{where}: missing key {lacking[0]}")
-        if not data["command"] or not str(data["command"][0]).startswith("/"):
-            raise ServiceDefinitionError(f"{where}: command[0] must be an absolute path")
-        services.append(Service(data, defaults))
-    names = {s.name: s for s in services}
-    for svc in services:
-        for dep in svc.after:
-            if dep not in names:
-                raise ServiceDefinitionError(
-                    f"{path}: {svc.name}: after names unknown service {dep!r}")
-            if names[dep].stage >= svc.stage:
-                raise ServiceDefinitionError(
-                    f"{path}: {svc.name}: after {dep!r} must be an earlier stage")
-    return services
-
-
-def find_service(name: str, services: Sequence[Service]) -> Service:
-    """Accept every spelling an operator uses: fate-flow, fate-flow.service, fate-fateflow,
-    fate_flow, flow, fateflow."""
-    wanted = name.strip().lower()
-    if wanted.endswith(".service"):
-        wanted = wanted[: -len(".service")]
-    for svc in services:
-        spellings = {svc.name, svc.unit, svc.program, svc.unit[len("fate-"):],
-                     svc.program[len("fate-"):], svc.name.replace("_", "")}
-        if wanted in spellings:
-            return svc
-    known = ", ".join(s.unit for s in services)
-    raise ServiceDefinitionError(f"unknown service {name!r} (known: {known})")
-
 
 # ---------------------------------------------------------------- env files
 
@@ -187,14 +54,6 @@ def read_env_file(path: str) -> Dict[str, str]:
             return parse_env_file(fh.read(), path)
     except OSError as exc:
         raise ServiceDefinitionError(f"cannot read env file {path}: {exc.strerror}") from None
-
-
-def service_environment(svc: Service, env_dir: str) -> Dict[str, str]:
-    """What the process sees: the defaults in services.yaml overridden by the env file,
-    exactly as systemd applies Environment= then EnvironmentFile=."""
-    env = dict(svc.environment)
-    env.update(read_env_file(os.path.join(env_dir, svc.unit + ".env")))
-    return env
 
 
 def expand_command(svc: Service, env: Dict[str, str], user: str) -> List[str]:
@@ -253,19 +112,9 @@ def _sv_env(value: str) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(units_dir()),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    env.filters["sd_quote"] = _sd_quote
-    env.filters["sh_quote"] = shlex.quote
-    env.filters["sv_escape"] = _sv_escape
-    env.filters["sv_env"] = _sv_env
-    return env
+    return templating.environment(units.DIR, {
+        "sd_quote": _sd_quote, "sh_quote": shlex.quote, "sv_escape": _sv_escape,
+        "sv_env": _sv_env})
 
 
 def _by_name(services: Sequence[Service]) -> Dict[str, Service]:
@@ -296,7 +145,7 @@ def unit_files(
     services: Optional[Sequence[Service]] = None,
 ) -> Dict[str, str]:
     """Every systemd file the RPMs ship, keyed by its path relative to ``/``."""
-    services = list(services) if services is not None else load_services()
+    services = list(services) if services is not None else catalogue.load()
     env = _environment()
     files: Dict[str, str] = {}
     for svc in services:
@@ -331,20 +180,36 @@ def supervisor_command(svc: Service, env: Dict[str, str], user: str) -> List[str
     return argv + ["--"] + expand_command(svc, env, user)
 
 
+def env_files_in(env_dir: str) -> Dict[str, str]:
+    """The env files of a directory, by file name, as :func:`render_supervisor` takes them."""
+    out: Dict[str, str] = {}
+    for name in sorted(os.listdir(env_dir)):
+        if name.endswith(".env"):
+            with open(os.path.join(env_dir, name), encoding="utf-8") as fh:
+                out[name] = fh.read()
+    return out
+
+
 def render_supervisor(
     service_names: Iterable[str],
-    env_dir: str,
+    env_files: Dict[str, str],
     account: Tuple[str, str] = DEFAULT_ACCOUNT,
     services: Optional[Sequence[Service]] = None,
 ) -> Dict[str, str]:
     """supervisor program files (``fate-<module>.conf``, the seed's names) for the services
-    of this host, with the values of their env files in ``env_dir`` baked in."""
-    services = list(services) if services is not None else load_services()
+    of this host, with the values of their env files baked in. ``env_files`` maps an env
+    file's name (``fate-flow.env``) to its text: fate-configure hands over what it is about
+    to write, so nothing is read back from disk."""
+    services = list(services) if services is not None else catalogue.load()
     template = _environment().get_template("supervisor.conf.j2")
     out: Dict[str, str] = {}
     for name in service_names:
-        svc = find_service(name, services)
-        env = service_environment(svc, env_dir)
+        svc = catalogue.find(name, services)
+        text = env_files.get(os.path.basename(svc.env_file))
+        if text is None:
+            raise ServiceDefinitionError(f"{svc.unit}: no env file {svc.env_file}")
+        env = dict(svc.environment)  # Environment= first, then EnvironmentFile= (systemd)
+        env.update(parse_env_file(text, svc.env_file))
         endpoints(env.get("FATE_WAIT_FOR", ""))  # refuse a malformed value now, not at start
         process_env = {k: v for k, v in env.items() if not k.startswith("FATE_")}
         out[svc.program + ".conf"] = template.render(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,10 +32,10 @@ from packager.errors import UserError
 from packager.fetch.cache import Cache, sha256_file
 from packager.fetch.download import DownloadError, download
 from packager.release import Artifact
+from packager.repo.repomd import Record, RepomdError, parse_repomd
 from packager.repo.vercmp import EVR
 from packager.rpm import tags as t
 
-_REPO_NS = "{http://linux.duke.edu/metadata/repo}"
 _FLAGS = {"LT": t.SENSE_LESS, "LE": t.SENSE_LESS | t.SENSE_EQUAL, "EQ": t.SENSE_EQUAL,
           "GE": t.SENSE_GREATER | t.SENSE_EQUAL, "GT": t.SENSE_GREATER}
 #: The checksum types repomd.xml may use, as hashlib names ("sha" is yum's old name of sha1).
@@ -83,14 +82,6 @@ class Repo:
     url: str
     packages: tuple[RepoPackage, ...]
     revision: str = ""
-
-
-@dataclass(frozen=True)
-class _Record:
-    href: str
-    checksum: str
-    checksum_type: str
-    size: int | None
 
 
 def repo_id(url: str) -> str:
@@ -140,7 +131,7 @@ def load_repo(
 
 
 def _fetch_metadata(base: str, cache: Cache, session: requests.Session | None, offline: bool,
-                    progress: bool, log: Callable[[str], None]) -> tuple[_Record, str, Path]:
+                    progress: bool, log: Callable[[str], None]) -> tuple[Record, str, Path]:
     rid = repo_id(base)
     release = f"el7-repodata-{rid}"
     repomd_art = Artifact(release, "repomd.xml", urljoin(base, "repodata/repomd.xml"),
@@ -184,34 +175,26 @@ def _fetch_metadata(base: str, cache: Cache, session: requests.Session | None, o
     return record, revision, blob
 
 
-def _parse_repomd(data: bytes, url: str) -> tuple[_Record, str]:
+def _parse_repomd(data: bytes, url: str) -> tuple[Record, str]:
+    """The primary entry and the revision; refuses what yum would not trust."""
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise RepoError(f"{url}: repodata/repomd.xml is not XML: {exc}") from None
-    if root.tag != f"{_REPO_NS}repomd":
-        raise RepoError(f"{url}: repodata/repomd.xml is not a yum repomd document")
-    revision = (root.findtext(f"{_REPO_NS}revision") or "").strip()
-    for data_el in root.findall(f"{_REPO_NS}data"):
-        if data_el.get("type") != "primary":
+        records, revision = parse_repomd(data, f"{url}: repodata/repomd.xml")
+    except RepomdError as exc:
+        raise RepoError(str(exc)) from None
+    for record in records:
+        if record.type != "primary":
             continue
-        loc = data_el.find(f"{_REPO_NS}location")
-        csum = data_el.find(f"{_REPO_NS}checksum")
-        href = loc.get("href") if loc is not None else None
-        if not href or csum is None or not (csum.text or "").strip():
-            raise RepoError(f"{url}: repomd.xml's primary entry lacks a location or checksum")
-        ctype = csum.get("type", "")
-        if ctype not in _HASHES:
-            raise RepoError(f"{url}: repomd.xml uses an unknown checksum type {ctype!r}")
-        size_text = data_el.findtext(f"{_REPO_NS}size")
-        size = int(size_text) if size_text and size_text.strip().isdigit() else None
-        if href.startswith("/") or ".." in href.split("/"):
-            raise RepoError(f"{url}: repomd.xml's primary location {href!r} leaves the repo")
-        return _Record(href, csum.text.strip().lower(), ctype, size), revision
+        if record.checksum_type not in _HASHES:
+            raise RepoError(f"{url}: repomd.xml uses an unknown checksum type "
+                            f"{record.checksum_type!r}")
+        if record.leaves_repo:
+            raise RepoError(f"{url}: repomd.xml's primary location {record.href!r} leaves "
+                            "the repo")
+        return record, revision
     raise RepoError(f"{url}: repomd.xml lists no primary metadata")
 
 
-def _check_digest(path: Path, record: _Record, url: str) -> None:
+def _check_digest(path: Path, record: Record, url: str) -> None:
     if record.checksum_type == "sha256":
         actual, _ = sha256_file(path)
     else:

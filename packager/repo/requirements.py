@@ -13,10 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
 from packager import resources
 from packager.errors import UserError
+from packager.onhost import yamlfile
 from packager.repo.closure import Requirement, provides
 from packager.repo.metadata import Dep, RepoPackage
 from packager.repo.vercmp import EVR
@@ -56,14 +55,9 @@ def requirements_from_specs(paths: Iterable[Path]) -> list[Requirement]:
 
 def _read(path: Path) -> tuple[RepoPackage, list[Requirement]]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise UserError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") \
-            from None
+        data = yamlfile.read(str(path))
+    except yamlfile.YamlFileError as exc:
+        raise UserError(str(exc)) from None
     if not isinstance(data, dict) or not data.get("name"):
         raise UserError(f"{path}: not a package spec (a mapping with at least 'name')")
     name = str(data["name"])

@@ -7,7 +7,6 @@ packet from an RSA (or DSA) key with a non-critical Issuer Key ID subpacket.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -102,10 +101,6 @@ class Signer:
         if r.returncode != 0 or not r.stdout:
             raise SigningError(f"gpg has no public key {self.key_id!r} to export")
         return r.stdout
-
-    @classmethod
-    def from_env(cls, key_id: str, sde: int | None) -> Signer:
-        return cls(key_id, os.environ.get("GNUPGHOME"), sde)
 
 
 def check_signature_packet(sig: bytes, key_id: str = "") -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from packager.onhost import yamlfile
 from packager.rpm import tags as t
 from packager.rpm.compress import KINDS, Compression
 from packager.rpm.model import QUALIFIERS, Dependency, FileEntry, Package, Script
@@ -40,13 +39,9 @@ class _Errors:
 
 def load_spec(path: Path) -> tuple[Package, Compression | None]:
     try:
-        data = yaml.safe_load(path.read_text())
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark else ""
-        raise SpecError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        data = yamlfile.read(str(path))
+    except yamlfile.YamlFileError as exc:
+        raise SpecError(str(exc)) from None
     return package_from_dict(data, path.parent, str(path))
 
 

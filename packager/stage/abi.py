@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from packager import resources
 from packager.errors import UserError
+from packager.onhost import yamlfile
 from packager.stage.elf import ELF_MAGIC, ElfError, ElfInfo, read_elf
 
 EL7_DIR = resources.el7()
@@ -64,10 +63,10 @@ class Policy:
 def load_policy(el7_dir: Path = EL7_DIR) -> Policy:
     abi_file, sonames_file = el7_dir / "abi.yaml", el7_dir / "base-sonames.txt"
     try:
-        data = yaml.safe_load(abi_file.read_text(encoding="utf-8"))
+        data = yamlfile.read(str(abi_file))
         names = sonames_file.read_text(encoding="utf-8").splitlines()
-    except (OSError, yaml.YAMLError) as exc:
-        raise UserError(f"cannot read the CentOS 7 ABI data in {el7_dir}: {exc}") from None
+    except (OSError, yamlfile.YamlFileError) as exc:
+        raise UserError(f"the CentOS 7 ABI data in {el7_dir}: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("max_versions"), dict):
         raise UserError(f"{abi_file}: max_versions: must be a mapping of prefix to version")
     maxima: dict[str, tuple[int, ...]] = {}

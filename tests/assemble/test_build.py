@@ -130,12 +130,24 @@ def test_installed_fate_tools_run_with_their_vendored_libraries(sample_build, tm
     subprocess.run(f"rpm2cpio {rpms(dist)['fate-tools']} | cpio -idm --quiet", shell=True,
                    cwd=tmp_path, check=True)
     lib = tmp_path / "usr/lib/fate-tools"
-    import_check = ("import jinja2, markupsafe, yaml, packager.onhost.configure.cli;"
-                    "print(jinja2.__version__, yaml.__version__, jinja2.__file__)")
+    import_check = ("import jinja2, markupsafe, yaml, packager.onhost.configure.cli,"
+                    " packager.onhost.ctl.cli, packager.onhost.waitport;"
+                    "print(jinja2.__version__, yaml.__version__, jinja2.__file__,"
+                    " packager.onhost.__file__, packager.onhost.units.DIR)")
+    # from an empty directory: the checkout's own packager/ must not be what is imported
+    empty = tmp_path / "cwd"
+    empty.mkdir()
     r = subprocess.run(["/usr/bin/python3", "-s", "-c", import_check], capture_output=True,
-                       text=True, env={"PYTHONPATH": f"{lib}:{lib}/vendor", "PATH": "/usr/bin"})
+                       text=True, env={"PYTHONPATH": f"{lib}:{lib}/vendor", "PATH": "/usr/bin"},
+                       cwd=empty)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith("3.0.3 5.4.1 ") and str(lib / "vendor") in r.stdout
+    version_j, version_y, jinja_file, onhost_file, units_dir = r.stdout.split()
+    assert (version_j, version_y) == ("3.0.3", "5.4.1")
+    assert jinja_file.startswith(str(lib / "vendor"))
+    assert onhost_file == str(lib / "packager/onhost/__init__.py")
+    assert units_dir == str(lib / "packager/onhost/units")
+    # only the on-host tree of packager is shipped (a namespace package on the host)
+    assert sorted(p.name for p in (lib / "packager").iterdir()) == ["onhost"]
     wrapper = (tmp_path / "usr/bin/fate-configure").read_text()
     assert "packager.onhost.configure.cli" in wrapper and "/usr/lib/fate-tools/vendor" in wrapper
 

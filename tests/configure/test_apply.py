@@ -94,7 +94,7 @@ def test_changed_files_are_backed_up_keeping_three(tmp_path, scratch_root, fc):
         assert result.rc == 0
         assert f"wrote /{EGG} (content)" in result.out
         # no systemd here: restarting is reported, not attempted
-        assert "not restarting fate-nodemanager fate-clustermanager fate-flow" in result.out
+        assert "not restarting fate-clustermanager fate-nodemanager fate-flow" in result.out
         contents.append((scratch_root / EGG).read_text())
     backups = sorted(p.name for p in (scratch_root / EGG).parent.iterdir()
                      if ".fate-configure.bak" in p.name)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from packager.onhost import services
+from packager.onhost import catalogue, services
 from packager.systemd_scriptlets import scriptlets
 
 from .conftest import REPO
@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.root, pytest.mark.slow]
 
 ROOTFS = Path(os.environ.get("FATE_PKG_TEST_ROOTFS", "/var/tmp/fate-pkg-units-rootfs"))
 SITE = Path(sys.prefix) / f"lib/python{sys.version_info[0]}.{sys.version_info[1]}/site-packages"
-UNITS = [s.unit_file for s in services.load_services()] + ["fate.target"]
+UNITS = [s.unit_file for s in catalogue.load()] + ["fate.target"]
 
 STUB = """#!/usr/bin/python3
 import json, os, pwd, resource, socket, sys, time
@@ -91,7 +91,7 @@ def stage(tmp_path: Path) -> Path:
     stage_dir = tmp_path / "stage"
     root = stage_dir / "root"
     services.render_units(str(root))
-    for svc in services.load_services():
+    for svc in catalogue.load():
         exe = root / svc.command[0].lstrip("/")
         exe.parent.mkdir(parents=True, exist_ok=True)
         exe.write_text(STUB)

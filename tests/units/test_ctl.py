@@ -206,57 +206,6 @@ def test_doctor_flags_a_port_held_by_another_process(host, capsys):
     assert (f"FAIL fate-rollsite is not running but 127.0.0.1:{host['up']} answers" in out)
 
 
-@pytest.fixture
-def fake_configure(monkeypatch):
-    """Stand-in for packager.onhost.configure (another branch): records the call and
-    reports one would-be change, like its dry run does."""
-    import sys
-    import types
-
-    calls: dict = {}
-    pkg = types.ModuleType("packager.onhost.configure")
-    pipeline = types.ModuleType("packager.onhost.configure.pipeline")
-    facts = types.ModuleType("packager.onhost.configure.facts")
-    paths = types.ModuleType("packager.onhost.configure.paths")
-
-    class Root:
-        def __init__(self, root):
-            self.root = root
-            self.is_live = root == "/"
-
-    class Facts:
-        def _replace(self, **kw):
-            calls["facts"] = kw
-            return self
-
-    def prepare(party, root, host_facts, host, init, account, probe):
-        calls.update(party=party, init=init, account=account, probe=probe("10.0.0.9", 3306))
-        return "prep"
-
-    def dry_run(root, prep, diff, out):
-        out("would write /data/projects/fate/eggroll/conf/eggroll.properties (content)")
-        return 1
-
-    pipeline.prepare, pipeline.dry_run = prepare, dry_run
-    facts.gather = Facts
-    paths.Root = Root
-    for name, mod in (("", pkg), (".pipeline", pipeline), (".facts", facts), (".paths", paths)):
-        monkeypatch.setitem(sys.modules, "packager.onhost.configure" + name, mod)
-    return calls
-
-
-def test_doctor_reports_drift_from_the_configurators_dry_run(host, fake_configure, capsys):
-    (host["root"] / "etc/fate/party.yaml").write_text("party: {}\n")
-    ctl(host["root"], "doctor")
-    out = capsys.readouterr().out
-    assert ("FAIL drift: would write /data/projects/fate/eggroll/conf/eggroll.properties "
-            "(content)") in out
-    assert fake_configure["party"] == str(host["root"] / "etc/fate/party.yaml")
-    assert fake_configure["init"] == "systemd" and fake_configure["account"] == ("app", "apps")
-    assert fake_configure["facts"] == {"systemd": False}   # a --root tree is not live
-    assert fake_configure["probe"] is None                 # running services are not "drift"
-
-
-def test_doctor_without_an_applied_party(host, fake_configure, capsys):
+def test_doctor_without_an_applied_party(host, capsys):
     ctl(host["root"], "doctor")
     assert "WARN config drift not checked: no /etc/fate/party.yaml" in capsys.readouterr().out

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from packager.onhost import services
+from packager.onhost import catalogue, services
 
 from .conftest import PYTHON, REPO, read_unit, values, write_exe
 
@@ -62,7 +62,7 @@ def systemd_view(name: str, env_dir: Path, tmp_path: Path) -> tuple[list[str], d
     """What systemd would run: ExecStart split, ${VAR} from Environment= then the env file."""
     out = tmp_path / "units"
     services.render_units(str(out))
-    svc = services.find_service(name, services.load_services())
+    svc = catalogue.find(name, catalogue.load())
     entries = read_unit((out / services.UNIT_DIR / svc.unit_file).read_text())
     env = dict(v.split("=", 1) for v in values(entries, "Service", "Environment"))
     env.update(services.read_env_file(str(env_dir / f"{svc.unit}.env")))
@@ -72,7 +72,7 @@ def systemd_view(name: str, env_dir: Path, tmp_path: Path) -> tuple[list[str], d
 
 
 def test_program_files_have_the_seed_names(env_dir):
-    files = services.render_supervisor(ALL, str(env_dir))
+    files = services.render_supervisor(ALL, services.env_files_in(str(env_dir)))
     assert set(files) == {p + ".conf" for p in PROGRAMS}
     for name, text in files.items():
         prog = parse_program(text)
@@ -83,8 +83,9 @@ def test_program_files_have_the_seed_names(env_dir):
 
 @pytest.mark.parametrize("name", ALL)
 def test_supervisor_and_systemd_run_the_same_command(name, env_dir, tmp_path):
-    svc = services.find_service(name, services.load_services())
-    prog = parse_program(services.render_supervisor([name], str(env_dir))[svc.program + ".conf"])
+    svc = catalogue.find(name, catalogue.load())
+    envs = services.env_files_in(str(env_dir))
+    prog = parse_program(services.render_supervisor([name], envs)[svc.program + ".conf"])
     argv = shlex.split(prog["command"])
     cut = argv.index("--")
     sd_argv, sd_env = systemd_view(name, env_dir, tmp_path)
@@ -99,27 +100,28 @@ def test_supervisor_and_systemd_run_the_same_command(name, env_dir, tmp_path):
 
 
 def test_env_file_values_reach_the_command(env_dir):
-    prog = parse_program(services.render_supervisor(["clustermanager"], str(env_dir))
+    envs = services.env_files_in(str(env_dir))
+    prog = parse_program(services.render_supervisor(["clustermanager"], envs)
                          ["fate-clustermanager.conf"])
     assert prog["command"].endswith(" -p 4670 -s fate-guest")
     assert prog["priority"] < parse_program(services.render_supervisor(
-        ["fate-flow"], str(env_dir))["fate-fateflow.conf"])["priority"]
+        ["fate-flow"], services.env_files_in(str(env_dir)))["fate-fateflow.conf"])["priority"]
 
 
 def test_missing_env_file_is_one_clear_error(tmp_path):
-    with pytest.raises(services.ServiceDefinitionError, match="fate-rollsite.env"):
-        services.render_supervisor(["rollsite"], str(tmp_path))
+    with pytest.raises(catalogue.ServiceDefinitionError, match="fate-rollsite.env"):
+        services.render_supervisor(["rollsite"], {})
 
 
 def test_malformed_env_file_names_file_and_line(env_dir):
     (env_dir / "fate-rollsite.env").write_text("FATE_LISTEN=1.2.3.4:9370\nexport X=1\n")
-    with pytest.raises(services.ServiceDefinitionError, match=r"fate-rollsite.env:2: "):
-        services.render_supervisor(["rollsite"], str(env_dir))
+    with pytest.raises(catalogue.ServiceDefinitionError, match=r"fate-rollsite.env:2: "):
+        services.render_supervisor(["rollsite"], services.env_files_in(str(env_dir)))
 
 
 def test_unknown_service_name(env_dir):
-    with pytest.raises(services.ServiceDefinitionError, match="unknown service 'eggroll'"):
-        services.render_supervisor(["eggroll"], str(env_dir))
+    with pytest.raises(catalogue.ServiceDefinitionError, match="unknown service 'eggroll'"):
+        services.render_supervisor(["eggroll"], services.env_files_in(str(env_dir)))
 
 
 # ---------------------------------------------------------------- a real supervisord
@@ -152,7 +154,7 @@ time.sleep(60)
     waitport = write_exe(tmp_path / "bin/fate-waitport",
                          f"#!/bin/sh\ncd {REPO} && exec {PYTHON} -m packager.onhost.waitport "
                          '"$@"\n')
-    svc = services.find_service("rollsite", services.load_services())
+    svc = catalogue.find("rollsite", catalogue.load())
     svc.command[0] = str(fake_java)
     svc.waitport = str(waitport)
     svc.directory = str(tmp_path)
@@ -166,7 +168,8 @@ time.sleep(60)
         f'FATE_WAIT_FOR=127.0.0.1:{dep}\nEGGROLL_PROCESS_TAG=fate-host\nJVM_OPTS="-Xmx50%"\n')
     user = pwd.getpwuid(os.getuid()).pw_name
     group = grp.getgrgid(os.getgid()).gr_name
-    files = services.render_supervisor(["rollsite"], str(env_dir), account=(user, group),
+    files = services.render_supervisor(["rollsite"], services.env_files_in(str(env_dir)),
+                                       account=(user, group),
                                        services=[svc])
     conf_d = tmp_path / "supervisord.d"
     conf_d.mkdir()

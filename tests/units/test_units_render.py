@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from packager.onhost import services
+from packager.onhost import catalogue, services
 from packager.units_lint import lint_files
 
 from .conftest import read_unit, values, write_exe
@@ -153,7 +153,7 @@ def _verify_root(tmp_path: Path, rendered: Path) -> Path:
     shutil.copytree("/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
     for src in (rendered / services.UNIT_DIR).iterdir():
         shutil.copy(src, root / services.UNIT_DIR / src.name)
-    stubs = {s.command[0] for s in services.load_services()} | {"/usr/bin/fate-waitport"}
+    stubs = {s.command[0] for s in catalogue.load()} | {"/usr/bin/fate-waitport"}
     for path in stubs:
         write_exe(root / path.lstrip("/"), "#!/bin/sh\nexit 0\n")
     return root

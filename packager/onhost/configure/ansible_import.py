@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
+from packager.onhost import yamlfile
+
 from .errors import ConfigError
 from .loader import load_text
 from .schema import load_schema, resolve, validate_schema
@@ -25,15 +27,9 @@ LAYOUT = {"pbase": "/data/projects", "lbase": "/data/logs", "pname": "fate"}
 
 def _read(path: str) -> Any:
     try:
-        with open(path, encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else 1
-        raise ConfigError(f"{path}:{line} not valid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        return yamlfile.read(path)
+    except yamlfile.YamlFileError as exc:  # fate-configure's format: ``file:line what``
+        raise ConfigError(f"{exc.source}:{exc.line or 1} {exc.problem}") from None
 
 
 def _keep(value: Any, node: Dict[str, Any], path: str, notes: List[str]) -> Any:

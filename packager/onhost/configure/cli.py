@@ -12,20 +12,19 @@ check or an apply step failed.
 
 import argparse
 import os
-import re
-import signal
 import sys
 from typing import Optional, Sequence, Tuple
 
+from packager.onhost import command
+
 from . import example, facts, pipeline
 from .ansible_import import import_ansible
-from .errors import ApplyError, CheckFailed, ConfigError
+from .errors import CheckFailed, ConfigError
 from .paths import Root
 from .schema import json_schema
 
 PROG = "fate-configure"
 SUBCOMMANDS = ("apply", "check", "import-ansible", "schema", "example")
-_POSITIONED = re.compile(r"^\S+:\d+ ")
 
 
 def _say(line: str) -> None:
@@ -80,14 +79,6 @@ def build_parser() -> argparse.ArgumentParser:
     subs.add_parser("schema", help="print the party JSON Schema")
     subs.add_parser("example", help="print party.yaml.example")
     return parser
-
-
-def _print_config_error(exc: ConfigError) -> None:
-    for line in exc.messages:
-        if _POSITIONED.match(line):
-            print(line, file=sys.stderr)
-        else:
-            print(f"{PROG}: error: {line}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -154,27 +145,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
         argv.insert(0, "apply")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
-    try:
-        return run(args)
-    except ConfigError as exc:
-        _print_config_error(exc)
-        return exc.exit_code
-    except CheckFailed as exc:
-        for line in str(exc).splitlines():
-            print(f"{PROG}: error: {line}", file=sys.stderr)
-        return exc.exit_code
-    except ApplyError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; files written so far are complete (atomic), re-run to "
-              "converge", file=sys.stderr)
-        return 128 + signal.SIGINT
+    return command.main(PROG, build_parser(), argv, run,
+                        "files written so far are complete (atomic), re-run to converge")
 
 
 if __name__ == "__main__":

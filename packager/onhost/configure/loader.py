@@ -10,6 +10,8 @@ from typing import Any, Dict, List, Tuple
 
 import yaml
 
+from packager.onhost import yamlfile
+
 from .errors import ConfigError
 
 Path = Tuple[Any, ...]
@@ -58,13 +60,9 @@ def load_text(text: str, filename: str) -> Document:
         if node is None:
             raise ConfigError(f"{filename}:1 the file is empty: expected a party such as `guest:`")
         data = _build(loader, node, (), lines, errors, filename)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        what = exc.problem or exc.context
-        raise ConfigError(f"{filename}:{line} not valid YAML: {what}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{filename}:1 not valid YAML: {exc}") from None
+        line, what = yamlfile.problem(exc)
+        raise ConfigError(f"{filename}:{line or 1} not valid YAML: {what}") from None
     finally:
         loader.dispose()
     if errors:

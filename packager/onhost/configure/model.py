@@ -6,18 +6,12 @@ A section that is absent means the service is not deployed by this party; inside
 present section ``enable`` defaults to true, as in the seed's var files.
 """
 
-import os
 from typing import Any, Dict, List, Optional, Tuple
 
-import yaml
+from packager.onhost import catalogue
 
-ROLES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "roles.yaml")
-
-with open(ROLES_FILE, encoding="utf-8") as _handle:
-    SERVICES: Dict[str, Dict[str, Any]] = yaml.safe_load(_handle)
-
-#: Service names in start order.
-SERVICE_ORDER: Tuple[str, ...] = tuple(SERVICES)
+#: Service names (party YAML sections) in start order, from the service catalogue.
+SERVICE_ORDER: Tuple[str, ...] = catalogue.names()
 
 
 class Party:
@@ -82,9 +76,9 @@ class Party:
     def ports(self, service: str) -> List[Tuple[str, int]]:
         """(key, port) pairs the service listens on."""
         sec = self.section(service) or {}
-        meta = SERVICES[service]
-        out = [(key, sec[key]) for key in meta["ports"] if isinstance(sec.get(key), int)]
-        secure = meta.get("secure_port")
+        svc = catalogue.get(service)
+        out = [(key, sec[key]) for key in svc.port_keys if isinstance(sec.get(key), int)]
+        secure = svc.secure_port.key if svc.secure_port else None
         if secure and sec.get("server_secure") and isinstance(sec.get(secure), int) and \
                 sec.get(secure) != sec.get("port"):  # equal ports: reported on their own
             out.append((secure, sec[secure]))
@@ -94,7 +88,7 @@ class Party:
         """Hosts that log in to MySQL: each needs its own fate@<ip> account."""
         seen: List[str] = []
         for service in self.services():
-            if SERVICES[service]["needs_db"]:
+            if catalogue.get(service).needs_db:
                 for ip in self.ips(service):
                     if ip not in seen:
                         seen.append(ip)

@@ -22,6 +22,8 @@ import tempfile
 import time
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from packager.onhost import systemctl
+
 from . import paths
 from .errors import ApplyError
 from .files import mask
@@ -124,9 +126,10 @@ class MysqlSteps:
         if self._alive():
             return
         if self.systemd and self.root.is_live:
-            proc = subprocess.run(["systemctl", "start", "fate-mysql.service"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  universal_newlines=True, check=False)  # noqa: UP021 (3.6)
+            try:
+                proc = systemctl.run("start", "fate-mysql.service", timeout=600)
+            except systemctl.SystemctlError as exc:
+                raise ApplyError(str(exc)) from None
             if proc.returncode != 0:
                 raise ApplyError("systemctl start fate-mysql failed: " + proc.stdout.strip())
         else:

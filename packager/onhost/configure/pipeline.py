@@ -10,11 +10,13 @@ import fcntl
 import os
 from typing import Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Set, Tuple
 
+from packager.onhost import catalogue
+
 from . import files, passwords, paths, preflight, supervisor, units
 from .errors import CheckFailed, ConfigError
 from .facts import HostFacts
 from .loader import Document, load_file
-from .model import SERVICE_ORDER, SERVICES, Party
+from .model import Party
 from .mysql import MysqlSteps
 from .paths import APPLIED_HOST, EGGROLL_SQL, Root
 from .plan import Plan, make_plan
@@ -89,7 +91,8 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
     secrets, _ = passwords.resolve(doc, party, services, stored)
     present = units.installed(root)
     if init == "systemd":
-        missing = [SERVICES[s]["unit"] for s in services if SERVICES[s]["unit"] not in present]
+        missing = [catalogue.get(s).unit for s in services
+                   if catalogue.get(s).unit not in present]
         if missing:
             raise ConfigError("{}.service not installed: install the package providing it, "
                               "or remove this host from those services".format(
@@ -197,7 +200,7 @@ def apply(root: Root, prep: Prepared, facts: HostFacts, restart: bool,
     if plan.init == "systemd":
         changes += len(units.converge(root, plan.enable, plan.disable, False, out))
     if restart:
-        order = [SERVICES[s]["unit"] for s in SERVICE_ORDER]
+        order = [s.unit for s in catalogue.load()]
         wanted = [u for u in order if u in to_restart]
         if plan.init == "supervisor":
             supervisor.restart(root, wanted, out)

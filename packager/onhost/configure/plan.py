@@ -8,8 +8,10 @@ step and a later drift check, and tests can compare it with the reference direct
 import json
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
+from packager.onhost import catalogue
+
 from . import paths
-from .model import SERVICES, Party
+from .model import Party
 from .passwords import Secrets, dump
 from .render import render
 from .semantic import tls_files
@@ -164,7 +166,7 @@ def wait_for(party: Party, service: str) -> List[str]:
     """What must answer before ``service`` starts: the order FATE#1373 asks for."""
     def at(svc: str) -> List[str]:
         return [f"{ip}:{port}" for ip in party.ips(svc)
-                for key, port in party.ports(svc) if key in SERVICES[svc]["ports"]]
+                for key, port in party.ports(svc) if key in catalogue.get(svc).port_keys]
 
     mysql = party.mysql_endpoint()
     db = ["{}:{}".format(*mysql)] if mysql else []
@@ -186,7 +188,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
     services = tuple(party.services_on(host))
     ctx = context(party, host, secrets)
     user, group = account
-    units = {s: SERVICES[s]["unit"] for s in services}
+    units = {s: catalogue.get(s).unit for s in services}
     files: List[FileSpec] = []
 
     def add(path: str, template: str, mode: int, owner: Tuple[str, str], restart: Tuple[str, ...],
@@ -237,7 +239,7 @@ def make_plan(party: Party, host: str, secrets: Secrets, party_text: str,
         db = DbPlan(secrets["mysql_root"], ctx["db_user"], secrets["mysql_fate"], tuple(dbs),
                     tuple(party.db_client_ips()), tuple(nodes), eggroll_db, user)
     wanted = [units[s] for s in services]
-    others = [SERVICES[s]["unit"] for s in SERVICES if s not in services]
+    others = [s.unit for s in catalogue.load() if s.name not in services]
     return Plan(
         label=party.label, host=host, services=services, files=tuple(files), db=db,
         enable=tuple(wanted),

@@ -9,8 +9,9 @@ we cannot log in to), because our units already set the limits it asked for.
 import glob
 import os
 import resource
-import subprocess
 from typing import Callable, List, NamedTuple, Optional, Sequence
+
+from packager.onhost import catalogue, systemctl
 
 from . import facts, paths
 from .model import Party
@@ -23,14 +24,6 @@ class Finding(NamedTuple):
 
 LIMIT = 65535
 FATE_PROCESS_MARKERS = ("com.webank.eggroll", "fate_flow_server.py", "fateboard.jar")
-
-
-def _unit_active(unit: str) -> bool:
-    try:
-        return subprocess.run(["systemctl", "is-active", "--quiet", unit + ".service"],
-                              check=False).returncode == 0
-    except OSError:
-        return False
 
 
 def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
@@ -57,12 +50,11 @@ def run_checks(party: Party, services: Sequence[str], root: Root, init: str,
                                               "their own limit, but commands run by hand (toy "
                                               "example) get this one"))
         used = listening()
-        from .model import SERVICES
         busy: List[str] = []
         for service in services:
-            unit = SERVICES[service]["unit"]
+            unit = catalogue.get(service).unit
             for _, port in party.ports(service):
-                if port in used and not (systemd and _unit_active(unit)):
+                if port in used and not (systemd and systemctl.is_active(unit + ".service")):
                     busy.append(str(port))
         if busy:
             out.append(Finding("warning", "these ports: {} have been used by a process other "

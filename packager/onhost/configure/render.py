@@ -1,18 +1,15 @@
 """Render one jinja2 template (``packager/onhost/templates/<file>.j2``) per config file.
 
-Strict undefined: a template asking for a value the plan did not provide is a bug and
-must fail loudly rather than write an empty ``jdbc.url=``. Formats that have their own
-quoting rules get a filter each (Java properties, systemd EnvironmentFile).
+Formats that have their own quoting rules get a filter each (Java properties, systemd
+EnvironmentFile, JSON); the environment itself is :mod:`packager.onhost.templating`'s.
 """
 
 import json
-import os
 import re
 from typing import Any, Dict
 
-import jinja2
+from packager.onhost import templating
 
-TEMPLATES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "templates")
 _BARE = re.compile(r"^[A-Za-z0-9_/:.,@%+=-]*$")
 
 
@@ -37,17 +34,8 @@ def tojson(value: Any) -> str:
     return json.dumps(value)
 
 
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(TEMPLATES),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    keep_trailing_newline=True,
-    autoescape=False,
-)
-_env.filters["prop"] = prop
-_env.filters["envquote"] = envquote
-_env.filters["tojson"] = tojson
+_env = templating.environment(templating.CONFIG_TEMPLATES,
+                              {"prop": prop, "envquote": envquote, "tojson": tojson})
 
 
 def render(template: str, context: Dict[str, Any]) -> str:

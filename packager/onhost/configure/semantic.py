@@ -10,11 +10,11 @@ import os
 import socket
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .loader import Document, Path, format_path
-from .model import SERVICES, Party
+from packager.onhost import catalogue
 
-ONE_HOST = ("rollsite", "clustermanager", "fate_flow", "fateboard", "mysql")
-DB_USERS = ("clustermanager", "nodemanager", "fate_flow", "fateboard")
+from .loader import Document, Path, format_path
+from .model import Party
+
 SERVER_TLS = ("ca.pem", "server.pem", "server.key")
 CLIENT_TLS = ("client-ca.pem", "client.pem", "client.key")
 
@@ -38,7 +38,7 @@ class Checker:
                 self.error(base + ("ips",), "missing; list the address of the host running "
                                             f"{service} (or set enable: false)")
                 continue
-            if service in ONE_HOST and len(ips) > 1:
+            if catalogue.get(service).one_host and len(ips) > 1:
                 self.error(base + ("ips",), f"{len(ips)} addresses, but {service} runs on "
                                             f"exactly one host; "
                                             "keep one")
@@ -66,20 +66,12 @@ class Checker:
         p = self.party
         if p.is_exchange:
             return
-        needs = {
-            "fate_flow": ("rollsite", "clustermanager", "mysql"),
-            "nodemanager": ("clustermanager",),
-            "clustermanager": ("mysql", "nodemanager"),
-            "fateboard": ("fate_flow", "mysql"),
-        }
         deployed = set(p.services())
         available = set(deployed)
         if p.mysql_endpoint() is not None:
             available.add("mysql")  # an external MySQL (enable: false) still serves the party
-        for service, required in needs.items():
-            if service not in deployed:
-                continue
-            for other in required:
+        for service in sorted(deployed, key=p.services().index):
+            for other in catalogue.get(service).needs:
                 if other not in available:
                     self.error(p.path(other), f"{service} needs {other}, which this party does "
                                               f"not deploy; "
@@ -249,7 +241,7 @@ def check_host(doc: Document, party: Party, services: List[str], prefix: Callabl
                               f"certificate files there or set {flag}: false")
     mysql = party.body.get("mysql") if not party.is_exchange else None
     if isinstance(mysql, dict) and mysql.get("enable") is False and mysql.get("ips") and \
-            any(SERVICES[s]["needs_db"] for s in services):
+            any(catalogue.get(s).needs_db for s in services):
         ip, port = mysql["ips"][0], mysql.get("port", 3306)
         reason = probe(ip, port)
         if reason is not None:

@@ -10,9 +10,10 @@ import os
 import subprocess
 from typing import Callable, List, Sequence, Tuple
 
+from packager.onhost import catalogue, systemctl
+
 from . import paths
 from .errors import ApplyError
-from .model import SERVICES
 from .paths import Root
 
 GROUP_TARGET = "fate.target"
@@ -21,23 +22,18 @@ GROUP_TARGET = "fate.target"
 def installed(root: Root) -> Tuple[str, ...]:
     """fate-* unit names (without .service) whose unit file exists under ``root``."""
     names: List[str] = []
-    for service in SERVICES.values():
-        unit = service["unit"]
+    for service in catalogue.load():
+        unit = service.unit
         if any(os.path.exists(root(f"{d}/{unit}.service")) for d in paths.UNIT_DIRS):
             names.append(unit)
     return tuple(names)
 
 
 def _systemctl(root: Root, *args: str) -> subprocess.CompletedProcess:
-    cmd = ["systemctl"]
-    if not root.is_live:
-        cmd.append("--root=" + root.root)
-    cmd.extend(args)
     try:
-        return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, check=False)  # noqa: UP021 (3.6)
-    except OSError as exc:
-        raise ApplyError(f"cannot run systemctl: {exc.strerror}") from None
+        return systemctl.run(*args, root=None if root.is_live else root.root)
+    except systemctl.SystemctlError as exc:
+        raise ApplyError(str(exc)) from None
 
 
 def is_enabled(root: Root, name: str) -> bool:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from typing import Optional, Sequence, Tuple
 
-from packager.onhost import services as svcdef
+from packager.onhost import catalogue, command
 from packager.onhost.ctl import doctor, status, toy
 from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import log_files, tail_lines
@@ -64,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _logs(host: Host, args: argparse.Namespace) -> int:
-    svc = svcdef.find_service(args.service, host.services)
+    svc = catalogue.find(args.service, host.services)
     if args.journal:
         argv = ["journalctl", "-u", svc.unit_file, "-n", str(args.lines), "--no-pager"]
         return subprocess.call(argv + (["-f"] if args.follow else []))
@@ -84,27 +84,20 @@ def _logs(host: Host, args: argparse.Namespace) -> int:
     return 0
 
 
+def run(args: argparse.Namespace) -> int:
+    host = Host(root=args.root, env_dir=args.env_dir, fate_home=args.fate_home,
+                manager=args.manager)
+    if args.command == "status":
+        return status.run(host, args.json)
+    if args.command == "logs":
+        return _logs(host, args)
+    if args.command == "toy":
+        return toy.run(host, args.guest, args.host, args.timeout, args.force)
+    return doctor.run(host, args.account)
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
-    try:
-        host = Host(root=args.root, env_dir=args.env_dir, fate_home=args.fate_home,
-                    manager=args.manager)
-        if args.command == "status":
-            return status.run(host, args.json)
-        if args.command == "logs":
-            return _logs(host, args)
-        if args.command == "toy":
-            return toy.run(host, args.guest, args.host, args.timeout, args.force)
-        return doctor.run(host, args.account)
-    except svcdef.ServiceDefinitionError as exc:
-        print(f"fate-ctl: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+    return command.main("fate-ctl", build_parser(), argv, run, "nothing was changed")
 
 
 if __name__ == "__main__":

@@ -3,18 +3,21 @@
 Each check prints ``ok``, ``WARN`` or ``FAIL`` and one line saying what it found; the exit
 status is 1 when anything FAILs. The pre-flight checks are the ones FATE's own deployers
 run (ports, swap, hostname resolution: FATE#768) plus what our units need (binaries at the
-paths in services.yaml, the service account, parseable env files). Config drift since the
-last fate-configure comes from the configurator (``packager.onhost.configure.drift``)
-when it is installed.
+paths in the service catalogue, the service account, parseable env files). Config drift
+since the last fate-configure is the configurator's own dry run against the party file it
+last applied (``packager.onhost.configure.pipeline``).
 """
 
-import importlib
 import os
 import shutil
 import socket
 from typing import Callable, List, Tuple
 
+from packager.onhost import catalogue
 from packager.onhost import services as svcdef
+from packager.onhost.configure import facts as facts_mod
+from packager.onhost.configure import paths as paths_mod
+from packager.onhost.configure import pipeline
 from packager.onhost.ctl import status as status_mod
 from packager.onhost.ctl.host import Host
 
@@ -46,7 +49,7 @@ def preflight(host: Host, user: str) -> List[Check]:
             argv = svcdef.expand_command(svc, env, user)
             host.listen_endpoints(svc)
             host.wait_endpoints(svc)
-        except svcdef.ServiceDefinitionError as exc:
+        except catalogue.ServiceDefinitionError as exc:
             checks.append(("FAIL", f"{svc.unit}: {exc}"))
             continue
         exe = host.path(argv[0])
@@ -109,13 +112,6 @@ def drift(host: Host, account: Tuple[str, str]) -> List[Check]:
     """What ``fate-configure apply --check`` would change now, against the party file it
     last applied (/etc/fate/party.yaml): a hand edit of a rendered config, a deleted env
     file, a unit disabled by hand. Runs the configurator's own dry run, in-process."""
-    try:
-        pipeline = importlib.import_module("packager.onhost.configure.pipeline")
-        facts_mod = importlib.import_module("packager.onhost.configure.facts")
-        paths_mod = importlib.import_module("packager.onhost.configure.paths")
-    except ImportError:
-        return [("WARN", "config drift not checked: packager.onhost.configure is not "
-                 "installed (fate-configure)")]
     party = host.path(APPLIED_PARTY)
     if not os.path.isfile(party):
         return [("WARN", f"config drift not checked: no {APPLIED_PARTY} "

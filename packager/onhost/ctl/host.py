@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from packager.onhost import catalogue, systemctl
 from packager.onhost import services as svcdef
 from packager.onhost.waitport import answers
 
@@ -28,13 +29,13 @@ class Host:
         env_dir: str = "/etc/fate/env",
         fate_home: str = "/data/projects/fate",
         manager: str = "auto",
-        services: Optional[Sequence[svcdef.Service]] = None,
+        services: Optional[Sequence[catalogue.Service]] = None,
         connect_timeout: float = 1.0,
     ) -> None:
         self.root = root
         self.env_dir = env_dir
         self.fate_home = fate_home
-        self.services = list(services) if services is not None else svcdef.load_services()
+        self.services = list(services) if services is not None else catalogue.load()
         self.connect_timeout = connect_timeout
         self.manager = self._detect_manager() if manager == "auto" else manager
 
@@ -53,20 +54,20 @@ class Host:
 
     # ------------------------------------------------------------ services here
 
-    def env_file(self, svc: svcdef.Service) -> str:
+    def env_file(self, svc: catalogue.Service) -> str:
         return self.path(os.path.join(self.env_dir, svc.unit + ".env"))
 
-    def configured(self) -> List[svcdef.Service]:
+    def configured(self) -> List[catalogue.Service]:
         return [s for s in self.services if os.path.isfile(self.env_file(s))]
 
-    def environment(self, svc: svcdef.Service) -> Dict[str, str]:
+    def environment(self, svc: catalogue.Service) -> Dict[str, str]:
         """Defaults from services.yaml, then the env file (as systemd applies them)."""
         env = dict(svc.environment)
         if os.path.isfile(self.env_file(svc)):
             env.update(svcdef.read_env_file(self.env_file(svc)))
         return env
 
-    def listen_endpoints(self, svc: svcdef.Service) -> List[Endpoint]:
+    def listen_endpoints(self, svc: catalogue.Service) -> List[Endpoint]:
         """Where to knock to see whether the service answers: FATE_LISTEN, else its
         standard ports on loopback. A wildcard bind address is reached via loopback."""
         value = self.environment(svc).get("FATE_LISTEN", "").strip()
@@ -74,13 +75,13 @@ class Host:
             return [("127.0.0.1", p) for p in svc.ports]
         return [("127.0.0.1" if h in _WILDCARD else h, p) for h, p in svcdef.endpoints(value)]
 
-    def wait_endpoints(self, svc: svcdef.Service) -> List[Endpoint]:
+    def wait_endpoints(self, svc: catalogue.Service) -> List[Endpoint]:
         return svcdef.endpoints(self.environment(svc).get("FATE_WAIT_FOR", ""))
 
     def answers(self, endpoint: Endpoint) -> bool:
         return answers(endpoint, timeout=self.connect_timeout)
 
-    def service_for_port(self, port: int) -> Optional[svcdef.Service]:
+    def service_for_port(self, port: int) -> Optional[catalogue.Service]:
         for svc in self.services:
             if port in svc.ports:
                 return svc
@@ -88,7 +89,7 @@ class Host:
 
     # ------------------------------------------------------------ process manager state
 
-    def state(self, svc: svcdef.Service) -> str:
+    def state(self, svc: catalogue.Service) -> str:
         """One word or two for the table: active/running, failed, inactive, skipped
         (condition failed: not configured here), not-installed, unknown."""
         if self.manager == "systemd":
@@ -97,8 +98,8 @@ class Host:
             return self._supervisor_state(svc)
         return "unknown (no systemd or supervisor)"
 
-    def _systemd_state(self, svc: svcdef.Service) -> str:
-        props = systemctl_show(svc.unit_file,
+    def _systemd_state(self, svc: catalogue.Service) -> str:
+        props = systemctl.show(svc.unit_file,
                                ["LoadState", "ActiveState", "SubState", "ConditionResult"])
         if props is None:
             return "unknown (systemctl failed)"
@@ -109,7 +110,7 @@ class Host:
             return "skipped (no env file)"
         return active if active == sub else f"{active}/{sub}"
 
-    def _supervisor_state(self, svc: svcdef.Service) -> str:
+    def _supervisor_state(self, svc: catalogue.Service) -> str:
         conf = self.path("/data/projects/common/supervisord/supervisord.conf")
         argv = ["supervisorctl"] + (["-c", conf] if os.path.isfile(conf) else [])
         try:
@@ -122,23 +123,3 @@ class Host:
         if len(words) >= 2 and words[0] == svc.program:
             return words[1].lower()
         return f"unknown ({out.strip()[:40]})"
-
-
-def systemctl_show(unit: str, props: List[str]) -> Optional[Dict[str, str]]:
-    """``systemctl show -p A -p B UNIT`` parsed (systemd 219 has no ``--value``)."""
-    argv = ["systemctl", "show", unit]
-    for prop in props:
-        argv += ["-p", prop]
-    try:
-        proc = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              encoding="utf-8", errors="replace", timeout=15)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
-        return None
-    result = {}
-    for line in proc.stdout.splitlines():
-        key, sep, value = line.partition("=")
-        if sep:
-            result[key] = value
-    return result

@@ -10,7 +10,7 @@ import os
 import re
 from typing import List, Optional, Tuple
 
-from packager.onhost.services import Service
+from packager.onhost.catalogue import Service
 
 #: What an error line looks like in log4j, Python logging, Python tracebacks and mysqld.
 ERROR_LINE = re.compile(

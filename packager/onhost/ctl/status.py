@@ -3,9 +3,10 @@
 import json
 from typing import Dict, List
 
-from packager.onhost.ctl.host import Host, systemctl_show
+from packager.onhost import systemctl
+from packager.onhost.catalogue import Service
+from packager.onhost.ctl.host import Host
 from packager.onhost.ctl.logscan import last_error, log_files
-from packager.onhost.services import Service
 
 _HEALTHY = {"active", "running", "active/running"}
 
@@ -36,7 +37,7 @@ def services_here(host: Host) -> List[Service]:
     if configured:
         return configured
     return [s for s in host.services
-            if host.manager == "systemd" and (systemctl_show(s.unit_file, ["LoadState"]) or {})
+            if host.manager == "systemd" and (systemctl.show(s.unit_file, ["LoadState"]) or {})
             .get("LoadState") == "loaded"]
 
 
