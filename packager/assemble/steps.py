@@ -113,11 +113,7 @@ class ToolsStep:
 
     def make(self, stager: Stager, ctx: StepContext, out: Path) -> None:
         lib = out / TOOLS_PREFIX
-        # Only the on-host tree: ``packager`` is a namespace package on the host, so
-        # nothing of the build side is shipped or importable there.
-        dst = lib / "packager" / "onhost"
-        shutil.copytree(onhost_dir(), dst, ignore=_IGNORE)
-        shutil.copytree(resources.units(), dst / "units", ignore=_IGNORE, dirs_exist_ok=True)
+        lay_out_onhost(lib)
         self._vendor(stager, ctx, lib / "vendor")
         bindir = out / "usr/bin"
         bindir.mkdir(parents=True)
@@ -156,6 +152,19 @@ class ToolsStep:
 
 def _tool_wheels(ctx: StepContext) -> list[str]:
     return sorted(a.name for r in ctx.releases for a in r.artifacts if a.component == "tools")
+
+
+def lay_out_onhost(lib: Path) -> Path:
+    """The on-host package under ``lib`` exactly as fate-tools ships it; returns its dir.
+
+    Only the on-host tree: ``packager`` is a namespace package on the host, so nothing of
+    the build side is shipped or importable there. Tests that run the on-host code as the
+    host does (in containers, on Python 3.6) lay it out with this too.
+    """
+    dst = lib / "packager" / "onhost"
+    shutil.copytree(onhost_dir(), dst, ignore=_IGNORE)
+    shutil.copytree(resources.units(), dst / "units", ignore=_IGNORE, dirs_exist_ok=True)
+    return dst
 
 
 def onhost_dir() -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packager.lint.finding import Finding
 from packager.lint.payload import sniff
-from packager.repo.repomd import Record, RepomdError, parse_repomd
+from packager.repomd import Record, RepomdError, parse_repomd
 
 COMMON_NS = "{http://linux.duke.edu/metadata/common}"
 REQUIRED = ("primary", "filelists", "other")

@@ -35,7 +35,7 @@ from typing import Iterable, Sequence
 
 from packager import resources
 from packager.errors import UserError
-from packager.repo.metadata import Dep, Repo, RepoPackage
+from packager.repo.metadata import Dep, Located, Repo, RepoPackage
 from packager.repo.vercmp import EVR, evr_compare, evr_key, satisfies
 from packager.rpm import tags as t
 from packager.rpm.model import Dependency
@@ -62,7 +62,7 @@ class Requirement:
 
 
 @dataclass(frozen=True)
-class ClosurePackage:
+class ClosurePackage(Located):
     """One OS package the bundle carries, and why."""
 
     name: str
@@ -73,14 +73,6 @@ class ClosurePackage:
     size: int
     repo: str
     why: tuple[str, ...]
-
-    @property
-    def nevra(self) -> str:
-        return f"{self.name}-{self.evr}.{self.arch}"
-
-    @property
-    def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
 
     @property
     def reason(self) -> str:

@@ -32,8 +32,8 @@ from packager.errors import UserError
 from packager.fetch.cache import Cache, sha256_file
 from packager.fetch.download import DownloadError, download
 from packager.release import Artifact
-from packager.repo.repomd import Record, RepomdError, parse_repomd
 from packager.repo.vercmp import EVR
+from packager.repomd import Record, RepomdError, parse_repomd
 from packager.rpm import tags as t
 
 _FLAGS = {"LT": t.SENSE_LESS, "LE": t.SENSE_LESS | t.SENSE_EQUAL, "EQ": t.SENSE_EQUAL,
@@ -50,8 +50,25 @@ class RepoError(UserError):
     """A repository cannot be read: unreachable, not a yum repo, or failing its checksums."""
 
 
+class Located:
+    """The names a package file goes by, for any record with name, evr, arch and url."""
+
+    name: str
+    evr: object
+    arch: str
+    url: str
+
+    @property
+    def nevra(self) -> str:
+        return f"{self.name}-{self.evr}.{self.arch}"
+
+    @property
+    def filename(self) -> str:
+        return self.url.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
-class RepoPackage:
+class RepoPackage(Located):
     """One package of a repository, reduced to what resolving and downloading need."""
 
     name: str
@@ -65,14 +82,6 @@ class RepoPackage:
     requires: tuple[Dep, ...] = field(repr=False, default=())
     obsoletes: tuple[Dep, ...] = field(repr=False, default=())
     files: tuple[str, ...] = field(repr=False, default=())
-
-    @property
-    def nevra(self) -> str:
-        return f"{self.name}-{self.evr}.{self.arch}"
-
-    @property
-    def filename(self) -> str:
-        return self.url.rsplit("/", 1)[-1]
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,7 @@
 """--init supervisor: program files from the units' single source of truth, same env."""
 
-import pytest
 
 from .conftest import DATA, party_file, snapshot
-
-services = pytest.importorskip("packager.onhost.services")  # the units engineer's module
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()
 PROGRAMS = "data/projects/common/supervisord/supervisord.d"

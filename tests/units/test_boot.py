@@ -22,10 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from packager.assemble.steps import lay_out_onhost
 from packager.onhost import catalogue, services
 from packager.systemd_scriptlets import scriptlets
-
-from .conftest import REPO
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -90,6 +89,7 @@ def stage(tmp_path: Path) -> Path:
     """Everything the container gets, under one directory bound read-only at /fate-stage."""
     stage_dir = tmp_path / "stage"
     root = stage_dir / "root"
+    lay_out_onhost(stage_dir / "tools")  # bound at /opt/fate-pkg: the on-host tree alone
     services.render_units(str(root))
     for svc in catalogue.load():
         exe = root / svc.command[0].lstrip("/")
@@ -125,7 +125,7 @@ class Container:
              "--console=pipe", "--register=no", "--keep-unit", "--private-network",
              "--capability=CAP_SYS_RESOURCE",
              "-M", f"fateunits{os.getpid()}",
-             f"--bind-ro={stage_dir}:/fate-stage", f"--bind-ro={REPO}:/opt/fate-pkg",
+             f"--bind-ro={stage_dir}:/fate-stage", f"--bind-ro={stage_dir / 'tools'}:/opt/fate-pkg",
              f"--bind-ro={SITE}:/opt/site"],
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.pid = 0

@@ -1,8 +1,11 @@
 """``repodata/repomd.xml``: the index of a yum repository, parsed in one place.
 
-Both the OS-closure reader (remote mirrors, :mod:`packager.repo.metadata`) and the
-bundle's repodata check (:mod:`packager.lint.repodata`) start here; each then asks what it
-needs (the primary entry, or that primary/filelists/other are all present).
+Its own module, outside ``packager.repo``, so that the lint does not import HTTP
+libraries (urllib3 probes IPv6 with a socket at import time, which the offline guard of
+``build`` rightly counts). Both the OS-closure reader (remote mirrors,
+:mod:`packager.repo.metadata`) and the bundle's repodata check (:mod:`packager.lint.repodata`)
+start here; each then asks what it needs (the primary entry, or that primary/filelists/other
+are all present).
 """
 
 from __future__ import annotations
