@@ -72,6 +72,9 @@ class BuildReport:
     outcomes: list[Outcome]
     seconds: float
     isolated: bool
+    #: wall seconds of each phase that ran: stage, abi, rpm (writing), lint; for --json and
+    #: the per-file costs in bench/scale.py
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def ensure_sample(releases: list[Release], cache: Cache) -> None:
@@ -128,15 +131,18 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
                                                 opts.out_dir)]
     outcomes = {name: Outcome(name, opts.out_dir / state[name]["file"], "up to date")
                 for s in specs if s not in todo for name in _rpm_names(state, s.name)}
+    phases: dict[str, float] = {}
     if todo:
         # Everything is written inside a work directory and moved into dist/ only when every
         # RPM is done: an interrupted or failed build leaves dist/ exactly as it was.
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
         try:
-            built = _build(todo, releases, contexts, opts, sde, work, note)
+            built = _build(todo, releases, contexts, opts, sde, work, note, phases)
             current = [r.path for rs in built.values() for r in rs] + \
                 [o.path for o in outcomes.values()]
+            t0 = time.monotonic()
             _lint(current, opts, note)
+            phases["lint"] = time.monotonic() - t0
             for spec_name, results in built.items():
                 kept = {r.path.name for r in results}
                 for old_name in _rpm_names(state, spec_name):
@@ -157,7 +163,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return BuildReport(release, [outcomes[n] for s in specs for n in _rpm_names(state, s.name)],
-                       time.monotonic() - started, netns_available())
+                       time.monotonic() - started, netns_available(), phases)
 
 
 def _rpm_names(state: dict, spec_name: str) -> list[str]:
@@ -188,8 +194,10 @@ def step_contexts(specs: list[BuildSpec], releases: list[Release],
 
 def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, StepContext],
            opts: BuildOptions, sde: int | None, work: Path,
-           note: Callable[[str, str], None]) -> dict[str, list[BuildResult]]:
+           note: Callable[[str, str], None], phases: dict[str, float]
+           ) -> dict[str, list[BuildResult]]:
     """Each spec's RPMs, the parent first; a package over the header budget is split."""
+    t0 = time.monotonic()
     stager = Stager(opts.cache, releases, work, STEPS, contexts)
     packages = []
     for spec in todo:
@@ -203,7 +211,10 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
             note("split", f"{spec.name}: header over {BUDGET >> 20} MiB, into "
                           f"{', '.join(p.name for p in split)}")
         packages += [(spec, p) for p in split]
+    t1 = time.monotonic()
     _abi_check(todo, stager, opts, note)
+    t2 = time.monotonic()
+    phases.update(stage=t1 - t0, abi=t2 - t1)
     jobs = opts.jobs or min(len(packages), os.cpu_count() or 1)
     threads = max(1, (opts.compression.threads or os.cpu_count() or 1) // jobs)
     comp = Compression(opts.compression.kind, opts.compression.level, threads)
@@ -225,6 +236,7 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
             results = list(pool.map(one, packages))
     finally:
         bar.close()
+    phases["rpm"] = time.monotonic() - t2
     by_spec: dict[str, list[BuildResult]] = {}
     for (spec, _), result in zip(packages, results):
         by_spec.setdefault(spec.name, []).append(result)

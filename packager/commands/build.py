@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         ui.emit_json({"release": report.release.release, "packages": rows,
                       "bundle": bundle_row, "seconds": round(report.seconds, 2),
+                      "phases": {k: round(v, 2) for k, v in report.phases.items()},
                       "network_isolated_children": report.isolated})
         return 0
     print(ui.table(["RPM", "version", "status", "files", "size", "compression", "time"],
