@@ -31,7 +31,7 @@ examples:
   fate-pkg build --offline --profile exchange  bundle for a rollsite-only host
 
 After the RPMs, the build writes the air-gapped bundle
-dist/fate-bundle-<version>[-<profile>]-el7.x86_64.tar.gz (RPMs, yum metadata, install.sh,
+dist/fate-bundle-<version>[-<profile>]-el7.x86_64.tar (RPMs, yum metadata, install.sh,
 SHA256SUMS); profiles are bundles/<name>.yaml.
 
 A second build with unchanged inputs rebuilds nothing; changing one package spec

@@ -12,7 +12,7 @@ from packager.lint import verify_bundle
 
 EXAMPLES = """\
 examples:
-  fate-pkg verify dist/fate-bundle-1.4.5-el7.x86_64.tar.gz
+  fate-pkg verify dist/fate-bundle-1.4.5-el7.x86_64.tar
   fate-pkg verify /media/usb/fate-bundle-1.4.5-el7.x86_64/ --json
 
 Checks SHA256SUMS (every file, no extra files), SHA256SUMS.asc and every RPM's signatures
@@ -24,7 +24,7 @@ exit status: 0 intact, 1 problems found, 2 not a bundle.
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "verify", help="check a bundle's checksums, signatures, RPM digests and repodata",
-        description="Verify a bundle (.tar.gz or unpacked directory) from its own contents.",
+        description="Verify a bundle (.tar or unpacked directory) from its own contents.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("bundle", type=Path, metavar="BUNDLE")
     p.add_argument("--json", action="store_true", help="machine-readable findings on stdout")

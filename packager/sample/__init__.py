@@ -10,6 +10,8 @@ recorded in specs/releases/sample-1.4.5.yaml. See README.md here.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 from packager import resources
@@ -39,16 +41,21 @@ def generate(out_dir: Path, *, extra_bytes: int = 0, profile: str = "sample",
     out_dir.mkdir(parents=True, exist_ok=True)
     if profile not in PROFILES:
         raise ValueError(f"profile {profile!r}: one of {', '.join(PROFILES)}")
-    fill = release.filler_trees(extra_bytes)
-    if profile == "fate-1.4.5-full":
-        for key, bulk in full.bulk(scale).items():
-            fill.setdefault(key, {}).update(bulk)
-    written = []
-    for name in release.ARTIFACTS:
-        data = release.BUILDERS[name](fill)
-        target = out_dir / name
-        partial = target.with_name(target.name + ".part")
-        partial.write_bytes(data)
-        partial.replace(target)
-        written.append(target)
+    # Inner archives and bulk wheels are written here first (their outer archive then
+    # copies them in): nothing of the release is held in memory whole, whatever its size.
+    spool = Path(tempfile.mkdtemp(prefix=".sample-spool-", dir=out_dir))
+    try:
+        fill = release.filler_trees(extra_bytes)
+        if profile == "fate-1.4.5-full":
+            for key, bulk in full.bulk(scale, spool).items():
+                fill.setdefault(key, {}).update(bulk)
+        written = []
+        for name in release.ARTIFACTS:
+            target = out_dir / name
+            partial = target.with_name(target.name + ".part")
+            release.BUILDERS[name](fill, partial, spool)
+            partial.replace(target)
+            written.append(target)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
     return written

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 from typing import Sequence
 
+from packager.filestate import sha256_file
 from packager.sample import PROFILES, generate
 
 
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               file=sys.stderr)
         return 2
     for path in paths:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
         print(f"{digest}  {path.stat().st_size:>9}  {path}")
     return 0
 

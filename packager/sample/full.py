@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Dict, List, Tuple
 
 import yaml
 
 from packager.sample import filler
-from packager.sample.archive import Tree, file, zip_bytes
+from packager.sample.archive import Entry, Tree, file, zip_bytes
 from packager.sample.elfcraft import craft
-from packager.sample.wheels import wheel
+from packager.sample.wheels import wheel_file
 
 PROFILE = "fate-1.4.5-full"
 TRAITS = Path(__file__).with_name(f"{PROFILE}.yaml")
@@ -70,9 +71,10 @@ def components(scale: float) -> Dict[str, Component]:
             for name, c in data.items()}
 
 
-def bulk(scale: float) -> Dict[str, Tree]:
+def bulk(scale: float, spool: Path) -> Dict[str, Tree]:
     """Trees to add: ``jdk``, ``mysql``, ``eggroll``, ``python``, ``fateboard`` (as the
-    filler does), ``miniconda`` (the installer's payload) and ``wheels`` (name -> wheel)."""
+    filler does), ``miniconda`` (the installer's payload) and ``wheels`` (name -> wheel,
+    written into ``spool``). File bytes are made only when an archive writes them."""
     comps = components(scale)
     out: Dict[str, Tree] = {}
     for key, comp in (("python", "fate-python"), ("eggroll", "eggroll"), ("jdk", "jdk"),
@@ -80,7 +82,7 @@ def bulk(scale: float) -> Dict[str, Tree]:
         out[key] = {f"{_top(key)}{p}": e for p, e in tree(comps[comp]).items()}
     out["fateboard"] = {f"lib/fateboard-deps-{i}.jar": e
                         for i, e in enumerate(tree(comps["fateboard"]).values())}
-    out["wheels"] = wheels(comps["site-packages"])
+    out["wheels"] = wheels(comps["site-packages"], spool)
     return out
 
 
@@ -90,8 +92,9 @@ def _top(key: str) -> str:
             "mysql": "share/", "miniconda": "lib/python3.6/"}[key]
 
 
-def wheels(comp: Component) -> Tree:
-    """The site-packages component as wheels: the real big pins, then fillers to 148."""
+def wheels(comp: Component, spool: Path) -> Tree:
+    """The site-packages component as wheels (files in ``spool``): the real big pins, then
+    fillers to 148."""
     pins = list(WHEELS)
     rest = 1.0 - sum(w for _, _, w in pins)
     extra = 148 - len(pins)
@@ -105,9 +108,9 @@ def wheels(comp: Component) -> Tree:
         members = {f"{top}/{p}": e for p, e in files[start:start + count]}
         members[f"{top}/__init__.py"] = file(f"# FATE SAMPLE STAND-IN: bulk of {name}\n")
         start += count
-        fname, data = wheel(name, version, members, summary=f"FATE sample bulk for {name}",
-                            level=1)
-        out[fname] = file(data)
+        fname, path = wheel_file(spool, name, version, members,
+                                 summary=f"FATE sample bulk for {name}", level=1)
+        out[fname] = Entry(path=path)
     return out
 
 
@@ -134,7 +137,7 @@ def tree(comp: Component) -> Tree:
         d = dirs[rng.randrange(len(dirs))]
         stem = _name(rng, comp.name_len)
         path = f"{d}{stem}_{i}{_EXT[kind]}"
-        out[path] = file(content(kind, size, f"{comp.name}-{i}"))
+        out[path] = Entry(make=partial(content, kind, size, f"{comp.name}-{i}"))
     return out
 
 
