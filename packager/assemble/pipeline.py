@@ -32,8 +32,8 @@ from packager.filestate import load_state, save_state, sha256_file
 from packager.release import Release, releases_for
 from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
 from packager.rpm.split import BUDGET, split_package
-from packager.rpm.writer import BuildError, clean_stale_temporaries
-from packager.stage.abi import check_tree, report, sonames_in
+from packager.rpm.writer import BuildError, check_sources, clean_stale_temporaries
+from packager.stage.abi import check_tree, report, scan
 
 STATE_FILE = ".fate-pkg-build.json"
 #: Code whose change must rebuild everything it produces.
@@ -219,7 +219,10 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
     threads = max(1, (opts.compression.threads or os.cpu_count() or 1) // jobs)
     comp = Compression(opts.compression.kind, opts.compression.level, threads)
 
-    total = sum(_source_bytes(pkg) for _, pkg in packages)
+    try:
+        total = sum(check_sources(pkg.name, pkg.files) for _, pkg in packages)
+    except BuildError as exc:
+        raise UserError(str(exc)) from None
     bar = ui.progress(total, "writing RPMs", enabled=opts.progress)
 
     def one(item: tuple[BuildSpec, Package]) -> BuildResult:
@@ -227,7 +230,7 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
         note("rpm", spec.name)
         try:
             return build_rpm(pkg, work / "rpms", compression=comp, sde=sde,
-                             signer=opts.signer, on_bytes=bar.update)
+                             signer=opts.signer, on_bytes=bar.update, checked=True)
         except BuildError as exc:
             raise UserError(str(exc)) from None
 
@@ -241,17 +244,6 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
     for (spec, _), result in zip(packages, results):
         by_spec.setdefault(spec.name, []).append(result)
     return by_spec
-
-
-def _source_bytes(pkg: Package) -> int:
-    total = 0
-    for e in pkg.files:
-        if e.source is not None and e.kind == "file":
-            try:
-                total += os.stat(e.source).st_size
-            except OSError:
-                pass
-    return total
 
 
 def _lint(paths: list[Path], opts: BuildOptions, note: Callable[[str, str], None]) -> None:
@@ -284,13 +276,17 @@ def _abi_check(todo: list[BuildSpec], stager: Stager, opts: BuildOptions,
     if not trees:
         return
     note("abi", f"{len(trees)} trees")
+    scans = {}
+    for _, tree in trees:  # each tree read once, for its names and for its check
+        if tree not in scans:
+            scans[tree] = scan(tree)
     provided: set[str] = set()
-    for _, tree in trees:
-        provided |= sonames_in(tree)
+    for _, _, names in scans.values():
+        provided |= names
     problems = []
     for spec, tree in trees:
         allow = [*opts.allow_abi, *spec.abi_allow]
-        for v in check_tree(tree, provided=provided, allow=allow):
+        for v in check_tree(tree, provided=provided, allow=allow, scanned=scans[tree]):
             problems.append((spec.name, v))
     if problems:
         lines = report([v for _, v in problems])

@@ -75,11 +75,14 @@ def build_rpm(
     sde: int | None = None,
     signer: Signer | None = None,
     on_bytes: Callable[[int], None] | None = None,
+    checked: bool = False,
 ) -> BuildResult:
     """Write ``pkg`` into ``out_dir`` and return what was written.
 
     ``sde`` (SOURCE_DATE_EPOCH) fixes the build time and clamps every mtime, so the same
     inputs give the same bytes. ``on_bytes`` is called with source bytes as they are read.
+    ``checked``: the caller already ran :func:`check_sources` on ``pkg`` (the build does,
+    for its progress bar), so the sources are not stat'ed a second time before writing.
     """
     started = time.monotonic()
     comp = compression or Compression()
@@ -95,7 +98,8 @@ def build_rpm(
     # The header's size does not depend on the payload (digests and sizes have fixed
     # widths): refuse a package rpm 4.11 cannot read before any byte is compressed.
     _check_header(pkg.name, header_size(pkg, comp, entries), len(entries))
-    _check_sizes(pkg.name, entries)
+    if not checked:
+        check_sources(pkg.name, entries)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     # A temporary directory of this build's own: parallel builds into one output directory
@@ -169,8 +173,9 @@ def build_rpm(
     )
 
 
-def _check_sizes(name: str, entries: list[FileEntry]) -> None:
-    """Refuse the 4 GiB limits from the sources' sizes before any byte is compressed."""
+def check_sources(name: str, entries: Iterable[FileEntry]) -> int:
+    """Refuse the 4 GiB limits from the sources' sizes before any byte is compressed;
+    returns their total. One ``stat`` per file (the payload loop then only ``fstat``s)."""
     total = 0
     for e in entries:
         if e.kind != "file" or e.ghost or e.source is None:
@@ -187,6 +192,7 @@ def _check_sizes(name: str, entries: list[FileEntry]) -> None:
             f"{name}: {total} bytes of files; rpm 4.11 needs each package below 4 GiB "
             "(split it into several RPMs)"
         )
+    return total
 
 
 def clean_stale_temporaries(out_dir: Path) -> None:
