@@ -99,7 +99,9 @@ def wheels(comp: Component, spool: Path) -> Tree:
     rest = 1.0 - sum(w for _, _, w in pins)
     extra = 148 - len(pins)
     pins += [(f"fate-sample-dep-{i:03d}", "1.0", rest / extra) for i in range(extra)]
-    files = list(tree(comp).items())
+    # sorted by path, so each wheel takes whole directories (real packages do not share
+    # directories; slicing the tree in random order made a directory per file)
+    files = sorted(tree(comp).items())
     out: Tree = {}
     start = 0
     for i, (name, version, share) in enumerate(pins):

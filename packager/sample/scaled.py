@@ -36,6 +36,7 @@ def scaled_release(work: Path, extra: int, profile: str = "sample",
         f"{profile}-x{scale:g}"
     for art in sample["artifacts"]:
         art["sha256"], art["size"] = sha256_file(arts / art["name"])
+    work.mkdir(parents=True, exist_ok=True)
     manifest = work / f"{sample['release']}.yaml"
     manifest.write_text(yaml.safe_dump(sample, sort_keys=False))
     cache = Cache(work / "cache")
