@@ -85,13 +85,14 @@ def tree_entries(root: Path, dest: str, entries: Path) -> int:
     return len(rows)
 
 
-def payload_pipe_cmd(root: Path, listing: Path, kind: str, level: int,
-                     threads: int) -> list[str]:
+def payload_pipe_cmd(root: Path, listing: Path, kind: str, level: int, threads: int,
+                     out: str = "/dev/null") -> list[str]:
     """The bare payload pipeline over the paths in ``listing`` (relative to ``root``):
-    ``cpio -o -H newc | pigz`` (or ``xz``), the floor any RPM writer is measured against."""
+    ``cpio -o -H newc | pigz`` (or ``xz``), the floor any RPM writer is measured against.
+    ``out``: where the compressed bytes go (a file, to pay the same writes as an RPM)."""
     comp = f"pigz -p {threads} -{level}" if kind == "gzip" else f"xz -T{threads} -{level}"
     return ["bash", "-c", f"cd {root} && cpio -o -H newc --quiet < {listing} | {comp} "
-                          "> /dev/null"]
+                          f"> {out}"]
 
 
 def write_listing(root: Path, tree: Path, listing: Path) -> int:
