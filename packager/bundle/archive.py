@@ -18,7 +18,6 @@ import shutil
 import stat
 import tarfile
 from pathlib import Path
-from typing import BinaryIO, Callable
 
 _BLOCK = tarfile.BLOCKSIZE
 _RECORD = tarfile.RECORDSIZE
@@ -49,56 +48,35 @@ def _copy(src: int, dst: int, size: int) -> None:
         shutil.copyfileobj(fin, fout, 1 << 20)  # other file systems (no copy_file_range)
 
 
-def write_tar(root: Path, dest: Path, mtime: int, first: str | None = None,
-              between: Callable[[], None] | None = None) -> None:
+def write_tar(root: Path, dest: Path, mtime: int) -> None:
     """Write ``root`` (its own name as the top directory) into ``dest``, as tarfile would
-    (GNU headers, two zero blocks, padded to a 10 KiB record).
-
-    Members are sorted by path, except that ``first`` (a directory under ``root``) and
-    everything below it come right after the top directory; then ``between()`` runs and
-    the rest of the tree is listed and written. The bundle writes its gigabytes of RPMs
-    while another thread hashes them for the files that go after (repodata, SHA256SUMS).
-    """
+    (GNU headers, two zero blocks, padded to a 10 KiB record)."""
     written = 0
     with open(dest, "wb", buffering=0) as out:
-        head = [root]
-        if first is not None:
-            sub = root / first
-            head += [sub] + [p for p in _members(sub) if p != sub]
-        for path in head:
-            written += _add(out, root, path, mtime)
-        if between is not None:
-            between()
-        done = set(head)
+        fd = out.fileno()
         for path in _members(root):
-            if path not in done:
-                written += _add(out, root, path, mtime)
+            st = path.lstat()
+            info = tarfile.TarInfo(path.relative_to(root.parent).as_posix())
+            info.mtime = mtime
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            if stat.S_ISDIR(st.st_mode):
+                info.type = tarfile.DIRTYPE
+                info.mode = 0o755
+            elif stat.S_ISREG(st.st_mode):
+                info.size = st.st_size
+                info.mode = 0o755 if st.st_mode & 0o111 else 0o644
+            else:
+                raise ValueError(f"{path}: only files and directories belong in a bundle")
+            header = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
+            out.write(header)
+            written += len(header)
+            if info.size:
+                with open(path, "rb") as f:
+                    _copy(f.fileno(), fd, info.size)
+                pad = -info.size % _BLOCK
+                out.write(bytes(pad))
+                written += info.size + pad
         end = 2 * _BLOCK
         end += -(written + end) % _RECORD
         out.write(bytes(end))
-
-
-def _add(out: BinaryIO, root: Path, path: Path, mtime: int) -> int:
-    """One member (header, data, padding); returns the bytes written."""
-    st = path.lstat()
-    info = tarfile.TarInfo(path.relative_to(root.parent).as_posix())
-    info.mtime = mtime
-    info.uid = info.gid = 0
-    info.uname = info.gname = ""
-    if stat.S_ISDIR(st.st_mode):
-        info.type = tarfile.DIRTYPE
-        info.mode = 0o755
-    elif stat.S_ISREG(st.st_mode):
-        info.size = st.st_size
-        info.mode = 0o755 if st.st_mode & 0o111 else 0o644
-    else:
-        raise ValueError(f"{path}: only files and directories belong in a bundle")
-    header = info.tobuf(tarfile.GNU_FORMAT, "utf-8", "surrogateescape")
-    out.write(header)
-    if not info.size:
-        return len(header)
-    with open(path, "rb") as f:
-        _copy(f.fileno(), out.fileno(), info.size)
-    pad = -info.size % _BLOCK
-    out.write(bytes(pad))
-    return len(header) + info.size + pad

@@ -18,7 +18,6 @@ import os
 import shutil
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -125,15 +124,10 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
     work = Path(tempfile.mkdtemp(prefix=".fate-pkg-bundle-", dir=out_dir))
     try:
         top = work / name
+        _assemble(top, version, profile, chosen + os_rpms, sde, signer, public_key,
+                  bool(os_rpms))
         tmp = work / final.name
-        _link_rpms(top, chosen + os_rpms)
-        # The RPMs go into the tar first while a second thread reads them for the repodata
-        # and SHA256SUMS that follow: the two passes over the gigabytes overlap on two
-        # cores, so the step costs about a copy of the RPMs (README, Performance).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            meta = pool.submit(_assemble, top, version, profile, sde, signer, public_key,
-                               bool(os_rpms))
-            write_tar(top, tmp, sde, first="rpms", between=meta.result)
+        write_tar(top, tmp, sde)
         os.replace(tmp, final)
         old = entry.get("file")
         if old and old != final.name:
@@ -158,17 +152,12 @@ def _gpgkey_line(signed: bool, has_os_rpms: bool) -> str:
     return "gpgkey=" + " ".join(keys)
 
 
-def _link_rpms(top: Path, rpms: list[BundleInput]) -> None:
+def _assemble(top: Path, version: str, profile: Profile, rpms: list[BundleInput], sde: int,
+              signer: Signer | None, public_key: bytes | None, has_os_rpms: bool) -> None:
     rpm_dir = top / "rpms"
     rpm_dir.mkdir(parents=True)
     for item in rpms:
         _link_or_copy(item.path, rpm_dir / item.filename)
-
-
-def _assemble(top: Path, version: str, profile: Profile, sde: int, signer: Signer | None,
-              public_key: bytes | None, has_os_rpms: bool) -> None:
-    """Everything but ``rpms/``: repodata, the shipped files, SHA256SUMS (+ signature)."""
-    rpm_dir = top / "rpms"
     digests = write_repodata(top, sorted(f"rpms/{p.name}" for p in rpm_dir.iterdir()), sde)
     values = {
         "@VERSION@": version,

@@ -30,11 +30,11 @@ def _tree(tmp_path):
     return top
 
 
-def _reference(top, order=None):
+def _reference(top):
     """The same archive written by tarfile itself (data copied in user space)."""
     out = io.BytesIO()
     with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for path in order or archive._members(top):
+        for path in archive._members(top):
             info = tar.gettarinfo(str(path), path.relative_to(top.parent).as_posix())
             info.mtime, info.uid, info.gid, info.uname, info.gname = SDE, 0, 0, "", ""
             info.mode = 0o755 if info.isdir() or path.stat().st_mode & 0o111 else 0o644
@@ -77,20 +77,3 @@ def test_a_file_that_shrinks_while_archived_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "copy_file_range", lambda *a: 0)
     with pytest.raises(OSError, match="shrank"):
         archive.write_tar(top, tmp_path / "b.tar", SDE)
-
-
-def test_a_subtree_first_then_a_hook_then_the_rest(tmp_path):
-    """``first`` is written right after the top directory; files ``between`` creates are
-    listed afterwards, sorted with the rest."""
-    top = _tree(tmp_path)
-    dest = tmp_path / "b.tar"
-
-    def between():
-        (top / "SHA256SUMS").write_text("made while rpms/ was being written\n")
-
-    archive.write_tar(top, dest, SDE, first="rpms", between=between)
-    rpms = [p for p in archive._members(top) if p.is_relative_to(top / "rpms")]
-    rest = [p for p in archive._members(top) if p != top and p not in rpms]
-    assert dest.read_bytes() == _reference(top, [top, *rpms, *rest])
-    with tarfile.open(dest) as tar:
-        assert "fate-bundle-x/SHA256SUMS" in tar.getnames()
