@@ -58,6 +58,9 @@ def handler(root: Path, log: Path) -> type[BaseHTTPRequestHandler]:
 
 
 def main() -> int:
+    if len(sys.argv) != 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
     root, log = Path(sys.argv[1]), Path(sys.argv[2])
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler(root, log))
     server.daemon_threads = True

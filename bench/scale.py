@@ -11,8 +11,9 @@ Generates the release with the real profile (``--profile fate-1.4.5-full --scale
   - the bundle step (from the build) against a plain ``cp`` of its RPMs;
   - ``fate-pkg fetch`` of a 2 GiB artifact from a loopback HTTP server against ``curl``,
     then a fetch killed at half and resumed (checked: it asks only for the missing bytes).
-Prints a table on stderr and one JSON line on stdout. Needs about 5x the release's size in
-free disk (release, cache copy, RPMs, bundle, one staged tree at a time) plus --fetch-mib.
+Prints progress and the indented result on stderr, and one JSON line on stdout. Needs
+about 5x the release's size in free disk (release, cache copy, RPMs, bundle, one staged
+tree at a time) plus --fetch-mib.
 
     .venv/bin/python bench/scale.py --scale 0.05
     .venv/bin/python bench/scale.py --scale 1 --repeat 2 --keep /var/tmp/fate-scale-1
@@ -209,7 +210,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", type=float, default=1.0,
-                    help="size of the fate-1.4.5-full profile (1 = ~93k files, 5.5 GiB)")
+                    help="size of the fate-1.4.5-full profile (1 = ~100k paths, 5.3 GiB unpacked)")
     ap.add_argument("--compression", default="gzip:6", help="gzip:N or xz:N (default gzip:6)")
     ap.add_argument("--repeat", type=int, default=1,
                     help="interleaved rounds of each timed comparison; the best is kept")

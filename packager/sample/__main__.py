@@ -30,7 +30,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", choices=PROFILES, default="sample",
                         help="fate-1.4.5-full: the real release's file count and size mix")
     parser.add_argument("--scale", type=float, default=1.0,
-                        help="size factor of --profile fate-1.4.5-full (1 = ~93k files, 5.5 GiB)")
+                        help="size factor of --profile fate-1.4.5-full "
+                        "(1 = ~100k paths, 5.3 GiB unpacked)")
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error("--scale must be > 0")

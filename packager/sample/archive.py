@@ -5,7 +5,7 @@ specs/releases/sample-1.4.5.yaml, so every archive must come out identical on ev
 sorted members, one fixed mtime, root ownership, normalised modes, gzip header without
 name or time.
 
-Streaming: the full profile is 5.5 GiB in 93k files, so a member's bytes may be made only
+Streaming: the full profile is 5.3 GiB in ~100k paths, so a member's bytes may be made only
 when it is written (``Entry.make``) or come from a file on disk (``Entry.path``: an inner
 archive spooled there), and archives are written straight into a file. One member's bytes
 are in memory at a time, whatever the release's size.
