@@ -20,6 +20,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.measure import (  # noqa: E402
+    best_of,
+    payload_pipe_cmd,
+    rpmbuild_cmd,
+    tree_entries,
+    write_listing,
+    writer_cmd,
+)
+
 _WORDS = ("eggroll rollsite clustermanager nodemanager fate_flow fateboard federatedml "
           "secure_add partition session_id job_id party_id INFO DEBUG WARN tensor").split()
 
@@ -49,21 +60,6 @@ def make_tree(root: Path, size: int, seed: int = 7) -> int:
     return n
 
 
-def measure(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of a command, both read by GNU time from outside.
-
-    Every tool (ours included) is started the same way, from the small ``time`` process,
-    so no tool's figure carries the memory of this Python process.
-    """
-    with tempfile.NamedTemporaryFile("r") as out:
-        r = subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", out.name, *cmd],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            raise SystemExit(f"{cmd[0]} failed: {r.stderr[-2000:]}")
-        secs, rss = out.read().split()[-2:]
-    return float(secs), int(rss)
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -85,47 +81,22 @@ def main() -> int:
         nfiles = make_tree(tree, args.size_mib << 20)
         size = sum(p.stat().st_size for p in tree.rglob("*") if p.is_file())
         subprocess.run(["sync"])
-        results = {}
-
-        ours = (
-            "import sys; sys.path.insert(0, sys.argv[1]);"
-            "from pathlib import Path;"
-            "from packager.rpm import Compression, Package, build_rpm;"
-            "from packager.rpm.tree import entries_from_tree;"
-            "pkg = Package(name='bench', version='1', release='1', summary='bench',"
-            " files=entries_from_tree(Path(sys.argv[2]), '/data/projects/bench'));"
-            "build_rpm(pkg, Path(sys.argv[3]), compression=Compression(sys.argv[4],"
-            " int(sys.argv[5]), int(sys.argv[6])), sde=1600000000)")
-        commands = {"fate-pkg writer": [
-            sys.executable, "-c", ours, str(Path(__file__).resolve().parents[1]), str(tree),
-            str(work / "ours"), kind, str(level), str(threads)]}
-
         spec = work / "bench.spec"
         spec.write_text(
             "Name: bench\nVersion: 1\nRelease: 1\nSummary: bench\nLicense: MIT\n"
             "BuildArch: x86_64\nAutoReqProv: no\n%description\nbench\n"
             "%files\n/data/projects/bench\n")
-        payload = f"w{level}.gzdio" if kind == "gzip" else f"w{level}T{threads}.xzdio"
-        rpmbuild = ["rpmbuild", "-bb", str(spec), "--buildroot", str(work / "root"),
-                    "--define", f"_topdir {work / 'rb'}", "--define", f"_binary_payload {payload}",
-                    "--define", "__os_install_post %{nil}",
-                    "--define", "__spec_install_post %{nil}",
-                    "--define", "debug_package %{nil}", "--define", "_build_id_links none",
-                    "--define", "_binary_filedigest_algorithm 8", "--noclean"]
-        commands["rpmbuild"] = rpmbuild
-
-        files = "\n".join(str(p.relative_to(work / "root")) for p in sorted(tree.rglob("*")))
-        (work / "list").write_text(files + "\n")
-        comp = (f"pigz -p {threads} -{level}" if kind == "gzip"
-                else f"xz -T+{threads} -{level}")
-        raw = (f"cd {work / 'root'} && cpio -o -H newc --quiet < {work / 'list'} "
-               f"| {comp} > /dev/null")
-        commands[f"cpio | {comp.split()[0]} (raw)"] = ["bash", "-c", raw]
-        for _ in range(max(1, args.repeat)):  # interleaved: load changes hit every tool
-            for name, cmd in commands.items():
-                secs, rss = measure(cmd)
-                best = results.get(name)
-                results[name] = (min(secs, best[0]), max(rss, best[1])) if best else (secs, rss)
+        write_listing(work / "root", tree, work / "list")
+        tree_entries(tree, "/data/projects/bench", work / "entries")
+        commands = {
+            "fate-pkg writer": writer_cmd(tree, work / "entries", work / "ours", kind, level,
+                                          threads),
+            "rpmbuild": rpmbuild_cmd(spec, work / "root", work / "rb", kind, level, threads),
+            f"cpio | {'pigz' if kind == 'gzip' else 'xz'} (raw)":
+                payload_pipe_cmd(work / "root", work / "list", kind, level, threads),
+        }
+        timed = best_of(commands, args.repeat)
+        results = {name: (t.seconds, t.rss_kib) for name, t in timed.items()}
 
         ours_t = results["fate-pkg writer"][0]
         print(f"\n{args.size_mib} MiB in {nfiles} files ({size / 2**20:.0f} MiB), "

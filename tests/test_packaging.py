@@ -89,6 +89,6 @@ def test_pip_install_runs_from_an_empty_directory(wheel, tmp_path):
     rpms = sorted((tmp_path / "out").glob("*.rpm"))
     assert len(rpms) == 9, rpms  # 8 for the party hosts, fate-deploy
     run("check", str(tmp_path / "out"))
-    (bundle,) = (tmp_path / "out").glob("fate-bundle-*.tar.gz")
+    (bundle,) = (tmp_path / "out").glob("fate-bundle-*.tar")
     run("verify", str(bundle))
     assert sorted(p.name for p in empty.iterdir()) == []

@@ -32,8 +32,9 @@ from packager.fetch.cache import Cache
 from packager.filestate import load_state, save_state, sha256_file
 from packager.release import Release, releases_for
 from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
-from packager.rpm.writer import BuildError, clean_stale_temporaries
-from packager.stage.abi import check_tree, report, sonames_in
+from packager.rpm.split import BUDGET, split_package
+from packager.rpm.writer import BuildError, check_sources, clean_stale_temporaries
+from packager.stage.abi import check_tree, report, scan
 
 STATE_FILE = ".fate-pkg-build.json"
 #: Code whose change must rebuild everything it produces.
@@ -72,6 +73,9 @@ class BuildReport:
     outcomes: list[Outcome]
     seconds: float
     isolated: bool
+    #: wall seconds of each phase that ran: stage, abi, rpm (writing), lint; for --json and
+    #: the per-file costs in bench/scale.py
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def ensure_sample(releases: list[Release], cache: Cache) -> None:
@@ -133,8 +137,9 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
     fingerprints = {s.name: _fingerprint(s, releases, contexts, opts, sde) for s in specs}
     todo = [s for s in specs if not _up_to_date(state, s.name, fingerprints[s.name],
                                                 opts.out_dir)]
-    outcomes = {s.name: Outcome(s.name, opts.out_dir / state[s.name]["file"], "up to date")
-                for s in specs if s not in todo}
+    outcomes = {name: Outcome(name, opts.out_dir / state[name]["file"], "up to date")
+                for s in specs if s not in todo for name in _rpm_names(state, s.name)}
+    phases: dict[str, float] = {}
     if todo:
         need, inputs = space.estimate(_inputs(releases, opts.cache))
         try:
@@ -148,31 +153,47 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
         try:
             with space.full_disk_reported(opts.out_dir, need, inputs):
-                built = _build(todo, releases, contexts, opts, sde, work, note)
-                current = [r.path for r in built.values()] + [o.path for o in
-                                                               outcomes.values()]
+                built = _build(todo, releases, contexts, opts, sde, work, note, phases)
+                current = [r.path for rs in built.values() for r in rs] + \
+                    [o.path for o in outcomes.values()]
+                t0 = time.monotonic()
                 # with --only, the release's other RPMs in dist/ belong to the set too: the
                 # lint's cross-package rules (one preset for every unit) need them
                 _lint(current + _others_in_dist(state, specs, opts.out_dir), opts, note)
-            for name, result in built.items():
-                final = opts.out_dir / result.path.name
-                os.replace(result.path, final)
-                old = state.get(name, {}).get("file")
-                if old and old != final.name:
-                    (opts.out_dir / old).unlink(missing_ok=True)
-                state[name] = {"file": final.name, "fingerprint": fingerprints[name]}
-                outcomes[name] = Outcome(name, final, "built", result)
+                phases["lint"] = time.monotonic() - t0
+            for spec_name, results in built.items():
+                kept = {r.path.name for r in results}
+                for old_name in _rpm_names(state, spec_name):
+                    old = state.pop(old_name, {}).get("file")
+                    if old and old not in kept:
+                        (opts.out_dir / old).unlink(missing_ok=True)
+                for i, result in enumerate(results):
+                    final = opts.out_dir / result.path.name
+                    os.replace(result.path, final)
+                    entry = {"file": final.name, "fingerprint": fingerprints[spec_name]}
+                    if i == 0:
+                        entry["parts"] = [r.name for r in results[1:]]
+                    else:
+                        entry["part_of"] = spec_name
+                    state[result.name] = entry
+                    outcomes[result.name] = Outcome(result.name, final, "built", result)
             save_state(opts.out_dir / STATE_FILE, state)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return BuildReport(release, [outcomes[s.name] for s in specs],
-                       time.monotonic() - started, netns_available())
+    return BuildReport(release, [outcomes[n] for s in specs for n in _rpm_names(state, s.name)],
+                       time.monotonic() - started, netns_available(), phases)
+
+
+def _rpm_names(state: dict, spec_name: str) -> list[str]:
+    """The RPMs one spec made: itself, then the parts its header budget split off."""
+    return [spec_name, *state.get(spec_name, {}).get("parts", [])]
 
 
 def _others_in_dist(state: dict, specs: list[BuildSpec], out_dir: Path) -> list[Path]:
     names = {s.name for s in specs}
     files = (out_dir / entry["file"] for name, entry in sorted(state.items())
-             if name not in names and isinstance(entry, dict) and "file" in entry)
+             if name not in names and isinstance(entry, dict) and "file" in entry
+             and entry.get("part_of") not in names)  # a part goes with its parent
     return [path for path in files if path.is_file()]
 
 
@@ -199,19 +220,35 @@ def step_contexts(specs: list[BuildSpec], releases: list[Release],
 
 def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, StepContext],
            opts: BuildOptions, sde: int | None, work: Path,
-           note: Callable[[str, str], None]) -> dict[str, BuildResult]:
+           note: Callable[[str, str], None], phases: dict[str, float]
+           ) -> dict[str, list[BuildResult]]:
+    """Each spec's RPMs, the parent first; a package over the header budget is split."""
+    t0 = time.monotonic()
     stager = Stager(opts.cache, releases, work, STEPS, contexts)
     packages = []
     for spec in todo:
         note("stage", spec.name)
         pkg = to_package(spec, stager, releases[0].os_requires.get(spec.name, []))
-        packages.append((spec, pkg))
+        try:
+            split = split_package(pkg, BUDGET)
+        except BuildError as exc:
+            raise UserError(str(exc)) from None
+        if len(split) > 1:
+            note("split", f"{spec.name}: header over {BUDGET >> 20} MiB, into "
+                          f"{', '.join(p.name for p in split)}")
+        packages += [(spec, p) for p in split]
+    t1 = time.monotonic()
     _abi_check(todo, stager, opts, note)
+    t2 = time.monotonic()
+    phases.update(stage=t1 - t0, abi=t2 - t1)
     jobs = opts.jobs or min(len(packages), os.cpu_count() or 1)
     threads = max(1, (opts.compression.threads or os.cpu_count() or 1) // jobs)
     comp = Compression(opts.compression.kind, opts.compression.level, threads)
 
-    total = sum(_source_bytes(pkg) for _, pkg in packages)
+    try:
+        total = sum(check_sources(pkg.name, pkg.files) for _, pkg in packages)
+    except BuildError as exc:
+        raise UserError(str(exc)) from None
     bar = ui.progress(total, "writing RPMs", enabled=opts.progress)
 
     def one(item: tuple[BuildSpec, Package]) -> BuildResult:
@@ -219,7 +256,7 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
         note("rpm", spec.name)
         try:
             return build_rpm(pkg, work / "rpms", compression=comp, sde=sde,
-                             signer=opts.signer, on_bytes=bar.update)
+                             signer=opts.signer, on_bytes=bar.update, checked=True)
         except BuildError as exc:
             raise UserError(str(exc)) from None
 
@@ -228,18 +265,11 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
             results = list(pool.map(one, packages))
     finally:
         bar.close()
-    return {r.name: r for r in results}
-
-
-def _source_bytes(pkg: Package) -> int:
-    total = 0
-    for e in pkg.files:
-        if e.source is not None and e.kind == "file":
-            try:
-                total += e.source.stat().st_size
-            except OSError:
-                pass
-    return total
+    phases["rpm"] = time.monotonic() - t2
+    by_spec: dict[str, list[BuildResult]] = {}
+    for (spec, _), result in zip(packages, results):
+        by_spec.setdefault(spec.name, []).append(result)
+    return by_spec
 
 
 def _lint(paths: list[Path], opts: BuildOptions, note: Callable[[str, str], None]) -> None:
@@ -272,13 +302,17 @@ def _abi_check(todo: list[BuildSpec], stager: Stager, opts: BuildOptions,
     if not trees:
         return
     note("abi", f"{len(trees)} trees")
+    scans = {}
+    for _, tree in trees:  # each tree read once, for its names and for its check
+        if tree not in scans:
+            scans[tree] = scan(tree)
     provided: set[str] = set()
-    for _, tree in trees:
-        provided |= sonames_in(tree)
+    for _, _, names in scans.values():
+        provided |= names
     problems = []
     for spec, tree in trees:
         allow = [*opts.allow_abi, *spec.abi_allow]
-        for v in check_tree(tree, provided=provided, allow=allow):
+        for v in check_tree(tree, provided=provided, allow=allow, scanned=scans[tree]):
             problems.append((spec.name, v))
     if problems:
         lines = report([v for _, v in problems])
@@ -340,5 +374,7 @@ def _tree_hash(root: Path) -> str:
 
 def _up_to_date(state: dict, name: str, fingerprint: str, out_dir: Path) -> bool:
     entry = state.get(name)
-    return bool(entry and entry.get("fingerprint") == fingerprint
-                and (out_dir / entry["file"]).is_file())
+    if not (entry and entry.get("fingerprint") == fingerprint):
+        return False
+    return all(n in state and (out_dir / state[n]["file"]).is_file()
+               for n in _rpm_names(state, name))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 _CHUNK_LIMIT = 256 << 20  # larger files are not scanned (no prefix text in GB-sized data)
@@ -21,12 +22,25 @@ class RelocationError(ValueError):
     pass
 
 
-def relocate(tree: Path, old: str, new: str) -> dict[str, int]:
-    """Rewrite ``old`` -> ``new`` under ``tree``; returns counts of what was changed."""
+@dataclass
+class Relocated:
+    """What :func:`relocate` did. ``changed``: the files it rewrote (paths as strings), the
+    only ones whose pip RECORD hash is stale; ``leftovers``: files still holding the old
+    prefix after rewriting (should be none). Both come from the one read of each file."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {
+        "text": 0, "binary": 0, "symlink": 0, "pycache": 0})
+    changed: set[str] = field(default_factory=set)
+    leftovers: list[Path] = field(default_factory=list)
+
+
+def relocate(tree: Path, old: str, new: str) -> Relocated:
+    """Rewrite ``old`` -> ``new`` under ``tree``, reading each file once."""
     if not old or len(new) > len(old):
         raise RelocationError(f"cannot relocate to a longer prefix ({new!r} > {old!r})")
     old_b, new_b = old.encode(), new.encode()
-    counts = {"text": 0, "binary": 0, "symlink": 0, "pycache": 0}
+    done = Relocated()
+    counts = done.counts
     for root, dirs, files in os.walk(tree):
         if "__pycache__" in dirs:
             shutil.rmtree(Path(root, "__pycache__"))
@@ -38,8 +52,11 @@ def relocate(tree: Path, old: str, new: str) -> dict[str, int]:
                 target = os.readlink(path)
                 if old in target:
                     path.unlink()
-                    path.symlink_to(target.replace(old, new))
+                    target = target.replace(old, new)
+                    path.symlink_to(target)
                     counts["symlink"] += 1
+                    if old in target:
+                        done.leftovers.append(path)
                 continue
             if name not in files:
                 continue
@@ -62,7 +79,10 @@ def relocate(tree: Path, old: str, new: str) -> dict[str, int]:
             mode = path.stat().st_mode
             path.write_bytes(data)
             os.chmod(path, mode)
-    return counts
+            done.changed.add(os.path.normpath(path))
+            if old_b in data:
+                done.leftovers.append(path)
+    return done
 
 
 def _replace_c_strings(data: bytes, old: bytes, new: bytes) -> bytes:

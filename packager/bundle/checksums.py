@@ -7,6 +7,7 @@ key, before it changes anything; the RPM signatures then cover what yum installs
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
 from packager.errors import UserError
 from packager.filestate import sha256_file
@@ -17,8 +18,10 @@ SUMS = "SHA256SUMS"
 SIGNATURE = "SHA256SUMS.asc"
 
 
-def write_sums(top: Path) -> Path:
-    """Hash every file under ``top`` (sorted paths, relative to ``top``)."""
+def write_sums(top: Path, known: Mapping[str, str] | None = None) -> Path:
+    """Hash every file under ``top`` (sorted paths, relative to ``top``); ``known`` gives
+    the sha256 of some already (the RPMs, from the repodata pass)."""
+    known = known or {}
     lines = []
     for path in sorted(p for p in top.rglob("*") if p.is_file()):
         rel = path.relative_to(top).as_posix()
@@ -26,7 +29,7 @@ def write_sums(top: Path) -> Path:
             continue
         if any(c in rel for c in "\\\n"):
             raise UserError(f"{rel}: a file name sha256sum would escape")
-        lines.append(f"{sha256_file(path)}  {rel}\n")
+        lines.append(f"{known.get(rel) or sha256_file(path)}  {rel}\n")
     out = top / SUMS
     out.write_text("".join(lines))
     return out

@@ -23,8 +23,12 @@ _KINDS = (
 )
 
 
-def write_repodata(repo_dir: Path, rpm_paths: list[str], epoch: int) -> Path:
-    """Write ``repo_dir/repodata`` for the RPMs at ``rpm_paths`` (relative to repo_dir)."""
+def write_repodata(repo_dir: Path, rpm_paths: list[str], epoch: int) -> dict[str, str]:
+    """Write ``repo_dir/repodata`` for the RPMs at ``rpm_paths`` (relative to repo_dir).
+
+    Returns each RPM's sha256 (createrepo_c reads every byte for the pkgid anyway), so
+    SHA256SUMS need not read gigabytes of RPMs a second time.
+    """
     repodata = repo_dir / "repodata"
     repodata.mkdir()
     xmls, dbs = [], []
@@ -33,11 +37,13 @@ def write_repodata(repo_dir: Path, rpm_paths: list[str], epoch: int) -> Path:
         dbs.append(db_cls(str(repodata / f"{kind}.sqlite")))
     for xml in xmls:
         xml.set_num_of_pkgs(len(rpm_paths))
+    digests: dict[str, str] = {}
     for rel in sorted(rpm_paths):
         # time_file would be the file's mtime: the bundle's RPMs may be hard links into
         # dist/, so the time is set here rather than by touching the file.
         pkg = cr.package_from_rpm(str(repo_dir / rel), cr.SHA256, rel, None, 10)
         pkg.time_file = epoch
+        digests[rel] = pkg.pkgId
         for xml, db in zip(xmls, dbs):
             xml.add_pkg(pkg)
             db.add_pkg(pkg)
@@ -67,4 +73,4 @@ def write_repodata(repo_dir: Path, rpm_paths: list[str], epoch: int) -> Path:
     (repodata / "repomd.xml").write_text(repomd.xml_dump())
     for p in repodata.iterdir():
         os.utime(p, (epoch, epoch))
-    return repodata
+    return digests

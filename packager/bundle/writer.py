@@ -1,4 +1,4 @@
-"""Assemble ``dist/fate-bundle-<ver>[-<profile>]-el7.x86_64.tar.gz`` after the RPM build.
+"""Assemble ``dist/fate-bundle-<ver>[-<profile>]-el7.x86_64.tar`` after the RPM build.
 
 Layout under one top directory of the same name: ``rpms/`` (ours + the OS closure),
 ``repodata/``, ``RPM-GPG-KEY-fate`` (signed builds), ``fate-local.repo``, ``install.sh``,
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 from packager import resources
-from packager.bundle.archive import write_tar_gz
+from packager.bundle.archive import write_tar
 from packager.bundle.checksums import sign_sums, write_sums
 from packager.bundle.profile import Profile
 from packager.bundle.repodata import write_repodata
@@ -41,6 +41,8 @@ from packager.rpm import Signer
 from packager.rpm.sign import SigningError
 
 STATE_FILE = ".fate-pkg-bundle.json"
+#: An uncompressed tar: its RPMs are compressed already (packager/bundle/archive.py).
+SUFFIX = "tar"
 FILES = resources.bundles() / "files"
 KEY_FILE = "RPM-GPG-KEY-fate"
 CENTOS_KEY = "file:///etc/pki/rpm-gpg/RPM-GPG-KEY-CentOS-7"
@@ -107,7 +109,7 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
                         "in the build (build them, or pass --no-bundle)")
     chosen = [ours[n] for n in profile.packages + profile.extras]
     name = bundle_name(version, profile)
-    final = out_dir / f"{name}.tar.gz"
+    final = out_dir / f"{name}.{SUFFIX}"
     public_key = signer.export_public_key() if signer else None
     fingerprint = _fingerprint(name, profile, chosen, os_rpms, sde, public_key)
     state = load_state(out_dir / STATE_FILE)
@@ -125,7 +127,7 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
         _assemble(top, version, profile, chosen + os_rpms, sde, signer, public_key,
                   bool(os_rpms))
         tmp = work / final.name
-        write_tar_gz(top, tmp, sde)
+        write_tar(top, tmp, sde)
         os.replace(tmp, final)
         old = entry.get("file")
         if old and old != final.name:
@@ -156,7 +158,7 @@ def _assemble(top: Path, version: str, profile: Profile, rpms: list[BundleInput]
     rpm_dir.mkdir(parents=True)
     for item in rpms:
         _link_or_copy(item.path, rpm_dir / item.filename)
-    write_repodata(top, sorted(f"rpms/{p.name}" for p in rpm_dir.iterdir()), sde)
+    digests = write_repodata(top, sorted(f"rpms/{p.name}" for p in rpm_dir.iterdir()), sde)
     values = {
         "@VERSION@": version,
         "@PROFILE@": profile.name,
@@ -178,7 +180,7 @@ def _assemble(top: Path, version: str, profile: Profile, rpms: list[BundleInput]
         shutil.copyfile(resources.bundles() / shipped, top / shipped)
     if public_key is not None:
         (top / KEY_FILE).write_bytes(public_key)
-    sums = write_sums(top)
+    sums = write_sums(top, digests)
     if signer is not None:
         sign_sums(sums, signer)
 

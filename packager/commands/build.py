@@ -32,7 +32,7 @@ examples:
   fate-pkg build --offline --sample --sign 4D9D22058BA6137D --json   signed with your key
 
 After the RPMs, the build writes the air-gapped bundle
-dist/fate-bundle-<version>[-<profile>]-el7.x86_64.tar.gz (RPMs, yum metadata, install.sh,
+dist/fate-bundle-<version>[-<profile>]-el7.x86_64.tar (RPMs, yum metadata, install.sh,
 SHA256SUMS); profiles are bundles/<name>.yaml.
 
 A second build with unchanged inputs rebuilds nothing; changing one package spec
@@ -131,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         ui.emit_json({"release": report.release.release, "packages": rows,
                       "bundle": bundle_row, "seconds": round(report.seconds, 2),
+                      "phases": {k: round(v, 2) for k, v in report.phases.items()},
                       "network_isolated_children": report.isolated})
         return 0
     print(ui.table(["RPM", "version", "status", "files", "size", "compression", "time"],

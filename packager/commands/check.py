@@ -13,7 +13,7 @@ from packager.lint.finding import RULE_TITLES
 EXAMPLES = """\
 examples:
   fate-pkg check dist/*.rpm                        every RPM the build wrote
-  fate-pkg check dist/fate-bundle-1.4.5-el7.x86_64.tar.gz
+  fate-pkg check dist/fate-bundle-1.4.5-el7.x86_64.tar
   fate-pkg check dist/*.rpm --json | jq '.findings[] | select(.rule == "18")'
   fate-pkg check dist/*.rpm --allow-abi '/data/projects/fate/common/miniconda3/*'
 

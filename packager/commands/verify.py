@@ -11,8 +11,8 @@ from packager.lint import VerifySummary, verify_bundle
 
 EXAMPLES = """\
 examples:
-  fate-pkg verify dist/fate-bundle-1.4.5-el7.x86_64.tar.gz
-  fate-pkg verify fate-bundle-1.4.5-el7.x86_64/ --json   the unpacked bundle (tar xzf ...)
+  fate-pkg verify dist/fate-bundle-1.4.5-el7.x86_64.tar
+  fate-pkg verify fate-bundle-1.4.5-el7.x86_64/ --json   the unpacked bundle (tar xf ...)
 
 Checks SHA256SUMS (every file, no extra files), SHA256SUMS.asc and every RPM's signatures
 against the bundle's own RPM-GPG-KEY-fate, the digests rpm -K checks, and repodata/.
@@ -25,7 +25,7 @@ exit status: 0 intact, 1 problems found, 2 not a bundle.
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "verify", help="check a bundle's checksums, signatures, RPM digests and repodata",
-        description="Verify a bundle (.tar.gz or unpacked directory) from its own contents.",
+        description="Verify a bundle (.tar or unpacked directory) from its own contents.",
         epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("bundle", type=Path, metavar="BUNDLE")
     p.add_argument("--json", action="store_true", help="machine-readable findings on stdout")

@@ -127,13 +127,19 @@ class Cache:
         self._link(artifact, sha)
         return blob
 
-    def commit(self, part: Path, artifact: Artifact) -> tuple[Path, str, int]:
+    def commit(self, part: Path, artifact: Artifact,
+               sha256: str | None = None) -> tuple[Path, str, int]:
         """Move a finished download into the cache after checking it against the manifest.
 
+        ``sha256``: the download's own digest of the bytes it wrote (``download.Result``),
+        so a 2 GiB file is not read again; without it the file is hashed here.
         On a mismatch the partial file is deleted (a re-run downloads it afresh) and
         ``ChecksumMismatch`` names the artifact. Returns (blob, sha256, size).
         """
-        sha, size = sha256_file(part)
+        if sha256:
+            sha, size = sha256, part.stat().st_size
+        else:
+            sha, size = sha256_file(part)
         try:
             self._check_pins(artifact, sha, size, artifact.url)
         except UserError as exc:

@@ -16,6 +16,7 @@ Checking the bytes against the manifest is the cache's job (``Cache.commit``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -62,6 +63,34 @@ class Result:
     size: int
     resumed: bool
     attempts: int
+    #: sha256 of the finished ``.part``, hashed as its bytes were written (bytes already on
+    #: disk from an earlier run are read once): the cache need not read GBs again.
+    sha256: str = ""
+
+
+class _Digest:
+    """The running sha256 of a ``.part`` file and how many of its bytes it covers."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.covered = 0
+
+    def start_at(self, part: Path, offset: int) -> None:
+        """Cover exactly bytes [0, offset) of ``part`` (re-read from disk when needed)."""
+        if offset == self.covered:
+            return
+        self.hash, self.covered = hashlib.sha256(), 0
+        if offset:
+            with open(part, "rb") as f:
+                while self.covered < offset:
+                    chunk = f.read(min(1 << 20, offset - self.covered))
+                    if not chunk:
+                        raise _Retryable("the partial download shrank on disk; restarting")
+                    self.update(chunk)
+
+    def update(self, chunk: bytes) -> None:
+        self.hash.update(chunk)
+        self.covered += len(chunk)
 
 
 def download(
@@ -81,16 +110,19 @@ def download(
     failures = 0
     attempts = 0
     resumed = False
+    digest = _Digest()
     while True:
         attempts += 1
         have = part.stat().st_size if part.exists() else 0
         before = have
         try:
             done, used_range = _attempt(session, url, part, sidecar, have, expected_size,
-                                        on_bytes, on_total, policy)
+                                        on_bytes, on_total, policy, digest)
             resumed = resumed or used_range
             if done:
-                return Result(part.stat().st_size, resumed, attempts)
+                size = part.stat().st_size
+                digest.start_at(part, size)  # a no-op unless the file is not what was hashed
+                return Result(size, resumed, attempts, digest.hash.hexdigest())
         except _Retryable as exc:
             moved = (part.stat().st_size if part.exists() else 0) != before
             failures = 0 if moved else failures + 1
@@ -110,6 +142,7 @@ def _attempt(
     on_bytes: Callable[[int], None],
     on_total: Callable[[int], None],
     policy: Policy,
+    digest: _Digest,
 ) -> tuple[bool, bool]:
     """One request. Returns (complete, resumed-with-Range); raises _Retryable to go again."""
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
@@ -159,10 +192,12 @@ def _attempt(
         if start == 0 and have:
             on_bytes(-have)  # the old partial bytes no longer count
         written = start
+        digest.start_at(part, start)
         try:
             with open(part, mode) as out:
                 for chunk in response.iter_content(policy.chunk):
                     out.write(chunk)
+                    digest.update(chunk)
                     written += len(chunk)
                     on_bytes(len(chunk))
         except (requests.ConnectionError, requests.Timeout,

@@ -167,7 +167,7 @@ def fetch_release(
 
             result = download(session(), url, part, expected_size=art.size,
                               on_bytes=on_bytes, on_total=on_total, policy=policy)
-            blob, sha, size = cache.commit(part, art)
+            blob, sha, size = cache.commit(part, art, result.sha256)
             status = "resumed" if result.resumed else "downloaded"
             return Outcome(art.name, status, size, sha, time.monotonic() - start, url,
                            art.pinned, path=str(blob))

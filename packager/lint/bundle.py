@@ -1,4 +1,4 @@
-"""Open a bundle (``.tar.gz`` or unpacked directory) and find its layout (issue 5).
+"""Open a bundle (``.tar``, ``.tar.gz`` or unpacked directory) and find its layout (issue 5).
 
 A bundle is ``rpms/``, ``repodata/``, ``fate-local.repo``, ``install.sh``,
 ``party.yaml.example``, ``README``, ``SHA256SUMS`` (+ ``SHA256SUMS.asc`` and
@@ -23,7 +23,7 @@ REQUIRED = ("rpms", "repodata", "fate-local.repo", "install.sh", "party.yaml.exa
 KEY_NAME = "RPM-GPG-KEY-fate"
 SUMS = "SHA256SUMS"
 SUMS_SIG = "SHA256SUMS.asc"
-TARBALL_SUFFIXES = (".tar.gz", ".tgz")
+TARBALL_SUFFIXES = (".tar", ".tar.gz", ".tgz")
 
 
 def is_tarball(path: Path) -> bool:
@@ -37,7 +37,7 @@ def opened(path: Path) -> Iterator[Path]:
         yield path
         return
     if not path.is_file() or not is_tarball(path):
-        raise UserError(f"{path}: not a bundle (a .tar.gz or a directory)")
+        raise UserError(f"{path}: not a bundle (a .tar, .tar.gz or a directory)")
     tmp = Path(tempfile.mkdtemp(prefix="fate-pkg-bundle-"))
     try:
         extract(path, tmp / "b")

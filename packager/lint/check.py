@@ -96,7 +96,7 @@ def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None
                 rpm_paths.append((str(path), path))
                 continue
             if path.is_file() and not bundle.is_tarball(path):
-                raise UserError(f"{path}: not an RPM, a bundle tarball (.tar.gz) or a "
+                raise UserError(f"{path}: not an RPM, a bundle tarball (.tar) or a "
                                 "directory")
             root = stack.enter_context(bundle.opened(path))
             label = str(path)

@@ -6,13 +6,12 @@ Each function takes the parsed package and returns findings; none reads the payl
 
 from __future__ import annotations
 
-import posixpath
 import stat
 from typing import Callable, Iterator
 
 from packager.lint.finding import Finding
 from packager.rpm import tags as t
-from packager.rpm.header import HEADER_DATA_MAX
+from packager.rpm.header import HEADER_DATA_MAX, HEADER_TAGS_MAX
 from packager.rpm.policy import system_dirs
 from packager.rpm.reader import RpmFile
 from packager.rpm.sign import SigningError, check_signature_packet
@@ -77,9 +76,15 @@ def rule3_sizes(rpm: RpmFile, name: str) -> Iterator[Finding]:
 
 
 def rule4_header_size(rpm: RpmFile, name: str) -> Iterator[Finding]:
-    if rpm.header.data_length >= HEADER_DATA_MAX:
-        yield Finding("4", name, f"header data is {rpm.header.data_length} bytes; rpm 4.11 "
-                      "refuses 16 MiB or more (split the package)")
+    """Both limits rpm 4.11's header loader checks (hdrchkData, hdrchkTags), on both headers."""
+    for label, header in (("header", rpm.header), ("signature header", rpm.signature)):
+        if header.data_length >= HEADER_DATA_MAX:
+            yield Finding("4", name, f"{label} data is {header.data_length} bytes for "
+                          f"{len(rpm.filenames())} files; rpm 4.11 refuses 16 MiB or more "
+                          "(HEADER_DATA_MAX; split the package)")
+        if header.index_count > HEADER_TAGS_MAX:
+            yield Finding("4", name, f"{label} has {header.index_count} index entries; "
+                          f"rpm 4.11 refuses more than {HEADER_TAGS_MAX} (hdrchkTags)")
 
 
 def rule5_digests(rpm: RpmFile, name: str) -> Iterator[Finding]:
@@ -174,14 +179,23 @@ def rule11_links(rpm: RpmFile, name: str) -> Iterator[Finding]:
                 yield Finding("11", name, f"{path} is a hardlink of {seen[key]} (same inode); "
                               "write duplicates as separate files")
             seen.setdefault(key, path)
+    if not symlinks:
+        return
+    # Each directory is looked at once: a 90k-file venv has ~10k directories, and walking
+    # every file's whole parent chain was the lint's largest per-file cost.
+    clean: set[str] = set()
     for path in files:
-        parent = posixpath.dirname(path)
-        while parent not in ("/", ""):
+        chain = []
+        parent = path.rpartition("/")[0]
+        while parent and parent not in clean:
             if parent in symlinks:
                 yield Finding("11", name, f"{path} lies under {parent}, which the package "
                               "ships as a symlink")
                 break
-            parent = posixpath.dirname(parent)
+            chain.append(parent)
+            parent = parent.rpartition("/")[0]
+        else:
+            clean.update(chain)
 
 
 RULES: tuple[Rule, ...] = (rule1_compressor, rule2_rpmlib, rule3_sizes, rule4_header_size,

@@ -167,6 +167,10 @@ class _Decompressed:
         return data
 
 
+#: Offsets of the newc fields the walk uses: ino, mode, nlink, filesize, namesize.
+_FIELDS = (6, 14, 38, 54, 94)
+
+
 def walk(rpm: RpmFile, fmt: str) -> Iterator[Member]:
     """Every cpio member of ``rpm``'s payload, in archive order; ends at the trailer.
 
@@ -180,15 +184,15 @@ def walk(rpm: RpmFile, fmt: str) -> Iterator[Member]:
         if header[:6] not in (CPIO_MAGIC, CPIO_CRC_MAGIC):
             raise PayloadError(f"no cpio entry at payload offset {offset} (cpio: Bad magic)")
         try:
-            fields = [int(header[6 + 8 * i : 14 + 8 * i], 16) for i in range(13)]
+            ino, mode, nlink, size, namesize = (int(header[a:a + 8], 16) for a in _FIELDS)
+            int(header[6:110], 16)  # every field hex, as cpio itself insists
         except ValueError:
             raise PayloadError(f"damaged cpio header at payload offset {offset}") from None
-        ino, mode, _uid, _gid, nlink, _mtime, size = fields[:7]
-        namesize = fields[11]
         raw_name = stream.exact(namesize)
         offset += _HEADER_LEN + namesize
         pad = -offset % 4
-        stream.exact(pad)
+        if pad:
+            stream.exact(pad)
         offset += pad
         name = raw_name.rstrip(b"\0").decode("utf-8", "surrogateescape")
         if name == TRAILER:
@@ -205,7 +209,8 @@ def walk(rpm: RpmFile, fmt: str) -> Iterator[Member]:
             left[0] -= len(stream.exact(min(left[0], 1 << 20)))
         offset += size
         pad = -offset % 4
-        stream.exact(pad)
+        if pad:
+            stream.exact(pad)
         offset += pad
 
 

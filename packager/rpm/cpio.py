@@ -13,6 +13,9 @@ TRAILER = "TRAILER!!!"
 #: newc stores sizes in 8 hex digits: one file must stay below 4 GiB.
 MAX_FILE_SIZE = 0xFFFFFFFF
 _FLUSH_AT = 1 << 20
+_PADS = (b"", b"\0\0\0", b"\0\0", b"\0")
+#: ino, mode, uid 0, gid 0, nlink 1, mtime, size, dev 0:0, rdev 0:0, namesize, check 0.
+_HEADER = MAGIC + b"%08x%08x" + b"0" * 16 + b"00000001%08x%08x" + b"0" * 32 + b"%08x" + b"0" * 8
 
 
 class CpioWriter:
@@ -38,9 +41,8 @@ class CpioWriter:
         if size > MAX_FILE_SIZE:
             raise ValueError(f"{name}: {size} bytes does not fit a newc cpio entry (< 4 GiB)")
         raw = name.encode("utf-8", "surrogateescape") + b"\0"
-        fields = (ino, mode, 0, 0, 1, mtime, size, 0, 0, 0, 0, len(raw), 0)
-        self._emit(MAGIC + b"".join(b"%08x" % f for f in fields) + raw)
-        self._pad()
+        head = _HEADER % (ino, mode, mtime, size, len(raw))
+        self._emit(head + raw + b"\0" * (-(len(head) + len(raw)) % 4))
 
     def _pad(self) -> None:
         pad = -self.size % 4
@@ -63,10 +65,17 @@ class CpioWriter:
         self._pad()
 
     def add(self, name: str, ino: int, mode: int, mtime: int, content: bytes = b"") -> None:
-        self.begin(name, ino, mode, mtime, len(content))
-        if content:
+        """One whole entry in one buffer append (the common case: a small file)."""
+        size = len(content)
+        if size >= _FLUSH_AT:
+            self.begin(name, ino, mode, mtime, size)
             self.data(content)
-        self.end()
+            self.end()
+            return
+        raw = name.encode("utf-8", "surrogateescape") + b"\0"
+        head = _HEADER % (ino, mode, mtime, size, len(raw))
+        self._emit(b"".join((head, raw, _PADS[(len(head) + len(raw)) % 4], content,
+                             _PADS[size % 4])))
 
     def finish(self) -> None:
         self._header(TRAILER, 0, 0, 0, 0)

@@ -14,12 +14,26 @@ from typing import Any, Union
 from packager.rpm.tags import HEADERIMMUTABLE, HEADERSIGNATURES, T
 
 MAGIC = b"\x8e\xad\xe8\x01\x00\x00\x00\x00"
-#: rpm 4.11 refuses a header whose data store reaches 16 MiB (HEADER_DATA_MAX).
+#: rpm 4.11 refuses a header whose data store reaches 16 MiB (lib/header_internal.h:
+#: HEADER_DATA_MAX 0x00ffffff; 256 MB only from rpm 4.14).
 HEADER_DATA_MAX = 0x00FFFFFF
+#: ... and one with 65536 index entries or more (hdrchkTags: ``(_ntags) & 0xffff0000``).
+HEADER_TAGS_MAX = 0x0000FFFF
 _ALIGN = {T.INT16: 2, T.INT32: 4, T.INT64: 8}
 _INT_FMT = {T.CHAR: "B", T.INT8: "B", T.INT16: "H", T.INT32: "I", T.INT64: "Q"}
 
-Value = Union[int, str, bytes, list]
+
+
+@dataclass(frozen=True)
+class Raw:
+    """A value already encoded big-endian (``count`` elements): the file tags of a package
+    with 10^5 files are built as one ``bytes`` each instead of lists of Python objects."""
+
+    data: bytes
+    count: int
+
+
+Value = Union[int, str, bytes, list, Raw]
 
 
 class HeaderTooLarge(ValueError):
@@ -37,29 +51,45 @@ class Header:
             raise ValueError(f"tag {tag} added twice")
         self.entries[tag] = (typ, value)
 
-    def encode(self, region_tag: int) -> bytes:
-        index: list[bytes] = []
-        store = bytearray()
+    def data_size(self) -> int:
+        """Length of the data store :meth:`encode` would write (trailer included)."""
+        size = 0
         for tag in sorted(self.entries):
             typ, value = self.entries[tag]
-            align = _ALIGN.get(typ, 1)
-            store.extend(b"\0" * (-len(store) % align))
-            offset = len(store)
-            data, count = _encode_value(typ, value)
-            store.extend(data)
-            index.append(struct.pack(">IIiI", tag, typ, offset, count))
+            size += -size % _ALIGN.get(typ, 1)
+            size += len(value.data) if isinstance(value, Raw) else len(_encode_value(typ, value)[0])
+        return size + 16
+
+    def encode(self, region_tag: int) -> bytes:
+        """The header's bytes, joined once from the pieces (a 14 MB header is not copied)."""
+        index: list[bytes] = []
+        pieces: list[bytes] = []
+        size = 0
+        for tag in sorted(self.entries):
+            typ, value = self.entries[tag]
+            pad = -size % _ALIGN.get(typ, 1)
+            if pad:
+                pieces.append(b"\0" * pad)
+                size += pad
+            data, count = (value.data, value.count) if isinstance(value, Raw) else \
+                _encode_value(typ, value)
+            index.append(struct.pack(">IIiI", tag, typ, size, count))
+            pieces.append(data)
+            size += len(data)
         nindex = len(index) + 1
-        trailer_offset = len(store)
-        store.extend(struct.pack(">IIiI", region_tag, T.BIN, -nindex * 16, 16))
-        if len(store) >= HEADER_DATA_MAX:
+        if nindex > HEADER_TAGS_MAX:
+            raise HeaderTooLarge(f"{nindex} header entries; rpm 4.11 refuses more than "
+                                 f"{HEADER_TAGS_MAX}")
+        trailer_offset = size
+        pieces.append(struct.pack(">IIiI", region_tag, T.BIN, -nindex * 16, 16))
+        size += 16
+        if size >= HEADER_DATA_MAX:
             raise HeaderTooLarge(
-                f"header data is {len(store)} bytes; rpm 4.11 refuses 16 MiB or more "
-                "(split the package: about 125 bytes per file)"
+                f"header data is {size} bytes; rpm 4.11 refuses 16 MiB or more "
+                "(HEADER_DATA_MAX; split the package: about 145 bytes per file)"
             )
         region = struct.pack(">IIiI", region_tag, T.BIN, trailer_offset, 16)
-        return b"".join(
-            [MAGIC, struct.pack(">II", nindex, len(store)), region, *index, bytes(store)]
-        )
+        return b"".join([MAGIC, struct.pack(">II", nindex, size), region, *index, *pieces])
 
 
 def _encode_value(typ: T, value: Value) -> tuple[bytes, int]:
@@ -100,6 +130,7 @@ class ParsedHeader:
     length: int
     data_length: int
     region_tag: int | None
+    index_count: int = 0
 
     def get(self, tag: int, default: Any = None) -> Any:
         return self.values.get(tag, default)
@@ -128,7 +159,7 @@ def decode(buf: bytes, offset: int = 0) -> ParsedHeader:
             continue
         types[tag] = typ
         values[tag] = _decode_value(buf, store_start + off, typ, count)
-    return ParsedHeader(values, types, 16 + 16 * nindex + dlen, dlen, region)
+    return ParsedHeader(values, types, 16 + 16 * nindex + dlen, dlen, region, nindex)
 
 
 def _decode_value(buf: bytes, pos: int, typ: T, count: int) -> Any:

@@ -42,14 +42,33 @@ def check_entries(entries: list[FileEntry]) -> list[str]:
             problems.append(f"{p}: mode {e.perm:o} is not a permission mode")
         if not e.owner or not e.group:
             problems.append(f"{p}: owner and group must not be empty")
-    for p in seen:
-        parent = posixpath.dirname(p)
-        while parent != "/":
-            if parent in symlinks:
-                problems.append(
-                    f"{p} lies under {parent}, which this package ships as a symlink "
-                    "(cpio: cannot rename on install; el7 rule 11)"
-                )
-                break
-            parent = posixpath.dirname(parent)
+    if symlinks:
+        _under_symlinks(seen, symlinks, problems)
     return problems
+
+
+def _under_symlinks(paths: set[str], symlinks: set[str], problems: list[str]) -> None:
+    """Paths below a shipped symlink; each directory is looked up once (10^5 paths)."""
+    verdict: dict[str, str | None] = {"/": None}
+
+    def link_above(d: str) -> str | None:
+        chain = []
+        while d not in verdict:
+            if d in symlinks:
+                found: str | None = d
+                break
+            chain.append(d)
+            d = posixpath.dirname(d)
+        else:
+            found = verdict[d]
+        for c in chain:
+            verdict[c] = found
+        return found
+
+    for p in sorted(paths):
+        link = link_above(posixpath.dirname(p))
+        if link is not None:
+            problems.append(
+                f"{p} lies under {link}, which this package ships as a symlink "
+                "(cpio: cannot rename on install; el7 rule 11)"
+            )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from packager.sample import generate
+from packager.filestate import sha256_file
+from packager.sample import PROFILES, generate
 
 
 def _size(text: str) -> int:
@@ -27,20 +27,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("out_dir")
     parser.add_argument("--extra-bytes", type=_size, default=0,
                         help="deterministic filler to add, e.g. 100M (benchmarks)")
+    parser.add_argument("--profile", choices=PROFILES, default="sample",
+                        help="fate-1.4.5-full: the real release's file count and size mix")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="size factor of --profile fate-1.4.5-full "
+                        "(1 = ~100k paths, 5.3 GiB unpacked)")
     args = parser.parse_args(argv)
+    if args.scale <= 0:
+        parser.error("--scale must be > 0")
     if args.extra_bytes < 0:
         parser.error("--extra-bytes must be >= 0")
     out = Path(args.out_dir)
     if out.exists() and not out.is_dir():
         parser.error(f"{out} exists and is not a directory")
     try:
-        paths = generate(out, extra_bytes=args.extra_bytes)
+        paths = generate(out, extra_bytes=args.extra_bytes, profile=args.profile,
+                         scale=args.scale)
     except OSError as exc:
         print(f"python -m packager.sample: error: cannot write {exc.filename}: {exc.strerror}",
               file=sys.stderr)
         return 2
     for path in paths:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
         print(f"{digest}  {path.stat().st_size:>9}  {path}")
     return 0
 

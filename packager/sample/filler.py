@@ -24,8 +24,9 @@ def _text(rng: random.Random, size: int) -> bytes:
     out = bytearray()
     words = [w.encode() for w in _WORDS]
     table = [words[i % len(words)] for i in range(256)]  # one random byte picks a word
-    while len(out) < size:
-        out += b" ".join(map(table.__getitem__, rng.randbytes(65536)))
+    while len(out) < size:  # words are ~5 bytes: draw about what is left, not 64 KiB each
+        want = min(65536, (size - len(out)) // 4 + 16)
+        out += b" ".join(map(table.__getitem__, rng.randbytes(want))) + b" "
     return bytes(out[:size])
 
 

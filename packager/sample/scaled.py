@@ -7,30 +7,36 @@ it like any downloaded release.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import yaml
 
 from packager.errors import UserError
-from packager.fetch.cache import Cache
+from packager.fetch.cache import Cache, sha256_file
 from packager.release import load_release, releases_for
-from packager.sample import MANIFEST, generate
+from packager.sample import ARTIFACTS, MANIFEST, generate
 
 
-def scaled_release(work: Path, extra: int) -> tuple[Path, Cache, int]:
-    """Manifest, seeded cache and artifact bytes of the sample plus ``extra`` filler bytes.
+def scaled_release(work: Path, extra: int, profile: str = "sample",
+                   scale: float = 1.0, generated: Path | None = None
+                   ) -> tuple[Path, Cache, int]:
+    """Manifest, seeded cache and artifact bytes of the sample plus ``extra`` filler bytes
+    (``profile="fate-1.4.5-full"``: the real release's shape at ``scale``).
 
-    The cache also gets the vendored wheels from the user's cache (scripts/setup.sh).
+    ``generated``: a directory the generator already wrote them into (a benchmark runs it
+    as a process of its own, to measure it). The cache also gets the vendored wheels from
+    the user's cache (scripts/setup.sh).
     """
-    arts = work / "artifacts"
-    paths = generate(arts, extra_bytes=extra)
+    arts = generated or work / "artifacts"
+    paths = [arts / name for name in ARTIFACTS] if generated else \
+        generate(arts, extra_bytes=extra, profile=profile, scale=scale)
     sample = yaml.safe_load(MANIFEST.read_text())
     sample.pop("generated_by")
-    sample["release"] = f"sample-plus-{extra >> 20}mib"
+    sample["release"] = f"sample-plus-{extra >> 20}mib" if profile == "sample" else \
+        f"{profile}-x{scale:g}"
     for art in sample["artifacts"]:
-        data = (arts / art["name"]).read_bytes()
-        art["size"], art["sha256"] = len(data), hashlib.sha256(data).hexdigest()
+        art["sha256"], art["size"] = sha256_file(arts / art["name"])
+    work.mkdir(parents=True, exist_ok=True)
     manifest = work / f"{sample['release']}.yaml"
     manifest.write_text(yaml.safe_dump(sample, sort_keys=False))
     cache = Cache(work / "cache")

@@ -8,20 +8,53 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from typing import Iterable, Mapping
+from pathlib import Path
+from typing import Dict, Iterable, Mapping, Tuple
 
-from packager.sample.archive import Tree, file, zip_bytes
+from packager.sample.archive import Tree, file, write_zip, zip_bytes
 
 
 def _digest(data: bytes) -> str:
-    raw = hashlib.sha256(data).digest()
+    return _record_digest(hashlib.sha256(data).digest())
+
+
+def _record_digest(raw: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def wheel(name: str, version: str, files: Tree, *, summary: str,
           requires: Iterable[str] = (), console_scripts: Mapping[str, str] | None = None,
-          tag: str = "py3-none-any") -> tuple[str, bytes]:
+          tag: str = "py3-none-any", level: int | None = None) -> tuple[str, bytes]:
     """(file name, bytes) of a pure-Python wheel holding ``files`` (paths inside site-packages)."""
+    fname, info, members = _members(name, version, files, summary, requires, console_scripts,
+                                    tag)
+    record = [f"{path},{_digest(data)},{len(data)}"
+              for path, data in sorted((p, e.content()) for p, e in members.items())]
+    record.append(f"{info}/RECORD,,")
+    members[f"{info}/RECORD"] = file("\n".join(record) + "\n")
+    return fname, zip_bytes(members, level)
+
+
+def wheel_file(out_dir: Path, name: str, version: str, files: Tree, *, summary: str,
+               level: int | None = None) -> tuple[str, Path]:
+    """``wheel`` streamed into ``out_dir`` for trees too big for memory (members made as
+    they are written, so RECORD, which needs their digests, is the last member)."""
+    fname, info, members = _members(name, version, files, summary, (), None, "py3-none-any")
+
+    def record(seen: Dict[str, Tuple[bytes, int]]) -> Tree:
+        lines = [f"{path},{_record_digest(sha)},{size}" for path, (sha, size) in
+                 sorted(seen.items())]
+        lines.append(f"{info}/RECORD,,")
+        return {f"{info}/RECORD": file("\n".join(lines) + "\n")}
+
+    dest = out_dir / fname
+    with open(dest, "wb") as out:
+        write_zip(members, out, level, trailer=record)
+    return fname, dest
+
+
+def _members(name: str, version: str, files: Tree, summary: str, requires: Iterable[str],
+             console_scripts: Mapping[str, str] | None, tag: str) -> tuple[str, str, Tree]:
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     metadata = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
@@ -37,11 +70,7 @@ def wheel(name: str, version: str, files: Tree, *, summary: str,
     if console_scripts:
         lines = "".join(f"{k} = {v}\n" for k, v in sorted(console_scripts.items()))
         members[f"{info}/entry_points.txt"] = file("[console_scripts]\n" + lines)
-    record = [f"{path},{_digest(entry.data)},{len(entry.data)}"
-              for path, entry in sorted(members.items())]
-    record.append(f"{info}/RECORD,,")
-    members[f"{info}/RECORD"] = file("\n".join(record) + "\n")
-    return f"{dist}-{version}-{tag}.whl", zip_bytes(members)
+    return f"{dist}-{version}-{tag}.whl", info, members
 
 
 def _expand(tag: str) -> list[str]:

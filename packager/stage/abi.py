@@ -89,30 +89,43 @@ class ElfFile:
 
 
 def scan(root: Path) -> tuple[list[ElfFile], list[Violation], set[str]]:
-    """All ELF files under ``root`` (symlinks not followed) and the library names present."""
+    """All ELF files under ``root`` (symlinks not followed) and the library names present.
+
+    One ``scandir`` per directory and one 4-byte read per regular file: the file type
+    comes from the directory entry, not from a ``stat`` per file (10^5 files in a venv).
+    """
     elves: list[ElfFile] = []
     broken: list[Violation] = []
     names: set[str] = set()
-    for top, dirs, files in os.walk(root):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(top, name)
+    base = os.fspath(root)
+    stack = [(base, "")]
+    while stack:
+        top, rel_top = stack.pop()
+        with os.scandir(top) as it:
+            children = sorted(it, key=lambda d: d.name)
+        subdirs = []
+        for child in children:
+            name = child.name
             if ".so" in name:
                 names.add(name)  # lib files and their symlinks: what $ORIGIN paths reach
-            if os.path.islink(path) or not os.path.isfile(path):
+            if child.is_dir(follow_symlinks=False):
+                subdirs.append((child.path, rel_top + name + "/"))
                 continue
+            if not child.is_file(follow_symlinks=False):
+                continue
+            rel = rel_top + name
             try:
-                with open(path, "rb") as fh:
+                with open(child.path, "rb") as fh:
                     if fh.read(4) != ELF_MAGIC:
                         continue
-                info = read_elf(Path(path))
+                info = read_elf(Path(child.path))
             except (OSError, ElfError) as exc:
-                rel = os.path.relpath(path, root)
                 broken.append(Violation(rel, "unreadable", name, f"cannot read ELF data: {exc}"))
                 continue
-            elves.append(ElfFile(os.path.relpath(path, root), info))
+            elves.append(ElfFile(rel, info))
             if info.soname:
                 names.add(info.soname)
+        stack.extend(reversed(subdirs))  # depth first, in name order, like os.walk
     return elves, broken, names
 
 
@@ -127,12 +140,17 @@ def check_tree(
     provided: Iterable[str] = (),
     allow: Iterable[str] = (),
     policy: Policy | None = None,
+    scanned: tuple[list[ElfFile], list[Violation], set[str]] | None = None,
 ) -> list[Violation]:
-    """Every reason a file under ``root`` would not load on CentOS 7, sorted by path."""
+    """Every reason a file under ``root`` would not load on CentOS 7, sorted by path.
+
+    ``scanned``: :func:`scan` of ``root`` already made (the build scans each tree once for
+    both the names it provides and this check)."""
     root = Path(root)
     policy = policy or load_policy()
     provided = set(provided)
-    elves, violations, in_tree = scan(root)
+    elves, broken, in_tree = scanned if scanned is not None else scan(root)
+    violations = list(broken)
     defined: dict[str, set[str]] = {}  # library name in the tree -> versions it defines
     for elf in elves:
         for name in {os.path.basename(elf.rel), elf.info.soname or ""} - {""}:

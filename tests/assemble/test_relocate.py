@@ -24,7 +24,7 @@ def test_text_binary_symlink_and_bytecode(tmp_path):
     (tree / "lib/libx.so").write_bytes(blob)
     (tree / "bin/python").symlink_to(f"{STAGE}/data/conda/bin/python3")
     (tree / "lib/__pycache__/m.cpython-36.pyc").write_bytes(STAGE.encode())
-    counts = relocate(tree, STAGE, "")
+    done = relocate(tree, STAGE, "")
     assert (tree / "bin/pip").read_text().startswith("#!/data/env/bin/python\n")
     assert (tree / "pyvenv.cfg").read_text() == "home = /data/conda/bin\n"
     out = (tree / "lib/libx.so").read_bytes()
@@ -32,8 +32,10 @@ def test_text_binary_symlink_and_bytecode(tmp_path):
     assert out.startswith(b"\x7fELF\0\0/data/env/lib\0") and out.endswith(b"rest\0")
     assert os.readlink(tree / "bin/python") == "/data/conda/bin/python3"
     assert not (tree / "lib/__pycache__").exists()
-    assert counts == {"text": 2, "binary": 1, "symlink": 1, "pycache": 1}
-    assert find_leftovers(tree, STAGE) == []
+    assert done.counts == {"text": 2, "binary": 1, "symlink": 1, "pycache": 1}
+    assert done.changed == {str(tree / "bin/pip"), str(tree / "pyvenv.cfg"),
+                            str(tree / "lib/libx.so")}
+    assert done.leftovers == [] and find_leftovers(tree, STAGE) == []
 
 
 def test_a_longer_prefix_is_refused(tmp_path):
@@ -50,7 +52,7 @@ def test_record_is_rehashed_after_relocation(tmp_path):
     (info / "RECORD").write_text(
         "pkg.py,sha256=stale,3\n__pycache__/pkg.cpython-36.pyc,,\n"
         "pkg-1.0.dist-info/direct_url.json,sha256=x,10\npkg-1.0.dist-info/RECORD,,\n")
-    normalise_dist_info(tmp_path)
+    normalise_dist_info(tmp_path, {str(site / "pkg.py")})
     assert not (info / "direct_url.json").exists()
     lines = (info / "RECORD").read_text().splitlines()
     # sha256 of "x = 1\n", urlsafe base64 without padding (PEP 376 / wheel RECORD)
@@ -70,3 +72,20 @@ def test_source_distributions_are_refused_before_anything_runs(tmp_path):
     with pytest.raises(UserError, match="gmpy2-2.0.8.tar.gz"):
         build_python_env(spec, tmp_path / "stage", tmp_path / "log")
     assert not Path("ran").exists() and not (tmp_path / "stage").exists()
+
+
+def test_only_rows_of_relocated_files_are_rehashed(tmp_path):
+    """Files relocation did not touch keep pip's row (it is right for their bytes); a
+    script reached through ``../`` in RECORD is matched by its normalised path."""
+    site = tmp_path / "lib/python3.6/site-packages"
+    info = site / "pkg-1.0.dist-info"
+    info.mkdir(parents=True)
+    (tmp_path / "bin").mkdir()
+    (site / "pkg.py").write_text("x = 1\n")
+    (tmp_path / "bin/tool").write_text("#!/data/env/bin/python\n")
+    (info / "RECORD").write_text("pkg.py,sha256=pips-own,6\n../../../bin/tool,sha256=old,30\n")
+    normalise_dist_info(tmp_path, {os.path.normpath(tmp_path / "bin/tool")})
+    lines = (info / "RECORD").read_text().splitlines()
+    assert lines[0] == "pkg.py,sha256=pips-own,6"
+    assert lines[1].startswith("../../../bin/tool,sha256=") and lines[1].endswith(",23")
+    assert "old" not in lines[1]

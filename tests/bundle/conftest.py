@@ -89,7 +89,7 @@ def built(tmp_path_factory) -> Built:
 def unpack(tarball: Path, dest: Path) -> Path:
     """Unpack with the tar CLI (not our code) and return the bundle's top directory."""
     dest.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["tar", "-xzf", str(tarball), "-C", str(dest)], check=True)
+    subprocess.run(["tar", "-xf", str(tarball), "-C", str(dest)], check=True)
     with tarfile.open(tarball) as tar:
         top = tar.getnames()[0]
     return dest / top

@@ -35,8 +35,8 @@ def test_profile_and_no_bundle(built, tmp_path, capsys, monkeypatch):
     assert not list(dist.glob("fate-bundle-*"))
     assert main(_args(built, dist, "--profile", "exchange", "--json")) == 0
     out = capsys.readouterr().out
-    assert '"bundle": "fate-bundle-1.4.5-exchange-el7.x86_64.tar.gz"' in out
-    made = dist / "fate-bundle-1.4.5-exchange-el7.x86_64.tar.gz"
+    assert '"bundle": "fate-bundle-1.4.5-exchange-el7.x86_64.tar"' in out
+    made = dist / "fate-bundle-1.4.5-exchange-el7.x86_64.tar"
     assert made.read_bytes() == built.exchange.path.read_bytes()
 
 

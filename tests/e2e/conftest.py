@@ -85,7 +85,7 @@ def rootfs() -> Path:
 
 @pytest.fixture(scope="session")
 def rpms(tmp_path_factory) -> Path:
-    """Release 1 of every FATE RPM and the all-in-one bundle (fate-bundle-*.tar.gz)."""
+    """Release 1 of every FATE RPM and the all-in-one bundle (fate-bundle-*.tar)."""
     return _build(tmp_path_factory.mktemp("dist1"), 1)
 
 
@@ -130,15 +130,15 @@ def boxes(request, rootfs, tmp_path_factory) -> Iterator[Callable[..., Container
 def drop(tmp_path_factory, rpms, base_rpm) -> Path:
     """A host directory the module's containers see read-only at /e2e: ``rpms/`` the
     release-1 RPMs of a party host (not fate-deploy, the control host's, which needs
-    EPEL's ansible), ``bundle.tar.gz`` the bundle, ``os/`` the base RPM; tests add more
+    EPEL's ansible), ``bundle.tar`` the bundle, ``os/`` the base RPM; tests add more
     (``rpms2/``) while the containers run."""
     path = tmp_path_factory.mktemp("drop")
     (path / "rpms").mkdir()
     for rpm in rpms.glob("*.rpm"):
         if not rpm.name.startswith("fate-deploy-"):
             shutil.copy2(rpm, path / "rpms")
-    (bundle,) = rpms.glob("fate-bundle-*.tar.gz")
-    shutil.copy2(bundle, path / "bundle.tar.gz")
+    (bundle,) = rpms.glob("fate-bundle-*.tar")
+    shutil.copy2(bundle, path / "bundle.tar")
     (path / "os").mkdir()
     shutil.copy2(base_rpm, path / "os")
     return path

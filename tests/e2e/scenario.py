@@ -29,7 +29,7 @@ def prepare_os(box: Container) -> None:
 
 def install_bundle(box: Container) -> subprocess.CompletedProcess:
     """The documented path: unpack the bundle, run its install.sh."""
-    box.sh(f"mkdir -p /opt/bundle && tar -xzf {DROP}/bundle.tar.gz -C /opt/bundle")
+    box.sh(f"mkdir -p /opt/bundle && tar -xf {DROP}/bundle.tar -C /opt/bundle")
     return box.sh("/opt/bundle/fate-bundle-*/install.sh", timeout=600)
 
 

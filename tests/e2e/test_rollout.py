@@ -137,7 +137,7 @@ def net():
 @pytest.fixture(scope="module")
 def site(boxes, drop, rpms, net, tmp_path_factory):
     root = ensure_ssh_rootfs()
-    (bundle,) = rpms.glob("fate-bundle-*.tar.gz")
+    (bundle,) = rpms.glob("fate-bundle-*.tar")
     ctl = Controller(net, tmp_path_factory.mktemp("control"), rpms, bundle)
     names = ["fate-a", "fate-b", "fate-c"]
     hosts_lines = "".join(f"{a} {n}\n" for a, n in zip(net.addresses, names))

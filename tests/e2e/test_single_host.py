@@ -193,9 +193,9 @@ def test_upgrade_backs_up_restarts_in_order_and_the_toy_runs_at_once(box, drop, 
               "INSERT INTO fate_flow.e2e_marker VALUES ('before-upgrade')")
     meta_before = box.mysql(NODES)
     pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
-    (bundle2,) = rpms2.glob("fate-bundle-*.tar.gz")
-    shutil.copy2(bundle2, drop / "bundle2.tar.gz")
-    out = box.sh(f"mkdir -p /opt/bundle2 && tar -xzf {DROP}/bundle2.tar.gz -C /opt/bundle2 && "
+    (bundle2,) = rpms2.glob("fate-bundle-*.tar")
+    shutil.copy2(bundle2, drop / "bundle2.tar")
+    out = box.sh(f"mkdir -p /opt/bundle2 && tar -xf {DROP}/bundle2.tar -C /opt/bundle2 && "
                  "/opt/bundle2/fate-bundle-*/install.sh", timeout=600).stdout
     assert "install.sh: backup: wrote " + BACKUPS in out, out
     assert "history undo last" in out  # the way back, said by the tool

@@ -301,3 +301,39 @@ def test_size_from_the_server_contradicting_the_manifest(tmp_path: Path, mirror:
     assert got[JDK].status == "failed"
     assert got[JDK].error == f"{mirror.url}/{JDK} is {SIZES[JDK]} bytes, the manifest says 12345"
     assert len(mirror.requests_for(JDK)) == 1, "a wrong manifest is not worth retrying"
+
+
+def test_download_hashes_what_it_writes_including_bytes_already_on_disk(
+        tmp_path: Path, mirror: Mirror) -> None:
+    """The cache takes the download's own sha256 instead of reading the file again; it must
+    cover the bytes of an earlier run (read once) and of every resumed attempt."""
+    import requests
+
+    from packager.fetch.download import download
+
+    served = mirror.files[JDK]
+    served.drop_after, served.drops = 3 * FAST.chunk, 2
+    part = tmp_path / "jdk.part"
+    part.write_bytes(served.data[:100_000])  # left by a killed run
+    result = download(requests.Session(), f"{mirror.url}/{JDK}", part, policy=FAST)
+    assert result.resumed and result.attempts == 3
+    assert result.sha256 == hashlib.sha256(served.data).hexdigest()
+    assert part.read_bytes() == served.data
+
+
+def test_commit_trusts_the_downloads_digest_and_checks_it_against_the_pin(
+        tmp_path: Path, mirror: Mirror) -> None:
+    from packager.fetch.cache import ChecksumMismatch
+
+    manifest = write_manifest(tmp_path / "gen-1.0.yaml", mirror)
+    art = load_release(manifest).artifact(JDK)
+    cache = Cache(tmp_path / "cache")
+    part = cache.partial_path(art)
+    part.parent.mkdir(parents=True)
+    part.write_bytes(mirror.files[JDK].data)
+    with pytest.raises(ChecksumMismatch):
+        cache.commit(part, art, "0" * 64)  # the bytes are right, the digest given is not
+    assert not part.exists()
+    part.write_bytes(mirror.files[JDK].data)
+    blob, sha, _ = cache.commit(part, art, hashlib.sha256(mirror.files[JDK].data).hexdigest())
+    assert blob.read_bytes() == mirror.files[JDK].data and sha == art.sha256

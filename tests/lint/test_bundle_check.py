@@ -59,8 +59,8 @@ def test_rule13_missing_metadata_kind(tmp_path):
 def test_bundle_tarball_with_top_directory_and_cli(tmp_path, signer):
     root = make_bundle(tmp_path, signer, top="fate-bundle-1.4.5-el7.x86_64")
     (root / "install.sh").write_text("#!/bin/bash\ncd $1\nlocal -\n")
-    tarball = tmp_path / "fate-bundle-1.4.5-el7.x86_64.tar.gz"
-    with tarfile.open(tarball, "w:gz") as tf:
+    tarball = tmp_path / "fate-bundle-1.4.5-el7.x86_64.tar"
+    with tarfile.open(tarball, "w") as tf:
         tf.add(root, arcname=root.name)
     r = run_cli("check", "--json", str(tarball))
     assert r.returncode == 1, r.stderr

@@ -114,6 +114,15 @@ def test_rule4_header_of_16mib(tmp_path, good, monkeypatch):
     assert len(msgs) == 1 and "16 MiB" in msgs[0]
 
 
+def test_rule4_more_than_65535_header_entries(tmp_path, good, monkeypatch):
+    """hdrchkTags: rpm 4.11 refuses a header of 65536 index entries or more."""
+    monkeypatch.setattr(header_mod, "HEADER_TAGS_MAX", 1 << 30)  # let the crafter write it
+    extra = {20000 + i: (T.INT32, [i]) for i in range(0x10000)}
+    bad = rewrite(good, tmp_path / "b.rpm", header=lambda h: h.update(extra))
+    msgs = rules_of([bad])["4"]
+    assert len(msgs) == 1 and "index entries" in msgs[0] and "65535" in msgs[0]
+
+
 def test_rule5_missing_legacy_digests(tmp_path, good):
     def edit(s):
         del s[t.SIG_SHA1]

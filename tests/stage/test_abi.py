@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from packager.errors import UserError
+from packager.sample.elfcraft import craft
 from packager.stage.abi import check_tree, load_policy, sonames_in
 from packager.stage.elf import ElfError, is_elf, read_elf
-from tests.stage.elfcraft import craft
 
 SYSLIB = Path("/usr/lib/x86_64-linux-gnu")
 

@@ -76,7 +76,7 @@ def find_bundle(path: str) -> str:
     if len(children) == 1:
         return os.path.join(path, children[0])
     raise BundleError(f"{path}: not an unpacked FATE bundle (no install.sh); give --bundle "
-                      "DIR, the directory tar xzf fate-bundle-*.tar.gz made")
+                      "DIR, the directory tar xf fate-bundle-*.tar made")
 
 
 def verify(path: str) -> None:

@@ -1,4 +1,4 @@
-"""Write minimal dynamic ELF files of any class and byte order, for the ABI tests.
+"""Write minimal dynamic ELF files of any class and byte order (ABI tests, full sample).
 
 gcc here only makes x86_64 little-endian files; the checker must also read 32-bit and
 big-endian ones. These files are written from the ELF specification (System V gABI and

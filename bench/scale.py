@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""Benchmark: FATE at its real size, every step beside its peer, in one run on this machine.
+
+Generates the release with the real profile (``--profile fate-1.4.5-full --scale S``), then:
+  - the full offline ``fate-pkg build`` (extract, Python env, ABI check, RPMs, lint, bundle):
+    wall and peak RSS by GNU time from outside, and its phases per file;
+  - the no-op rebuild;
+  - for each RPM built, its staged tree (the payload taken back out) packaged by our writer,
+    by bare ``cpio -o -H newc | pigz`` and by rpmbuild at the same compression, interleaved;
+  - ``rpm -i`` of all RPMs into a scratch root against ``tar -xzf`` of the same files;
+  - the bundle step (from the build) against a plain ``cp`` of its RPMs;
+  - ``fate-pkg fetch`` of a 2 GiB artifact from a loopback HTTP server against ``curl``,
+    then a fetch killed at half and resumed (checked: it asks only for the missing bytes).
+Prints progress and the indented result on stderr, and one JSON line on stdout. Needs
+about 5x the release's size in free disk (release, cache copy, RPMs, bundle, one staged
+tree at a time) plus --fetch-mib.
+
+    .venv/bin/python bench/scale.py --scale 0.05
+    .venv/bin/python bench/scale.py --scale 1 --repeat 2 --keep /var/tmp/fate-scale-1
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.measure import (  # noqa: E402
+    ROOT,
+    best_of,
+    extract_rpm,
+    gnu_time,
+    payload_pipe_cmd,
+    rpmbuild_cmd,
+    spec_of_rpm,
+    write_listing,
+    writer_cmd,
+)
+from packager.rpm.reader import read_rpm  # noqa: E402
+from packager.rpm.spec import parse_compression  # noqa: E402
+from packager.sample.scaled import scaled_release  # noqa: E402
+
+PY = sys.executable
+
+
+def log(msg: str) -> None:
+    print(f"[scale] {msg}", file=sys.stderr, flush=True)
+
+
+def build_and_noop(work: Path, manifest: Path, cache: Path, comp: str, repeat: int) -> dict:
+    dist = work / "dist"
+    cmd = [PY, "-m", "packager.cli", "build", "--offline", "--release", str(manifest),
+           "--cache", str(cache), "-o", str(dist), "--compression", comp, "--json"]
+    full = gnu_time(cmd, capture=True)
+    report = json.loads(full.stdout)
+    noop = min((gnu_time(cmd, capture=True) for _ in range(max(1, repeat))),
+               key=lambda t: t.seconds)
+    assert all(p["status"] == "up to date" for p in json.loads(noop.stdout)["packages"])
+    return {"build_s": full.seconds, "peak_rss_kib": full.rss_kib, "noop_s": noop.seconds,
+            "noop_rss_kib": noop.rss_kib, "report": report, "dist": dist}
+
+
+def packaging(work: Path, rpms: list[Path], kind: str, level: int, repeat: int) -> dict:
+    """Per RPM, on its own payload: our writer, bare cpio|pigz, rpmbuild; best of N each."""
+    threads = os.cpu_count() or 1
+    totals = {"writer": 0.0, "pigz": 0.0, "rpmbuild": 0.0}
+    rss = {"writer": 0, "rpmbuild": 0}
+    files = payload = 0
+    for rpm in rpms:
+        root = work / "pkg-root"
+        extract_rpm(rpm, root)
+        paths, size = spec_of_rpm(rpm, work / "rb.spec", work / "entries")
+        files += paths
+        payload += size
+        write_listing(root, root, work / "listing")
+        commands = {
+            "writer": writer_cmd(root, work / "entries", work / "w-out", kind, level, threads),
+            # into a file, as the RPM is: the same bytes written, the same page cache
+            "pigz": payload_pipe_cmd(root, work / "listing", kind, level, threads,
+                                     str(work / "payload.cpio.gz")),
+            "rpmbuild": rpmbuild_cmd(work / "rb.spec", root, work / "rb", kind, level, threads),
+        }
+        best = best_of(commands, repeat)
+        log(f"  {rpm.name}: {paths} paths, writer {best['writer'].seconds:.1f}s, "
+            f"cpio|pigz {best['pigz'].seconds:.1f}s, rpmbuild {best['rpmbuild'].seconds:.1f}s")
+        for name, t in best.items():
+            totals[name] += t.seconds
+            if name in rss:
+                rss[name] = max(rss[name], t.rss_kib)
+        for d in (root, work / "w-out", work / "rb"):
+            shutil.rmtree(d, ignore_errors=True)
+        (work / "payload.cpio.gz").unlink(missing_ok=True)
+    return {"files": files, "bytes": payload, "writer_s": totals["writer"],
+            "pigz_s": totals["pigz"], "rpmbuild_s": totals["rpmbuild"],
+            "writer_rss_kib": rss["writer"], "rpmbuild_rss_kib": rss["rpmbuild"]}
+
+
+def install_vs_untar(work: Path, rpms: list[Path], repeat: int) -> dict:
+    """``rpm -i`` (no deps, no scriptlets: a scratch root has no users or systemd) against
+    ``tar -xzf`` of a gzip -6 tarball of exactly the files rpm put down."""
+    root = work / "install-root"
+    tarball = work / "same-files.tar.gz"
+    best_i = best_u = float("inf")
+    for i in range(max(1, repeat)):
+        shutil.rmtree(root, ignore_errors=True)
+        subprocess.run(["rpm", "--root", str(root), "--initdb"], check=True,
+                       stderr=subprocess.DEVNULL)
+        t = gnu_time(["rpm", "--root", str(root), "-i", "--nodeps", "--noscripts",
+                      "--nosignature", *map(str, rpms)])
+        best_i = min(best_i, t.seconds)
+        if i == 0:
+            subprocess.run(f"tar -C {root} --exclude ./var/lib/rpm --exclude ./usr/lib/sysimage"
+                           f" -cf - . | pigz -p2 -6 > {tarball}", shell=True, check=True)
+        shutil.rmtree(root)
+        untar = work / "untar-root"
+        untar.mkdir()
+        best_u = min(best_u, gnu_time(["tar", "-xzf", str(tarball), "-C", str(untar)]).seconds)
+        shutil.rmtree(untar)
+    tarball.unlink()
+    return {"install_s": best_i, "untar_s": best_u}
+
+
+def copy_rpms(work: Path, rpms: list[Path], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(max(1, repeat)):
+        dest = work / "copy"
+        dest.mkdir()
+        best = min(best, gnu_time(["cp", "--reflink=never", *map(str, rpms), str(dest)]).seconds)
+        shutil.rmtree(dest)
+    return best
+
+
+def fetch_vs_curl(work: Path, size_mib: int, repeat: int) -> dict:
+    """fate-pkg fetch against curl from the same loopback server; then kill-at-half + resume."""
+    srv = work / "srv"
+    srv.mkdir()
+    blob = srv / "fate-bench-artifact.bin"
+    digest = hashlib.sha256()
+    with open(blob, "wb") as out:  # incompressible, like the release's tar.gz files
+        for _ in range(size_mib // 16):
+            chunk = os.urandom(16 << 20)
+            digest.update(chunk)
+            out.write(chunk)
+    size = blob.stat().st_size
+    manifest = work / "fetch-release.yaml"
+    manifest.write_text(
+        "release: fate-bench-fetch\nversion: 1.4.5\nartifacts:\n"
+        f"- name: {blob.name}\n  url: http://127.0.0.1:1/{blob.name}\n  size: {size}\n"
+        f"  sha256: {digest.hexdigest()}\n  component: python\n")
+    reqlog = work / "requests.jsonl"
+    server = subprocess.Popen([PY, str(ROOT / "bench/fileserver.py"), str(srv), str(reqlog)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(server.stdout.readline())
+        mirror = f"http://127.0.0.1:{port}"
+
+        def fetch(cache: Path) -> list[str]:
+            return [PY, "-m", "packager.cli", "fetch", "--release", str(manifest), "--cache",
+                    str(cache), "--mirror", mirror, "--json"]
+
+        best_f = best_c = float("inf")
+        for _ in range(max(1, repeat)):  # interleaved, each into an empty target
+            best_c = min(best_c, gnu_time(["curl", "-sSf", "-o", str(work / "curl.out"),
+                                           f"{mirror}/{blob.name}"]).seconds)
+            (work / "curl.out").unlink()
+            best_f = min(best_f, gnu_time(fetch(work / "fetch-cache")).seconds)
+            shutil.rmtree(work / "fetch-cache")
+
+        cache = work / "resume-cache"
+        reqlog.unlink(missing_ok=True)
+        proc = subprocess.Popen(fetch(cache), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        part = None
+        while proc.poll() is None:
+            parts = list(cache.rglob("*.part"))
+            if parts and parts[0].stat().st_size >= size // 2:
+                part = parts[0]
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.01)
+        proc.wait()
+        if part is None:
+            raise SystemExit("fetch finished before it could be killed at half")
+        on_disk = part.stat().st_size
+        reqlog.unlink(missing_ok=True)
+        resume = gnu_time(fetch(cache))
+        asked = [json.loads(line) for line in reqlog.read_text().splitlines()]
+        refetched = sum(max(0, on_disk - r["start"]) for r in asked)
+        shutil.rmtree(cache)
+    finally:
+        server.terminate()
+        server.wait()
+    blob.unlink()
+    return {"fetch_bytes": size, "fetch_s": best_f, "curl_s": best_c, "resume_s": resume.seconds,
+            "resume_on_disk": on_disk, "resume_requests": len(asked),
+            "resume_refetched_bytes": refetched}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scale", type=float, default=1.0,
+                    help="size of the fate-1.4.5-full profile (1 = ~100k paths, 5.3 GiB unpacked)")
+    ap.add_argument("--compression", default="gzip:6", help="gzip:N or xz:N (default gzip:6)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="interleaved rounds of each timed comparison; the best is kept")
+    ap.add_argument("--fetch-mib", type=int, default=2048, help="size of the fetched artifact")
+    ap.add_argument("--workdir", type=Path, default=Path("/var/tmp"),
+                    help="where the work directory is made (and removed)")
+    ap.add_argument("--keep", type=Path, metavar="DIR",
+                    help="move the built RPMs and the bundle into DIR")
+    args = ap.parse_args()
+    comp = parse_compression(args.compression)
+    level = comp.resolved_level()
+    work = Path(tempfile.mkdtemp(prefix="fate-bench-scale-", dir=args.workdir))
+    out: dict = {"scale": args.scale, "compression": f"{comp.kind}:{level}",
+                 "cores": os.cpu_count(), "repeat": args.repeat}
+    try:
+        log(f"generating the fate-1.4.5-full profile at scale {args.scale:g} in {work}")
+        gen = gnu_time([PY, "-m", "packager.sample", str(work / "artifacts"), "--profile",
+                        "fate-1.4.5-full", "--scale", str(args.scale)])
+        manifest, cache, size = scaled_release(work, 0, "fate-1.4.5-full", args.scale,
+                                               generated=work / "artifacts")
+        out.update(gen_s=gen.seconds, gen_rss_kib=gen.rss_kib, artifact_bytes=size)
+        shutil.rmtree(work / "artifacts")  # the cache holds its own copy
+
+        log("full offline build, then the no-op rebuild")
+        built = build_and_noop(work, manifest, cache.root, args.compression, args.repeat)
+        report, dist = built.pop("report"), built.pop("dist")
+        out.update(built)
+        out["phases"] = report.get("phases", {})
+        rpms = sorted(dist.glob("*.rpm"))
+        out["rpms"] = len(rpms)
+        out["rpm_bytes"] = sum(p.stat().st_size for p in rpms)
+        out["max_header_bytes"] = max(read_rpm(p).header.data_length for p in rpms)
+        out["bundle_s"] = report["bundle"]["seconds"]
+        out["bundle_bytes"] = report["bundle"]["size"]
+
+        log(f"packaging the {len(rpms)} staged trees: writer, cpio|pigz, rpmbuild")
+        out.update(packaging(work, rpms, comp.kind, level, args.repeat))
+        log("rpm -i into a scratch root vs tar -x")
+        out.update(install_vs_untar(work, rpms, args.repeat))
+        log("bundle vs plain copy")
+        out["copy_s"] = copy_rpms(work, rpms, args.repeat)
+        if args.fetch_mib > 0:
+            log(f"fetch vs curl, {args.fetch_mib} MiB; kill at half and resume")
+            out.update(fetch_vs_curl(work, args.fetch_mib, args.repeat))
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for p in [*rpms, Path(report["bundle"]["path"])]:
+                shutil.move(str(p), args.keep / p.name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    files = max(out.get("files", 0), 1)
+    out["per_file_us"] = {k: round(v / files * 1e6, 1) for k, v in out.get("phases", {}).items()}
+    out["per_file_us"]["build"] = round(out["build_s"] / files * 1e6, 1)
+    # what the whole build costs per file beyond compressing the same bytes
+    out["per_file_us"]["build_beyond_pigz"] = round((out["build_s"] - out["pigz_s"]) / files
+                                                    * 1e6, 1)
+    out["ratios"] = {
+        "writer/pigz": out["writer_s"] / out["pigz_s"],
+        "rpmbuild/writer": out["rpmbuild_s"] / out["writer_s"],
+        "install/untar": out["install_s"] / out["untar_s"],
+        "bundle/copy": out["bundle_s"] / out["copy_s"],
+        **({"fetch/curl": out["fetch_s"] / out["curl_s"]} if "fetch_s" in out else {}),
+    }
+    out["ratios"] = {k: round(v, 3) for k, v in out["ratios"].items()}
+    for key in ("writer_s", "pigz_s", "rpmbuild_s", "install_s", "untar_s", "copy_s"):
+        out[key] = round(out[key], 2)
+    log(json.dumps(out, indent=1))
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
