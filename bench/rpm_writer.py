@@ -89,8 +89,8 @@ def main() -> int:
         write_listing(work / "root", tree, work / "list")
         tree_entries(tree, "/data/projects/bench", work / "entries")
         commands = {
-            "fate-pkg writer": writer_cmd(tree, work / "entries", work / "ours", kind, level,
-                                          threads),
+            "fate-pkg writer": writer_cmd(work / "root", work / "entries", work / "ours", kind,
+                                          level, threads),
             "rpmbuild": rpmbuild_cmd(spec, work / "root", work / "rb", kind, level, threads),
             f"cpio | {'pigz' if kind == 'gzip' else 'xz'} (raw)":
                 payload_pipe_cmd(work / "root", work / "list", kind, level, threads),

@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _size(path: Path | None) -> int:
+def _size(path: str | None) -> int:
     try:
-        return path.stat().st_size if path else 0
+        return os.path.getsize(path) if path else 0
     except OSError:
         return 0
