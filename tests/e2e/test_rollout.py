@@ -55,7 +55,7 @@ class Controller:
         self.lib = tree / "usr/lib/fate-tools"
         self.bundle = work / "bundle"
         self.bundle.mkdir()
-        subprocess.run(["tar", "-xzf", str(bundle), "-C", str(self.bundle)], check=True)
+        subprocess.run(["tar", "-xf", str(bundle), "-C", str(self.bundle)], check=True)
         self.key = work / "id_ed25519"
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(self.key)],
                        check=True)
