@@ -8,7 +8,7 @@ import os
 import re
 import socket
 import subprocess
-from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Optional, Set, Tuple
 
 
 class HostFacts(NamedTuple):
@@ -52,20 +52,23 @@ def gather() -> HostFacts:
                      cpus=os.cpu_count() or 1, mem_kib=mem_total_kib())
 
 
-def listening_ports(proc: str = "/proc") -> Set[int]:
-    """TCP ports in LISTEN state (what the seed's `ss -lnt` looked at)."""
-    ports: Set[int] = set()
+def _listening(proc: str) -> Iterator[Tuple[str, int]]:
+    """(socket inode, port) of every TCP socket in LISTEN state (state 0A), v4 and v6."""
     for name in ("net/tcp", "net/tcp6"):
         try:
             with open(os.path.join(proc, name)) as handle:
                 next(handle, None)
                 for line in handle:
                     fields = line.split()
-                    if len(fields) > 3 and fields[3] == "0A":
-                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+                    if len(fields) > 9 and fields[3] == "0A":
+                        yield fields[9], int(fields[1].rsplit(":", 1)[1], 16)
         except OSError:
             continue
-    return ports
+
+
+def listening_ports(proc: str = "/proc") -> Set[int]:
+    """TCP ports in LISTEN state (what the seed's `ss -lnt` looked at)."""
+    return {port for _, port in _listening(proc)}
 
 
 def swap_kib(proc: str = "/proc") -> int:
@@ -105,18 +108,7 @@ def process_commands(proc: str = "/proc") -> List[str]:
 
 def _listen_inodes(proc: str) -> Dict[str, int]:
     """socket inode -> port of TCP sockets in LISTEN state."""
-    out: Dict[str, int] = {}
-    for name in ("net/tcp", "net/tcp6"):
-        try:
-            with open(os.path.join(proc, name)) as handle:
-                next(handle, None)
-                for line in handle:
-                    fields = line.split()
-                    if len(fields) > 9 and fields[3] == "0A":
-                        out[fields[9]] = int(fields[1].rsplit(":", 1)[1], 16)
-        except OSError:
-            continue
-    return out
+    return dict(_listening(proc))
 
 
 def port_owners(proc: str = "/proc") -> Dict[int, str]:
