@@ -7,13 +7,14 @@ renamed over the target. The previous content is kept as ``<file>.fate-configure
 0600 secrets file stays 0600.
 """
 
+import contextlib
 import difflib
 import grp
 import os
 import pwd
 import re
 import shutil
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from .errors import ConfigError
 from .paths import Root
@@ -104,14 +105,25 @@ def write(root: Root, spec: FileSpec, ids: Tuple[int, int], backup: bool = True)
     os.makedirs(directory, exist_ok=True)
     if backup and os.path.exists(target) and read(target) != spec.content:
         rotate_backups(target)
-    tmp = os.path.join(directory, f".{os.path.basename(target)}.fate-configure.{os.getpid()}")
+    with replaced_atomically(target, spec.mode, ids) as handle:
+        handle.write(spec.content.encode("utf-8"))
+
+
+@contextlib.contextmanager
+def replaced_atomically(target: str, mode: int, ids: Tuple[int, int]) -> Iterator[BinaryIO]:
+    """A binary handle on a temporary file beside ``target`` (0600 while it is written);
+    on success it gets ``mode`` and owner ``ids``, is synced and renamed over ``target``.
+    On any error, Ctrl-C included, the temporary file is removed and ``target`` is as it
+    was: a reader never sees half a file."""
+    tmp = os.path.join(os.path.dirname(target),
+                       f".{os.path.basename(target)}.fate-configure.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(spec.content)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
             handle.flush()
             os.fchown(handle.fileno(), ids[0], ids[1])
-            os.fchmod(handle.fileno(), spec.mode)
+            os.fchmod(handle.fileno(), mode & 0o7777)
             os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:

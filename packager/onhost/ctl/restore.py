@@ -28,7 +28,7 @@ from typing import IO, Callable, Dict, List, Optional, Tuple, Union
 
 from packager.onhost.configure import cli as configure_cli
 from packager.onhost.configure import facts as facts_mod
-from packager.onhost.configure import paths, pipeline
+from packager.onhost.configure import files, paths, pipeline
 from packager.onhost.configure.errors import ConfigError
 from packager.onhost.configure.passwords import load as load_secrets
 from packager.onhost.ctl import archive
@@ -63,30 +63,17 @@ def write_member(host: Host, target: str, data: Union[bytes, IO[bytes]], mode: i
     ``data`` may be a stream (data files), checked against ``sha256`` before it replaces
     anything."""
     path = host.path(target)
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if isinstance(data, bytes):
-                handle.write(data)
-            else:
-                digest = hashlib.sha256()
-                for chunk in iter(functools.partial(data.read, 1 << 20), b""):
-                    digest.update(chunk)
-                    handle.write(chunk)
-                if sha256 is not None and digest.hexdigest() != sha256:
-                    raise RestoreError(f"{target}: the archive changed since it was checked")
-            handle.flush()
-            os.fchmod(handle.fileno(), mode & 0o7777)
-            uid, gid = _ids(*owner)
-            os.fchown(handle.fileno(), uid, gid)
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with files.replaced_atomically(path, mode, _ids(*owner)) as handle:
+        if isinstance(data, bytes):
+            handle.write(data)
+        else:
+            digest = hashlib.sha256()
+            for chunk in iter(functools.partial(data.read, 1 << 20), b""):
+                digest.update(chunk)
+                handle.write(chunk)
+            if sha256 is not None and digest.hexdigest() != sha256:
+                raise RestoreError(f"{target}: the archive changed since it was checked")
 
 
 def check_foreign(host: Host, manifest: Dict[str, object], addresses: List[str]) -> None:
