@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from pathlib import Path
 
 _CHUNK = 1 << 20
@@ -32,3 +33,22 @@ def save_state(path: Path, state: dict) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(state, indent=1, sort_keys=True))
     os.replace(tmp, path)
+
+
+def copy_range(src: int, dst: int, size: int) -> None:
+    """``size`` bytes from fd ``src`` to fd ``dst`` at their offsets, in the kernel if it can
+    (``copy_file_range``), else through user space (pipes, file systems without it).
+    A source that ends early is an error, never a short copy."""
+    left = size
+    try:
+        while left:
+            n = os.copy_file_range(src, dst, min(left, 1 << 30))
+            if n == 0:
+                raise OSError(f"file shrank by {left} bytes while being copied")
+            left -= n
+        return
+    except OSError as exc:
+        if left != size or exc.errno is None:  # a real error, or part-way: not a fallback
+            raise
+    with os.fdopen(os.dup(src), "rb") as fin, os.fdopen(os.dup(dst), "wb") as fout:
+        shutil.copyfileobj(fin, fout, 1 << 20)  # other file systems (no copy_file_range)

@@ -14,10 +14,11 @@ of one core for nothing. File data goes from the RPMs into the tar by ``copy_fil
 from __future__ import annotations
 
 import os
-import shutil
 import stat
 import tarfile
 from pathlib import Path
+
+from packager.filestate import copy_range
 
 _BLOCK = tarfile.BLOCKSIZE
 _RECORD = tarfile.RECORDSIZE
@@ -29,23 +30,6 @@ def _members(root: Path) -> list[Path]:
         for name in dirnames + filenames:
             out.append(Path(dirpath) / name)
     return sorted(out, key=lambda p: p.relative_to(root.parent).as_posix())
-
-
-def _copy(src: int, dst: int, size: int) -> None:
-    """``size`` bytes from ``src`` to ``dst`` at their offsets, in the kernel if it can."""
-    left = size
-    try:
-        while left:
-            n = os.copy_file_range(src, dst, min(left, 1 << 30))
-            if n == 0:
-                raise OSError(f"file shrank by {left} bytes while being archived")
-            left -= n
-        return
-    except OSError as exc:
-        if left != size or exc.errno is None:  # a real error, or part-way: not a fallback
-            raise
-    with os.fdopen(os.dup(src), "rb") as fin, os.fdopen(os.dup(dst), "wb") as fout:
-        shutil.copyfileobj(fin, fout, 1 << 20)  # other file systems (no copy_file_range)
 
 
 def write_tar(root: Path, dest: Path, mtime: int) -> None:
@@ -73,7 +57,7 @@ def write_tar(root: Path, dest: Path, mtime: int) -> None:
             written += len(header)
             if info.size:
                 with open(path, "rb") as f:
-                    _copy(f.fileno(), fd, info.size)
+                    copy_range(f.fileno(), fd, info.size)
                 pad = -info.size % _BLOCK
                 out.write(bytes(pad))
                 written += info.size + pad

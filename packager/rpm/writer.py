@@ -24,6 +24,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable
 
+from packager.filestate import copy_range
 from packager.rpm import tags as t
 from packager.rpm.compress import CompressedSink, Compression
 from packager.rpm.cpio import MAX_FILE_SIZE, CpioWriter
@@ -156,7 +157,7 @@ def build_rpm(
             out.write(sig_bytes)
             out.write(header_bytes)
             out.flush()
-            _copy(payload, out)
+            copy_range(payload.fileno(), out.fileno(), os.fstat(payload.fileno()).st_size)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(rpm_tmp, 0o644)
@@ -538,13 +539,6 @@ def _chain(header: bytes, payload, md5):
         md5_update(chunk)
         yield chunk
 
-
-def _copy(src, dst) -> None:
-    try:
-        while os.copy_file_range(src.fileno(), dst.fileno(), 1 << 30):
-            pass
-    except OSError:
-        shutil.copyfileobj(src, dst, _CHUNK)
 
 
 
