@@ -219,10 +219,15 @@ def test_the_seeds_two_host_party_from_bare_hosts_to_the_toy_example(site, net):
         sorted(s["service"] for s in rows[a_ip]["services"]) == sorted(ON_A)
     assert [s["service"] for s in rows[b_ip]["services"]] == ["fate-nodemanager"]
     assert all(s["healthy"] for r in rows.values() for s in r["services"])
-    # only the RPMs of B's roles on B
+    # only the RPMs of B's roles on B: installed, and on its disk at all
     assert b.run("rpm", "-q", "fate-mysql", "fate-flow", "fate-board", check=False
                  ).stdout.count("is not installed") == 3
     assert b.run("rpm", "-q", "fate-eggroll", "fate-python", "fate-tools").returncode == 0
+    on_disk = b.sh("find / -xdev -name '*.rpm' 2>/dev/null | grep -v '^/e2e/'; "
+                   "tar -tf /var/lib/fate-deploy/*.tar").stdout
+    assert "fate-eggroll-1.4.5" in on_disk and "fate-jdk-1.4.5" in on_disk, on_disk
+    assert not [n for n in ("fate-mysql-", "fate-flow-", "fate-board-") if n in on_disk], on_disk
+    assert "fate-mysql-1.4.5" in a.sh("ls /var/lib/fate-deploy/*/rpms").stdout
     # secrets: generated on A, 0600 on the controller and on B, the same bytes
     local = ctl.workdir / "secrets/secrets.yaml"
     assert oct(local.stat().st_mode & 0o777) == "0o600"
@@ -318,6 +323,9 @@ def test_a_removed_nodemanager_is_stopped(site, net):
     rows = a.mysql("SELECT host FROM eggroll_meta.server_node WHERE node_type = "
                    "'NODE_MANAGER'").split()
     assert rows == [b_ip]          # eggroll no longer offers the stopped host to sessions
+    # and the host that left can no longer log in to MySQL
+    accounts = a.mysql("SELECT host FROM mysql.user WHERE user = 'fate' ORDER BY host").split()
+    assert accounts == sorted([a_ip, b_ip]), accounts
     assert summary["toy"]["ok"] == "yes"
 
 

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from packager.onhost import catalogue
+
 from .party import all_in_one
 from .scenario import (
     DNF,
@@ -207,8 +209,7 @@ def test_upgrade_backs_up_restarts_in_order_and_the_toy_runs_at_once(box, drop, 
     after = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
     assert [u for u in UNITS if after[u] != pids[u]] == list(UNITS), (pids, after)
     started = _started_at(box)
-    stage = {"fate-mysql": 1, "fate-clustermanager": 2, "fate-nodemanager": 2,
-             "fate-rollsite": 2, "fate-flow": 3, "fate-board": 4}
+    stage = {s.unit: s.stage for s in catalogue.load()}
     by_time = sorted(UNITS, key=lambda u: started[u])
     assert [stage[u] for u in by_time] == sorted(stage[u] for u in by_time), by_time
     assert "# site edit kept across upgrades" in box.read(EDITED)

@@ -101,14 +101,18 @@ def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = No
         raise ConfigError(f"{found}: the bundle has no {', '.join(missing)}, which "
                           f"{args.party} needs (build the all-in-one bundle)")
     os.makedirs(out_dir, mode=0o700, exist_ok=True)
-    tar = bundles.tar_for_hosts(bundle, os.path.join(out_dir, "files"))
+    files = os.path.join(out_dir, "files")
+    tars = {h.address: bundles.tar_for_host(bundle, bundle.host_files(h.packages), files)
+            for h in plan.hosts}
+    for stale in set(os.listdir(files)) - {os.path.basename(t) for t in tars.values()}:
+        os.remove(os.path.join(files, stale))   # an earlier bundle's or party's
     secrets_dir = os.path.join(out_dir, "secrets")
     os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
     os.chmod(secrets_dir, 0o700)
     results = os.path.join(out_dir, "results")
     shutil.rmtree(results, ignore_errors=True)
     os.makedirs(results, mode=0o700)
-    settings = Settings(os.path.abspath(args.party), tar, bundle.name, results,
+    settings = Settings(os.path.abspath(args.party), tars, bundle.name, results,
                         os.path.join(secrets_dir, "secrets.yaml"),
                         {h.address: bundle.need_kib(h.packages) for h in plan.hosts},
                         args.account, retired)

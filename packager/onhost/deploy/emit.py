@@ -25,7 +25,7 @@ HEADER = ("Written by fate-deploy from {party}. Run it with: ansible-playbook si
 
 class Settings(NamedTuple):
     party_file: str          # absolute path of the party YAML on the controller
-    bundle_tar: str          # the bundle as one tar file on the controller
+    bundle_tars: Dict[str, str]  # per host: its tar of the bundle on the controller
     bundle_name: str         # its top directory
     results: str             # controller directory the run's findings go to
     secrets: str             # controller path of the MySQL host's secrets.yaml (0600)
@@ -134,7 +134,6 @@ def emit(out_dir: str, plan: DeployPlan, settings: Settings, conn: Connection,
     path = os.path.join(out_dir, "group_vars", "all.yml")
     _dump(path, {
         "fate_party_file": settings.party_file,
-        "fate_bundle_tar": settings.bundle_tar,
         "fate_bundle_name": settings.bundle_name,
         "fate_remote_dir": REMOTE_DIR,
         "fate_results": settings.results,
@@ -150,6 +149,7 @@ def emit(out_dir: str, plan: DeployPlan, settings: Settings, conn: Connection,
             "fate_address": host.address,
             "fate_services": host.services,
             "fate_packages": host.packages,
+            "fate_bundle_tar": settings.bundle_tars[host.address],
             "fate_ports": host.ports,
             "fate_need_kib": settings.need_kib.get(host.address, 0),
             "fate_stage_units": {str(k): v for k, v in host.stage_units.items()},
