@@ -245,3 +245,20 @@ def test_a_host_gets_every_in_bundle_provider_of_its_closure_and_nothing_else(tm
     top = "fate-bundle-1.4.5-el7.x86_64"
     assert members == [top + ".files"] + [f"{top}/{f}" for f in files]
     assert bundle.tar_for_host(found, files, str(tmp_path / "out")) == tar   # reused
+
+
+@pytest.mark.parametrize("hostvars,known,expect", [
+    ({"b": {"fate_cpus": 16}, "c": {"fate_cpus": 24}}, {}, "--cores-per-node 16"),  # smallest
+    ({"b": {}, "c": {"fate_cpus": 24}}, {"b": 8}, "--cores-per-node 8"),   # b outside --limit
+    ({"b": {"fate_cpus": 0}, "c": {}}, {}, ""),                            # nothing known
+])
+def test_cores_per_node_is_the_nodemanager_hosts_smallest_cpu_count(hostvars, known, expect):
+    """The flag every host's fate-configure gets, as Ansible templates it (Jinja2, with
+    Ansible's ``default``/``int``/``min`` filters as Jinja2's own)."""
+    import jinja2
+
+    from packager.onhost.deploy.emit import CORES_FLAG
+
+    text = jinja2.Environment(undefined=jinja2.Undefined).from_string(CORES_FLAG).render(
+        fate_nodemanagers=["b", "c"], hostvars=hostvars, fate_known_cpus=known)
+    assert text == expect

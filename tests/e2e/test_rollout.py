@@ -112,6 +112,21 @@ class Controller:
         return proc.returncode, summary, proc.stderr
 
 
+EGG_CONF = "/data/projects/fate/eggroll/conf/eggroll.properties"
+
+
+def egg(cores: int) -> int:
+    """eggroll.session.processors.per.node for ``cores`` (seed §7.1, one job at a time)."""
+    return max(1, int(cores * 0.8))
+
+
+def show_cpus(box: Container, count: int) -> None:
+    """The host's online CPUs as ``count`` (glibc's sysconf reads this file, for getconf
+    and Python's os.cpu_count alike)."""
+    box.write("/root/cpu-online", f"0-{count - 1}\n" if count > 1 else "0\n")
+    box.run("mount", "--bind", "/root/cpu-online", "/sys/devices/system/cpu/online")
+
+
 def seed_host(box: Container, name: str, hosts_lines: str, pubkey: str) -> None:
     """The seed's chapter 3 on a bare CentOS 7 host: host name and /etc/hosts, the app user
     (group apps, gid 6000) with passwordless sudo, the controller's key."""
@@ -148,6 +163,13 @@ def site(boxes, drop, rpms, net, tmp_path_factory):
     pubkey = (ctl.key.with_suffix(".pub")).read_text()
     for box, name in zip(made, names):
         seed_host(box, name, hosts_lines, pubkey)
+    # The nodemanager hosts get a CPU count whose sessions differ from what A's own would
+    # give (A runs no nodemanager, so its count must not size them); C's is larger than
+    # B's, so the smallest stays B's when C joins.
+    own = int(made[0].run("getconf", "_NPROCESSORS_ONLN").stdout)
+    ctl.node_cpus = 1 if egg(own) > 1 else 3
+    show_cpus(made[1], ctl.node_cpus)
+    show_cpus(made[2], ctl.node_cpus + 1)
     ctl.trust(net.addresses)
     return ctl, made
 
@@ -236,6 +258,9 @@ def test_the_seeds_two_host_party_from_bare_hosts_to_the_toy_example(site, net):
         == local.read_text()
     password = a.sh("sed -n 's/^mysql_fate: *//p' /etc/fate/secrets.yaml").stdout.strip()
     assert password and password.strip("'\"") not in Path(summary["log"]).read_text()
+    # the eggroll sessions are sized from B's CPUs on every host, A (fate_flow) included
+    per_node = f"eggroll.session.processors.per.node={egg(ctl.node_cpus)}\n"
+    assert per_node in a.read(EGG_CONF) and per_node in b.read(EGG_CONF)
 
 
 def test_a_second_run_changes_nothing_and_restarts_nothing(site, net):

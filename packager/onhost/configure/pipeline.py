@@ -22,7 +22,7 @@ from .loader import Path as LoaderPath
 from .model import Party
 from .mysql import MysqlSteps
 from .paths import APPLIED_HOST, EGGROLL_SQL, Root
-from .plan import Plan, make_plan
+from .plan import Plan, cores_guessed, make_plan
 from .schema import check_document, load_schema
 from .semantic import check_host, check_party, tcp_answers
 
@@ -151,8 +151,14 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
                              ".service, ".join(missing))))
     with open(filename, encoding="utf-8") as handle:
         text = handle.read()
-    plan = make_plan(party, ip, secrets, text, present, init, account, facts.cpus,
-                     facts.mem_kib)
+    if cores_guessed(party, services, facts.node_cores):
+        findings.append(preflight.Finding(
+            "warning", f"eggroll.session.processors.per.node comes from this host's "
+                       f"{facts.cpus} CPU(s), but it runs no nodemanager: set "
+                       f"eggroll.cores_per_node in {filename} (a nodemanager host's CPUs, the "
+                       "smallest) or pass --cores-per-node N"))
+    plan = make_plan(party, ip, secrets, text, present, init, account,
+                     facts.node_cores or facts.cpus, facts.mem_kib)
     if init == "supervisor":
         plan = plan._replace(files=plan.files + tuple(supervisor.program_files(plan, account)),
                              remove=plan.remove + supervisor.stale_programs(plan), disable=())

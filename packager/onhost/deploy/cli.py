@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 import time
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 from packager.onhost.configure.errors import CheckFailed, ConfigError
 from packager.onhost.configure.pipeline import load_party
@@ -83,7 +83,8 @@ def _connection(args: argparse.Namespace) -> Connection:
                       args.private_key, args.ssh_args)
 
 
-def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = None):
+def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = None,
+            known_cpus: Optional[Dict[str, int]] = None):
     """Validate the party, the inventory and the bundle; write the Ansible files."""
     doc, party = load_party(args.party)
     plan = make_plan(party)
@@ -115,7 +116,7 @@ def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = No
     settings = Settings(os.path.abspath(args.party), tars, bundle.name, results,
                         os.path.join(secrets_dir, "secrets.yaml"),
                         {h.address: bundle.need_kib(h.packages) for h in plan.hosts},
-                        args.account, retired)
+                        args.account, retired, known_cpus)
     emit(out_dir, plan, settings, _connection(args), operator)
     return plan, settings
 
@@ -137,14 +138,15 @@ def cmd_emit(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     _, party = load_party(args.party)
     workdir = _workdir(args, party.label)
-    previous = state.load(workdir)
+    deployed = state.load(workdir)
+    previous = deployed.hosts
     plan_now = make_plan(party)
     addresses = [h.address for h in plan_now.hosts]
     retired = {a: u for a, u in previous.items() if a not in addresses}
     if args.limit and args.limit not in addresses + list(retired):
         raise ConfigError(f"--limit {args.limit}: not an address of {args.party} "
                           f"({', '.join(addresses)})")
-    plan, settings = prepare(args, workdir, retired)
+    plan, settings = prepare(args, workdir, retired, deployed.cpus)
     for address, units in retired.items():
         _say(f"{address} left the party: its services {' '.join(units)} will be stopped")
     logs = os.path.join(workdir, "logs")
@@ -154,6 +156,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         "checking" if args.check else "deploying", plan.label, len(plan.hosts), workdir, log))
     started = time.monotonic()
     result = run_playbook(workdir, args.ansible_playbook, args.check, args.limit, log, _say)
+    if os.path.exists(settings.secrets):   # 0600 also after a run of an older umask
+        os.chmod(settings.secrets, 0o600)
     summary = report.collect(plan, result, settings.results, args.check, sorted(retired))
     summary["seconds"] = round(time.monotonic() - started, 1)
     if summary["ok"] and not args.check:
@@ -164,7 +168,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 done.pop(args.limit)
             else:
                 done[args.limit] = plan.host(args.limit).units
-        state.save(workdir, done)
+        cpus = {a: n for a, n in dict(deployed.cpus, **report.preflight_cpus(
+            settings.results)).items() if a in plan.nodemanagers}
+        state.save(workdir, state.Deployed(done, cpus))
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:

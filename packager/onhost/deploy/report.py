@@ -27,8 +27,31 @@ def preflight_findings(results: str) -> Dict[str, List[str]]:
     return out
 
 
+def preflight_cpus(results: str) -> Dict[str, int]:
+    """Each host's CPU count as its pre-flight said it ("ok: cpus N")."""
+    out: Dict[str, int] = {}
+    for path in sorted(glob.glob(os.path.join(results, "preflight-*.txt"))):
+        host = os.path.basename(path)[len("preflight-"):-len(".txt")]
+        for line in _read(path).splitlines():
+            words = line.split()
+            if words[:2] == ["ok:", "cpus"] and len(words) == 3 and words[2].isdigit() \
+                    and int(words[2]) > 0:
+                out[host] = int(words[2])
+    return out
+
+
+def host_report(results: str, host: str) -> Dict[str, str]:
+    """The report role's file of one host: fate-ctl status --json and the toy's output."""
+    try:
+        data = json.loads(_read(os.path.join(results, f"report-{host}.json")) or "{}")
+    except ValueError:
+        data = {}
+    return {k: str(data.get(k) or "") for k in ("status", "toy")} if isinstance(data, dict) \
+        else {"status": "", "toy": ""}
+
+
 def toy_result(results: str, host: str) -> Optional[Dict[str, str]]:
-    text = _read(os.path.join(results, f"toy-{host}.txt"))
+    text = host_report(results, host)["toy"].strip()
     if not text:
         return None
     lines = [line for line in text.splitlines() if line.startswith("toy:")]
@@ -42,7 +65,7 @@ def collect(plan: DeployPlan, result: RunResult, results: str, check: bool,
     hosts: Dict[str, dict] = {}
     findings = preflight_findings(results)
     for address in [h.address for h in plan.hosts] + retired:
-        status_text = _read(os.path.join(results, f"status-{address}.json"))
+        status_text = host_report(results, address)["status"]
         try:
             services = json.loads(status_text)["services"] if status_text else []
         except (ValueError, KeyError):

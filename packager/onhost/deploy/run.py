@@ -142,8 +142,10 @@ def run_playbook(workdir: str, ansible_playbook: str, check: bool, limit: Option
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(argv) + "\n")
         try:
+            # umask 077: what Ansible writes here (the fetched secrets.yaml) is 0600
             proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, universal_newlines=True)
+                                    stderr=subprocess.STDOUT, universal_newlines=True,
+                                    preexec_fn=lambda: os.umask(0o077))
         except OSError as exc:
             raise FileNotFoundError(f"cannot run {ansible_playbook}: {exc.strerror} "
                                     "(install ansible: yum install ansible, from EPEL or "

@@ -137,6 +137,10 @@ for p in "$dest" /data; do
     fi
 done
 
+# The CPUs as fate-configure counts them (sysconf, online CPUs): the nodemanager hosts'
+# smallest count sets eggroll.session.processors.per.node on every host.
+ok "cpus $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)"
+
 if ! command -v yum >/dev/null 2>&1 && ! command -v dnf >/dev/null 2>&1; then
     err "neither yum nor dnf is installed"
 fi
