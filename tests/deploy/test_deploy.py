@@ -5,6 +5,7 @@ party and the catalogue, the written files, and Ansible's output read back."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -262,3 +263,14 @@ def test_cores_per_node_is_the_nodemanager_hosts_smallest_cpu_count(hostvars, kn
     text = jinja2.Environment(undefined=jinja2.Undefined).from_string(CORES_FLAG).render(
         fate_nodemanagers=["b", "c"], hostvars=hostvars, fate_known_cpus=known)
     assert text == expect
+
+
+def test_every_role_file_is_yaml_ansible_reads():
+    """A task line YAML cannot read stops every run (ansible-playbook checks them all)."""
+    from packager.onhost.deploy.emit import ROLES
+
+    files = sorted(Path(ROLES).glob("*/tasks/main.yml"))
+    assert len(files) == 7
+    for path in files:
+        tasks = yaml.safe_load(path.read_text())
+        assert isinstance(tasks, list) and all("name" in t for t in tasks), path

@@ -18,21 +18,29 @@ def _read(path: str) -> str:
         return ""
 
 
-def preflight_findings(results: str) -> Dict[str, List[str]]:
-    out: Dict[str, List[str]] = {}
+def _preflight_texts(results: str) -> Dict[str, str]:
+    """Each host's pre-flight output: its own file when it stopped the run, else the
+    report play's file."""
+    out: Dict[str, str] = {}
+    for path in sorted(glob.glob(os.path.join(results, "report-*.json"))):
+        host = os.path.basename(path)[len("report-"):-len(".json")]
+        out[host] = host_report(results, host)["preflight"]
     for path in sorted(glob.glob(os.path.join(results, "preflight-*.txt"))):
-        host = os.path.basename(path)[len("preflight-"):-len(".txt")]
-        out[host] = [line for line in _read(path).splitlines()
-                     if line.startswith(("error:", "warning:"))]
+        out[os.path.basename(path)[len("preflight-"):-len(".txt")]] = _read(path)
     return out
+
+
+def preflight_findings(results: str) -> Dict[str, List[str]]:
+    return {host: [line for line in text.splitlines()
+                   if line.startswith(("error:", "warning:"))]
+            for host, text in _preflight_texts(results).items()}
 
 
 def preflight_cpus(results: str) -> Dict[str, int]:
     """Each host's CPU count as its pre-flight said it ("ok: cpus N")."""
     out: Dict[str, int] = {}
-    for path in sorted(glob.glob(os.path.join(results, "preflight-*.txt"))):
-        host = os.path.basename(path)[len("preflight-"):-len(".txt")]
-        for line in _read(path).splitlines():
+    for host, text in _preflight_texts(results).items():
+        for line in text.splitlines():
             words = line.split()
             if words[:2] == ["ok:", "cpus"] and len(words) == 3 and words[2].isdigit() \
                     and int(words[2]) > 0:
@@ -46,8 +54,11 @@ def host_report(results: str, host: str) -> Dict[str, str]:
         data = json.loads(_read(os.path.join(results, f"report-{host}.json")) or "{}")
     except ValueError:
         data = {}
-    return {k: str(data.get(k) or "") for k in ("status", "toy")} if isinstance(data, dict) \
-        else {"status": "", "toy": ""}
+    keys = ("status", "toy", "toy_stderr", "preflight")
+    data = data if isinstance(data, dict) else {}
+    out = {k: str(data.get(k) or "") for k in keys}
+    out["toy"] = "\n".join(t for t in (out["toy"], out.pop("toy_stderr")) if t)
+    return out
 
 
 def toy_result(results: str, host: str) -> Optional[Dict[str, str]]:

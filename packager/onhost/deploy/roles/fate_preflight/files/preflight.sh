@@ -130,6 +130,7 @@ free_kib() {
     while [ ! -e "$p" ]; do p=$(dirname "$p"); done
     df -Pk "$p" 2>/dev/null | awk 'NR == 2 { print $4 }' || echo 0
 }
+if [ -d "$dest" ]; then ok "dest $dest exists"; fi
 for p in "$dest" /data; do
     free=$(free_kib "$p")
     if [ "${free:-0}" -lt "$need_kib" ]; then
