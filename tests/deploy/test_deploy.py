@@ -274,3 +274,41 @@ def test_every_role_file_is_yaml_ansible_reads():
     for path in files:
         tasks = yaml.safe_load(path.read_text())
         assert isinstance(tasks, list) and all("name" in t for t in tasks), path
+
+
+def test_what_the_roles_print_for_the_summary_is_read_back():
+    """debug var=fate_report as the default callback prints it (2.9 and ansible-core):
+    the status may come parsed (Ansible turns JSON-looking strings into data)."""
+    from packager.onhost.deploy import report
+    from packager.onhost.deploy.run import RunResult
+
+    reader = OutputReader(lambda _: None)
+    for line in textwrap.dedent("""\
+        TASK [fate_preflight : the findings, for the summary] ****
+        ok: [10.0.0.2] => {
+            "fate_report": {
+                "preflight": "ok: root through sudo from app\\nwarning: no swap\\nok: cpus 3"
+            }
+        }
+        TASK [fate_report : the status and the toy result, for the summary] ****
+        ok: [10.0.0.1] => {
+            "fate_report": {
+                "status": {"services": [{"service": "fate-flow", "state": "active", "ports": [{"endpoint": "10.0.0.1:9380", "answering": true}], "healthy": true}]},
+                "toy": "toy: success: it is 1999.9999999999998",
+                "toy_stderr": ""
+            }
+        }
+        ok: [10.0.0.2] => {
+            "changed": false,
+            "msg": "not ours"
+        }
+        changed: [10.0.0.2]
+        """).splitlines():
+        reader.feed(line)
+    assert reader.changed == {"10.0.0.2": ["fate_report : the status and the toy result, for the summary"]}
+    result = RunResult(0, {}, {}, {}, "log", reader.reports)
+    assert report.preflight_findings(result) == {"10.0.0.2": ["warning: no swap"],
+                                                  "10.0.0.1": []}
+    assert report.preflight_cpus(result) == {"10.0.0.2": 3}
+    assert report.toy_result(result, "10.0.0.1")["ok"] == "yes"
+    assert '"service": "fate-flow"' in report.host_report(result, "10.0.0.1")["status"]

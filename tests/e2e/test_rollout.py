@@ -303,7 +303,7 @@ def test_a_failure_midway_names_host_and_step_then_the_next_run_converges(site, 
     ctl, (a, b, c) = site
     a_ip, b_ip, c_ip = net.addresses
     c.write("/etc/systemd/system/fate-nodemanager.service.d/never-listens.conf",
-            "[Service]\nExecStart=\nExecStart=/bin/sleep 600\nTimeoutStartSec=8\n")
+            "[Service]\nExecStart=\nExecStart=/bin/sleep 600\nTimeoutStartSec=3\n")
     ctl.write_inventory(net.addresses)
     text = two_host(a_ip, b_ip, nodemanagers=[b_ip, c_ip])
     rc, summary, err = ctl.deploy(text)

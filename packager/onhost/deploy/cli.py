@@ -110,10 +110,8 @@ def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = No
     secrets_dir = os.path.join(out_dir, "secrets")
     os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
     os.chmod(secrets_dir, 0o700)
-    results = os.path.join(out_dir, "results")
-    shutil.rmtree(results, ignore_errors=True)
-    os.makedirs(results, mode=0o700)
-    settings = Settings(os.path.abspath(args.party), tars, bundle.name, results,
+    shutil.rmtree(os.path.join(out_dir, "results"), ignore_errors=True)  # an older version's
+    settings = Settings(os.path.abspath(args.party), tars, bundle.name,
                         os.path.join(secrets_dir, "secrets.yaml"),
                         {h.address: bundle.need_kib(h.packages) for h in plan.hosts},
                         args.account, retired, known_cpus)
@@ -158,7 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = run_playbook(workdir, args.ansible_playbook, args.check, args.limit, log, _say)
     if os.path.exists(settings.secrets):   # 0600 also after a run of an older umask
         os.chmod(settings.secrets, 0o600)
-    summary = report.collect(plan, result, settings.results, args.check, sorted(retired))
+    summary = report.collect(plan, result, args.check, sorted(retired))
     summary["seconds"] = round(time.monotonic() - started, 1)
     if summary["ok"] and not args.check:
         done = {h.address: h.units for h in plan.hosts}
@@ -168,8 +166,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 done.pop(args.limit)
             else:
                 done[args.limit] = plan.host(args.limit).units
-        cpus = {a: n for a, n in dict(deployed.cpus, **report.preflight_cpus(
-            settings.results)).items() if a in plan.nodemanagers}
+        cpus = {a: n for a, n in dict(deployed.cpus, **report.preflight_cpus(result)).items()
+                if a in plan.nodemanagers}
         state.save(workdir, state.Deployed(done, cpus))
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))

@@ -27,7 +27,6 @@ class Settings(NamedTuple):
     party_file: str          # absolute path of the party YAML on the controller
     bundle_tars: Dict[str, str]  # per host: its tar of the bundle on the controller
     bundle_name: str         # its top directory
-    results: str             # controller directory the run's findings go to
     secrets: str             # controller path of the MySQL host's secrets.yaml (0600)
     need_kib: Dict[str, int]  # per host: disk the bundle and its RPMs need
     account: str = "app"
@@ -153,7 +152,6 @@ def emit(out_dir: str, plan: DeployPlan, settings: Settings, conn: Connection,
         "fate_party_file": settings.party_file,
         "fate_bundle_name": settings.bundle_name,
         "fate_remote_dir": REMOTE_DIR,
-        "fate_results": settings.results,
         "fate_secrets_local": settings.secrets,
         "fate_mysql_host": plan.mysql_host,
         "fate_account": settings.account,
