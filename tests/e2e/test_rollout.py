@@ -16,6 +16,7 @@ import os
 import shlex
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -156,13 +157,16 @@ def site(boxes, drop, rpms, net, tmp_path_factory):
     ctl = Controller(net, tmp_path_factory.mktemp("control"), rpms, bundle)
     names = ["fate-a", "fate-b", "fate-c"]
     hosts_lines = "".join(f"{a} {n}\n" for a, n in zip(net.addresses, names))
-    made = []
-    for index in range(len(names)):
-        made.append(boxes(f"ro{'abc'[index]}", root=root, netns=net.names[index],
-                          binds={DROP: drop}))
     pubkey = (ctl.key.with_suffix(".pub")).read_text()
-    for box, name in zip(made, names):
-        seed_host(box, name, hosts_lines, pubkey)
+
+    def seeded(index: int) -> Container:
+        box = boxes(f"ro{'abc'[index]}", root=root, netns=net.names[index],
+                    binds={DROP: drop})
+        seed_host(box, names[index], hosts_lines, pubkey)
+        return box
+
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:   # boots mostly wait
+        made = list(pool.map(seeded, range(len(names))))
     # The nodemanager hosts get a CPU count whose sessions differ from what A's own would
     # give (A runs no nodemanager, so its count must not size them); C's is larger than
     # B's, so the smallest stays B's when C joins.
@@ -362,12 +366,16 @@ def test_the_same_party_by_the_single_host_steps(site, boxes, drop, rootfs):
     manual = BridgedNet("m", SUBNET + 1, 2)
     try:
         a_ip, b_ip = manual.addresses
-        a = boxes("rma", netns=manual.names[0], binds={DROP: drop})
-        b = boxes("rmb", netns=manual.names[1], binds={DROP: drop})
         text = two_host(a_ip, b_ip)
-        for box, name in ((a, "fate-a"), (b, "fate-b")):
+
+        def prepared(which: int) -> Container:
+            box = boxes(f"rm{'ab'[which]}", netns=manual.names[which], binds={DROP: drop})
             prepare_os(box)
-            box.run("hostname", name)
+            box.run("hostname", f"fate-{'ab'[which]}")
+            return box
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            a, b = pool.map(prepared, range(2))
         t0 = time.monotonic()
         for box in (a, b):
             install_bundle(box)
