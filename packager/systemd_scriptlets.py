@@ -135,6 +135,7 @@ def scriptlets(units: list[str], restart: bool = True, order: Sequence[str] = ()
             f"{guard}"
             f"    systemctl daemon-reload {_QUIET}\n"
             + (_mark(marked) if restart else "")
+            + (_restart_for_old_posttrans(package, sequence) if restart and package else "")
             + "fi\n"
         ),
     }
@@ -145,13 +146,34 @@ def scriptlets(units: list[str], restart: bool = True, order: Sequence[str] = ()
     if restart:
         bodies["posttrans"] = (
             f"if [ -d /run/systemd/system ] && [ -d {PENDING_DIR} ]; then\n"
-            + "".join(f"    if [ -e {PENDING_DIR}/{u} ]; then\n"
-                      f"        rm -f {PENDING_DIR}/{u}\n"
-                      f"        systemctl restart {u} {_QUIET}\n"
-                      "    fi\n" for u in sequence)
+            + _restart_marked(sequence, 4)
             + "fi\n"
         )
     return bodies
+
+
+def _restart_marked(sequence: Sequence[str], indent: int) -> str:
+    """Restart each marked unit once, in ``sequence`` (start order), taking its mark."""
+    pad = " " * indent
+    return "".join(f"{pad}if [ -e {PENDING_DIR}/{u} ]; then\n"
+                   f"{pad}    rm -f {PENDING_DIR}/{u}\n"
+                   f"{pad}    systemctl restart {u} {_QUIET}\n"
+                   f"{pad}fi\n" for u in sequence)
+
+
+def _restart_for_old_posttrans(package: str, sequence: Sequence[str]) -> str:
+    """``%postun`` on upgrade: when the package that replaces this one has no
+    ``%posttrans`` (a downgrade to a build before the marks, e.g. ``yum history undo``),
+    nothing would restart the marked units: restart them here, in start order. rpm 4.11
+    removes this package from its database after ``%postun``, so both instances answer."""
+    return ('    if [ "$1" -ge 1 ]; then\n'
+            "        case \"$(rpm -q --qf '%|POSTTRANS?{1}:{0}|\\n' "
+            f"{package} 2>/dev/null)\" in\n"
+            "            *0*)\n"
+            + _restart_marked(sequence, 16)
+            + "                ;;\n"
+            "        esac\n"
+            "    fi\n")
 
 
 def restart_graph(services: Sequence[Service]) -> tuple[list[str], dict[str, list[str]]]:

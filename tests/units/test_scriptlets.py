@@ -50,15 +50,17 @@ def chroot(tmp_path: Path):
     write_exe(root / "usr/bin/systemctl",
               '#!/bin/sh\necho "$*" >> /tmp/calls\necho noise; echo noise >&2\n'
               'exit "${SYSTEMCTL_RC:-0}"\n')
-    # the rpm database as a scriptlet queries it: $RPM_POSTUN is the installed %postun
+    # the rpm database as a scriptlet queries it: $RPM_POSTUN is the installed %postun,
+    # $RPM_POSTTRANS whether each installed instance has a %posttrans (1) or not (0)
     write_exe(root / "usr/bin/rpm",
-              '#!/bin/sh\necho "rpm $*" >> /tmp/calls\nprintf "%s\\n" "$RPM_POSTUN"\n'
-              'exit "${RPM_RC:-0}"\n')
+              '#!/bin/sh\necho "rpm $*" >> /tmp/calls\ncase "$*" in\n'
+              '*POSTTRANS*) printf "%s\\n" "$RPM_POSTTRANS" ;;\n'
+              '*) printf "%s\\n" "$RPM_POSTUN" ;;\nesac\nexit "${RPM_RC:-0}"\n')
     return root
 
 
 def run_scriptlet(root: Path, body: str, arg: int, systemd: bool, rc: int = 0,
-                  postun: str = "", rpm_rc: int = 0):
+                  postun: str = "", rpm_rc: int = 0, posttrans: str = ""):
     run_dir = root / "run/systemd/system"
     if systemd:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +73,7 @@ def run_scriptlet(root: Path, body: str, arg: int, systemd: bool, rc: int = 0,
         [CHROOT, str(root), "/bin/sh", "-c", body, "scriptlet", str(arg)],
         capture_output=True, text=True, timeout=30,
         env={"PATH": "/usr/bin:/bin", "SYSTEMCTL_RC": str(rc), "RPM_POSTUN": postun,
-             "RPM_RC": str(rpm_rc)})
+             "RPM_RC": str(rpm_rc), "RPM_POSTTRANS": posttrans})
     made = calls.read_text().splitlines() if calls.exists() else []
     return proc, made
 
@@ -214,3 +216,29 @@ def test_only_restarting_units_of_a_named_package_get_a_pre():
     assert "pre" not in scriptlets(["fate.target"], False, package="fate-common")
     with pytest.raises(ValueError):
         scriptlets(["fate-mysql.service"], True, ORDER, NEEDS, "fate mysql;rm")
+
+
+POSTTRANS_QUERY = "rpm -q --qf %|POSTTRANS?{1}:{0}|\\n fate-mysql"
+
+
+@pytest.mark.root
+def test_a_downgrade_to_a_build_without_posttrans_restarts_in_the_postun(chroot):
+    """``yum history undo`` back to a build before the marks: the incoming package has no
+    %posttrans to restart the marked units, so our outgoing %postun does, in order."""
+    body = mysql_bodies()["postun"]
+    proc, calls = run_scriptlet(chroot, body, 1, systemd=True, posttrans="1\n0")
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+    assert calls == ["daemon-reload", *(f"-q is-active {u}" for u in ORDER), POSTTRANS_QUERY,
+                     *(f"restart {u}" for u in ORDER)]
+    assert list((chroot / "run/fate-pkg/restart").iterdir()) == []  # no mark left behind
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("posttrans,rpm_rc", [("1\n1", 0), ("", 1)])
+def test_between_builds_with_marks_the_postun_leaves_the_restarts_to_posttrans(
+        chroot, posttrans, rpm_rc):
+    body = mysql_bodies()["postun"]
+    _, calls = run_scriptlet(chroot, body, 1, systemd=True, posttrans=posttrans, rpm_rc=rpm_rc)
+    assert calls == ["daemon-reload", *(f"-q is-active {u}" for u in ORDER), POSTTRANS_QUERY]
+    _, calls = run_scriptlet(chroot, mysql_bodies()["posttrans"], 0, systemd=True)
+    assert calls == [f"restart {u}" for u in ORDER]
