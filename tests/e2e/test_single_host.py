@@ -341,3 +341,25 @@ def test_an_upgrade_from_a_build_with_the_old_postun_restarts_in_order(fresh, dr
     assert {k for k, _ in stopped} == {"stopped"} and sorted(u for _, u in stopped) == \
         sorted(UNITS), events
     assert fresh.sh("ls -A /run/fate-pkg/restart 2>/dev/null", check=False).stdout == ""
+
+
+def test_undo_back_to_the_old_build_restarts_in_order(fresh):
+    """The way back install.sh names (history undo), to a build before the marks: that
+    build has no %posttrans, so the outgoing packages' %postun restart the services, each
+    set in start order; the last start of each service follows the stages."""
+    pids = {u: fresh.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    cursor = journal_cursor(fresh)
+    fresh.sh(f"{DNF} --repofrompath=previous,file://$(echo /opt/bundle/fate-bundle-*) "
+             "--disablerepo='*' --enablerepo=previous history undo last", timeout=600)
+    installed = fresh.run("rpm", "-q", "--qf", "%{NAME}-%{RELEASE}\n", *FATE_RPMS).stdout.split()
+    assert installed == [f"{n}-1" for n in FATE_RPMS]
+    assert "try-restart" in fresh.run("rpm", "-q", "--scripts", "fate-mysql").stdout
+    assert toy(fresh).endswith(TOY_LINE)  # at once
+    after = {u: fresh.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    assert all(after[u] != pids[u] for u in UNITS), (pids, after)
+    events = unit_events(fresh, cursor)
+    last = {unit: i for i, (kind, unit) in enumerate(events) if kind == "started"}
+    by_last = sorted(last, key=last.get)
+    assert sorted(by_last) == sorted(UNITS) and \
+        [STAGE[u] for u in by_last] == sorted(STAGE[u] for u in by_last), events
+    assert fresh.sh("ls -A /run/fate-pkg/restart 2>/dev/null", check=False).stdout == ""
