@@ -26,6 +26,10 @@ on purpose:
   ``%posttrans`` starts them in order. Between two builds with marks the ``%pre`` does
   nothing (no stop), on a first install it is not reached (``$1`` is 1), on erase rpm
   does not run it.
+- a downgrade TO such a build (``yum history undo`` after that upgrade) runs our
+  ``%postun``, which marks, but the incoming package has no ``%posttrans`` to restart:
+  our ``%postun`` sees that in the rpm database and restarts the marked units itself, in
+  start order.
 """
 
 from __future__ import annotations
@@ -94,7 +98,7 @@ def scriptlets(units: list[str], restart: bool = True, order: Sequence[str] = ()
       package's preun also runs and stopping would take the service down for nothing.
     - postun: always daemon-reload (unit files changed or went away); on upgrade
       (``$1 -ge 1``) mark the active ones of ``units`` and of their ``dependents`` for a
-      restart — unless ``restart`` is False (el7's plain ``%systemd_postun``: e.g.
+      restart (and restart them at once when the incoming build has no ``%posttrans``) — unless ``restart`` is False (el7's plain ``%systemd_postun``: e.g.
       ``fate.target``, whose restart would restart every FATE service, ``PartOf=`` it).
     - posttrans: restart the marked units in ``order`` (every FATE unit, start order).
     """
