@@ -98,7 +98,8 @@ def scriptlets(units: list[str], restart: bool = True, order: Sequence[str] = ()
       package's preun also runs and stopping would take the service down for nothing.
     - postun: always daemon-reload (unit files changed or went away); on upgrade
       (``$1 -ge 1``) mark the active ones of ``units`` and of their ``dependents`` for a
-      restart (and restart them at once when the incoming build has no ``%posttrans``) — unless ``restart`` is False (el7's plain ``%systemd_postun``: e.g.
+      restart, and restart them at once when the incoming build has no ``%posttrans``
+      — unless ``restart`` is False (el7's plain ``%systemd_postun``: e.g.
       ``fate.target``, whose restart would restart every FATE service, ``PartOf=`` it).
     - posttrans: restart the marked units in ``order`` (every FATE unit, start order).
     """
