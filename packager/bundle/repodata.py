@@ -17,7 +17,10 @@ gigabytes.
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import os
+import shutil
 import struct
 import tempfile
 from pathlib import Path
@@ -42,7 +45,7 @@ def write_repodata(repo_dir: Path, rpms: Mapping[str, tuple[Path, str]], epoch: 
     repodata.mkdir()
     xmls, dbs = [], []
     for kind, xml_cls, db_cls in _KINDS:
-        xmls.append(xml_cls(str(repodata / f"{kind}.xml.gz"), cr.GZ_COMPRESSION))
+        xmls.append(xml_cls(str(repodata / f"{kind}.xml"), cr.NO_COMPRESSION))
         dbs.append(db_cls(str(repodata / f"{kind}.sqlite")))
     for xml in xmls:
         xml.set_num_of_pkgs(len(rpms))
@@ -63,14 +66,13 @@ def write_repodata(repo_dir: Path, rpms: Mapping[str, tuple[Path, str]], epoch: 
     repomd = cr.Repomd()
     repomd.set_revision(str(epoch))
     for (kind, _, _), db in zip(_KINDS, dbs):
-        xml_rec = cr.RepomdRecord(kind, str(repodata / f"{kind}.xml.gz"))
+        xml = _compressed(repodata / f"{kind}.xml", ".gz")
+        xml_rec = cr.RepomdRecord(kind, str(xml))
         xml_rec.fill(cr.SHA256)
         db.dbinfo_update(xml_rec.checksum)
         db.close()
-        sqlite = repodata / f"{kind}.sqlite"
-        cr.compress_file(str(sqlite), str(sqlite) + ".bz2", cr.BZ2_COMPRESSION)
-        sqlite.unlink()
-        db_rec = cr.RepomdRecord(f"{kind}_db", str(sqlite) + ".bz2")
+        db_rec = cr.RepomdRecord(f"{kind}_db", str(_compressed(repodata / f"{kind}.sqlite",
+                                                                 ".bz2")))
         db_rec.fill(cr.SHA256)
         # yum 3.4.3 uses a *_db record only when its database_version is 10 (its
         # DBVERSION); the bindings leave 0, and yum would silently rebuild from the XML.
@@ -83,6 +85,26 @@ def write_repodata(repo_dir: Path, rpms: Mapping[str, tuple[Path, str]], epoch: 
     (repodata / "repomd.xml").write_text(repomd.xml_dump())
     for p in repodata.iterdir():
         os.utime(p, (epoch, epoch))
+
+
+def _compressed(path: Path, suffix: str) -> Path:
+    """``path`` gzip'ed or bzip2'ed at level 1, streamed, and removed; returns the new file.
+
+    Not createrepo_c's own compression: its gzip and bzip2 (level 9) took 2.5 s of one core
+    for the filelists of 65k paths, level 1 takes 0.7 s and makes them 15 % bigger (about
+    200 KB in a 2 GB bundle). No name and no time in the gzip header: same bytes always.
+    """
+    out = path.with_name(path.name + suffix)
+    with open(path, "rb") as src, open(out, "wb") as raw:
+        if suffix == ".gz":
+            dst: BinaryIO = gzip.GzipFile(filename="", mode="wb", compresslevel=1,
+                                          fileobj=raw, mtime=0)
+        else:
+            dst = bz2.BZ2File(raw, "wb", compresslevel=1)
+        with dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+    path.unlink()
+    return out
 
 
 def _package(path: Path, sha256: str, rel: str, stub: Path) -> cr.Package:
