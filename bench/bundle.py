@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,7 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import ROOT, gnu_time  # noqa: E402
+from bench.measure import ROOT, gnu_time, spread  # noqa: E402
 from packager.assemble.pipeline import STATE_FILE as BUILD_STATE  # noqa: E402
 from packager.assemble.pipeline import BuildOptions, run_build  # noqa: E402
 from packager.bundle.from_build import bundle_after_build  # noqa: E402
@@ -133,11 +132,6 @@ def _linked(dist: Path, dest: Path, keep_digests: bool) -> Path:
     return dest
 
 
-def _spread(runs: list[float]) -> dict:
-    return {"median": round(statistics.median(runs), 3), "min": round(min(runs), 3),
-            "max": round(max(runs), 3), "runs": [round(r, 3) for r in runs]}
-
-
 def vs_copy(dist: Path, release: Path, cache: Path, repeat: int, compare: Path | None,
             work: Path) -> dict:
     rpms = sorted(dist.glob("*.rpm"))
@@ -171,9 +165,12 @@ def vs_copy(dist: Path, release: Path, cache: Path, repeat: int, compare: Path |
             runs[name].append(once())
             print(f"  round {i + 1} {name:15} {runs[name][-1]:6.2f}s", file=sys.stderr)
     out = {"rpms": len(rpms), "rpm_bytes": size, "load_before": load_before,
-           "load_after": os.getloadavg(), **{k: _spread(v) for k, v in runs.items()}}
+           "load_after": os.getloadavg(), **{k: spread(v) for k, v in runs.items()}}
     out["ratios"] = {f"{k}/copy": round(out[k]["median"] / out["copy"]["median"], 3)
                      for k in variants}
+    # each run against the copy of its own round (next to it in time, same load)
+    out["paired_ratios"] = {f"{k}/copy": spread([a / b for a, b in zip(runs[k], runs["copy"])])
+                            for k in variants}
     return out
 
 
@@ -200,8 +197,11 @@ def main() -> int:
         for k in ("copy", "bundle", "bundle_hashing", "bundle_compare"):
             if k in out:
                 r = out[k]
+                paired = out["paired_ratios"].get(f"{k}/copy")
                 print(f"  {k:15} median {r['median']:6.2f}s  min {r['min']:6.2f}s  "
-                      f"max {r['max']:6.2f}s  {out['ratios'].get(f'{k}/copy', 1):.2f}x copy")
+                      f"max {r['max']:6.2f}s  {out['ratios'].get(f'{k}/copy', 1):.2f}x copy"
+                      + (f" (per round: median {paired['median']:.2f}x, "
+                         f"{paired['min']:.2f}-{paired['max']:.2f}x)" if paired else ""))
         print("  load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
             *out["load_before"], *out["load_after"]))
         print(json.dumps(out))

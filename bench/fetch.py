@@ -39,7 +39,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.measure import ROOT, gnu_time  # noqa: E402
+from bench.measure import ROOT, gnu_time, spread  # noqa: E402
 
 PY = sys.executable
 
@@ -55,13 +55,9 @@ def _artifact(srv: Path, size_mib: int) -> tuple[Path, str]:
     return blob, digest.hexdigest()
 
 
-def _spread(runs: list[float]) -> dict:
-    return {"median": statistics.median(runs), "min": min(runs), "max": max(runs),
-            "runs": [round(r, 3) for r in runs]}
-
-
-def fetch_vs_curl(work: Path, size_mib: int, repeat: int) -> dict:
-    """Interleaved curl / fetch runs, then kill-at-half and resume (see the module doc)."""
+def fetch_vs_curl(work: Path, size_mib: int, repeat: int, compare: Path | None = None) -> dict:
+    """Interleaved curl / fetch runs, then kill-at-half and resume (see the module doc);
+    ``compare``: another checkout's fetch in the same rounds (e.g. main's)."""
     srv = work / "srv"
     srv.mkdir()
     blob, sha = _artifact(srv, size_mib)
@@ -80,7 +76,8 @@ def fetch_vs_curl(work: Path, size_mib: int, repeat: int) -> dict:
         mirror = f"http://127.0.0.1:{port}"
 
         pyc = {"PYTHONDONTWRITEBYTECODE": "", "PYTHONPYCACHEPREFIX": str(work / "pycache")}
-        gnu_time([PY, "-m", "packager.cli", "fetch", "--help"], env=pyc)  # compiles
+        for tree in (ROOT, compare) if compare else (ROOT,):  # compiles each tree once
+            gnu_time([PY, "-m", "packager.cli", "fetch", "--help"], env=pyc, cwd=tree)
 
         def fetch(cache: Path, *extra: str) -> list[str]:
             return [PY, "-m", "packager.cli", "fetch", "--release", str(manifest), "--cache",
@@ -93,9 +90,9 @@ def fetch_vs_curl(work: Path, size_mib: int, repeat: int) -> dict:
             (work / "curl.out").unlink()
             return t
 
-        def fetch_once() -> float:
+        def fetch_once(tree: Path = ROOT) -> float:
             os.sync()
-            timed = gnu_time(fetch(work / "fetch-cache"), capture=True, env=pyc)
+            timed = gnu_time(fetch(work / "fetch-cache"), capture=True, env=pyc, cwd=tree)
             got = json.loads(timed.stdout)["artifacts"][0]
             assert got["status"] == "downloaded" and got["sha256"] == sha, got
             shutil.rmtree(work / "fetch-cache")
@@ -103,8 +100,11 @@ def fetch_vs_curl(work: Path, size_mib: int, repeat: int) -> dict:
 
         curl_runs: list[float] = []
         fetch_runs: list[float] = []
+        compare_runs: list[float] = []
         for i in range(max(1, repeat)):
             order = [(curl_runs, curl_once), (fetch_runs, fetch_once)]
+            if compare:
+                order.append((compare_runs, lambda: fetch_once(compare)))
             for runs, once in order if i % 2 == 0 else reversed(order):
                 runs.append(once())
         startup = statistics.median(
@@ -139,9 +139,10 @@ def fetch_vs_curl(work: Path, size_mib: int, repeat: int) -> dict:
         server.terminate()
         server.wait()
     blob.unlink()
-    fetch_s, curl_s = _spread(fetch_runs), _spread(curl_runs)
+    fetch_s, curl_s = spread(fetch_runs), spread(curl_runs)
+    more = {"compare_spread": spread(compare_runs)} if compare_runs else {}
     return {"fetch_bytes": size, "fetch_s": fetch_s["median"], "curl_s": curl_s["median"],
-            "fetch_spread": fetch_s, "curl_spread": curl_s, "cli_start_s": startup,
+            "fetch_spread": fetch_s, "curl_spread": curl_s, **more, "cli_start_s": startup,
             "load_before": load_before, "load_after": load_after,
             "resume_s": resume.seconds, "resume_on_disk": on_disk,
             "resume_requests": len(asked), "resume_ranges": [r["start"] for r in asked],
@@ -154,18 +155,22 @@ def main() -> int:
     ap.add_argument("--size-mib", type=int, default=2048)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--workdir", type=Path, default=None, help="parent of the scratch dir")
+    ap.add_argument("--compare-code", type=Path, help="another checkout's fetch too")
     args = ap.parse_args()
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="fate-bench-fetch-", dir=args.workdir))
     try:
-        out = fetch_vs_curl(work, args.size_mib, args.repeat)
+        out = fetch_vs_curl(work, args.size_mib, args.repeat, args.compare_code)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     f, c = out["fetch_spread"], out["curl_spread"]
     mib = out["fetch_bytes"] / 2**20
     print(f"{mib:.0f} MiB from loopback, {len(f['runs'])} runs each, alternating order")
-    for name, s in (("curl -o", c), ("fate-pkg fetch", f)):
+    rows = [("curl -o", c), ("fate-pkg fetch", f)]
+    if "compare_spread" in out:
+        rows.append((f"fetch ({args.compare_code.name})", out["compare_spread"]))
+    for name, s in rows:
         print(f"  {name:15} median {s['median']:6.2f}s  min {s['min']:6.2f}s  "
               f"max {s['max']:6.2f}s  ({mib / s['median']:.0f} MiB/s)  runs {s['runs']}")
     print(f"  throughput fetch/curl: {c['median'] / f['median']:.2f} (medians), "
