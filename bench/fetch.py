@@ -28,6 +28,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import shutil
 import signal
 import statistics
@@ -53,6 +54,12 @@ def _artifact(srv: Path, size_mib: int) -> tuple[Path, str]:
             digest.update(chunk)
             out.write(chunk)
     return blob, digest.hexdigest()
+
+
+def _cpu() -> float:
+    """CPU seconds (user + system) of the waited-for children so far."""
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
 
 
 def fetch_vs_curl(work: Path, size_mib: int, repeat: int, compare: Path | None = None) -> dict:
@@ -83,16 +90,22 @@ def fetch_vs_curl(work: Path, size_mib: int, repeat: int, compare: Path | None =
             return [PY, "-m", "packager.cli", "fetch", "--release", str(manifest), "--cache",
                     str(cache), "--mirror", mirror, "--json", *extra]
 
+        cpu: dict[str, list[float]] = {}
+
         def curl_once() -> float:
             os.sync()
+            c0 = _cpu()
             t = gnu_time(["curl", "-sSf", "-o", str(work / "curl.out"),
                           f"{mirror}/{blob.name}"]).seconds
+            cpu.setdefault("curl", []).append(_cpu() - c0)
             (work / "curl.out").unlink()
             return t
 
         def fetch_once(tree: Path = ROOT) -> float:
             os.sync()
+            c0 = _cpu()
             timed = gnu_time(fetch(work / "fetch-cache"), capture=True, env=pyc, cwd=tree)
+            cpu.setdefault("fetch" if tree == ROOT else "compare", []).append(_cpu() - c0)
             got = json.loads(timed.stdout)["artifacts"][0]
             assert got["status"] == "downloaded" and got["sha256"] == sha, got
             shutil.rmtree(work / "fetch-cache")
@@ -143,6 +156,7 @@ def fetch_vs_curl(work: Path, size_mib: int, repeat: int, compare: Path | None =
     more = {"compare_spread": spread(compare_runs)} if compare_runs else {}
     return {"fetch_bytes": size, "fetch_s": fetch_s["median"], "curl_s": curl_s["median"],
             "fetch_spread": fetch_s, "curl_spread": curl_s, **more, "cli_start_s": startup,
+            "cpu_s": {k: spread(v) for k, v in cpu.items()},
             "load_before": load_before, "load_after": load_after,
             "resume_s": resume.seconds, "resume_on_disk": on_disk,
             "resume_requests": len(asked), "resume_ranges": [r["start"] for r in asked],
@@ -176,6 +190,8 @@ def main() -> int:
     print(f"  throughput fetch/curl: {c['median'] / f['median']:.2f} (medians), "
           f"{c['min'] / f['min']:.2f} (best runs)")
     print(f"  of which CLI start (fate-pkg fetch --help): {out['cli_start_s']:.2f}s")
+    print("  CPU (user+sys) per run, median: " + ", ".join(
+        f"{k} {v['median']:.2f}s" for k, v in out["cpu_s"].items()))
     print("  load average before {:.2f} {:.2f} {:.2f}, after {:.2f} {:.2f} {:.2f}".format(
         *out["load_before"], *out["load_after"]))
     print(f"  killed at {out['resume_on_disk']} bytes on disk; the rerun took "
