@@ -232,6 +232,10 @@ def test_processors_per_node_from_the_nodemanager_hosts_cpus(tmp_path, scratch_r
     given = apply(fc, party, scratch_root, "10.0.1.1", "--cores-per-node", "40")
     assert "processors.per.node" not in given.err
     assert _per_node(scratch_root) == "16"                      # 40 x 0.8 / 2
+    # a later run without the option (by hand, doctor, restore) keeps the count it was given
+    again = apply(fc, party, scratch_root, "10.0.1.1")
+    assert again.rc == 0 and "processors.per.node" not in again.err
+    assert _per_node(scratch_root) == "16"
     party.write_text(BASE.replace("    egg: 6\n", "    concurrent_jobs: 2\n    "
                                   "cores_per_node: 10\n"))
     assert apply(fc, party, scratch_root, "10.0.1.1", "--cores-per-node", "40").rc == 0
