@@ -27,6 +27,8 @@ KEY_FILE = "RPM-GPG-KEY-fate"
 class BundleError(Exception):
     """The bundle is missing, incomplete or does not match its checksums."""
 
+    exit_code = 2
+
 
 class Package(NamedTuple):
     name: str

@@ -18,15 +18,16 @@ import os
 import shutil
 import sys
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
-from packager.onhost.configure.errors import CheckFailed, ConfigError
+from packager.onhost import command
+from packager.onhost.configure.errors import ConfigError
 from packager.onhost.configure.pipeline import load_party
 
 from . import bundle as bundles
 from . import report, state
 from .emit import Settings, emit
-from .inventory import Connection, InventoryError, read_inventory
+from .inventory import Connection, read_inventory
 from .plan import make_plan
 from .run import run_playbook
 
@@ -198,31 +199,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    argv: List[str] = list(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in ("run", "emit") and not argv[0].startswith("-"):
         argv.insert(0, "run")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
-    try:
-        return cmd_emit(args) if args.command == "emit" else cmd_run(args)
-    except ConfigError as exc:
-        for line in exc.messages:
-            print(line if ":" in line.split(" ")[0] else f"{PROG}: error: {line}",
-                  file=sys.stderr)
-        return 2
-    except (InventoryError, bundles.BundleError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except CheckFailed as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
-    except FileNotFoundError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-
+    return command.main(
+        PROG, build_parser(), argv,
+        lambda args: cmd_emit(args) if args.command == "emit" else cmd_run(args),
+        "each host keeps the steps it finished; run fate-deploy again to converge")
 
 if __name__ == "__main__":
     sys.exit(main())

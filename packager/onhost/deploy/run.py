@@ -13,6 +13,8 @@ import re
 import subprocess
 from typing import Callable, Dict, List, NamedTuple, Optional
 
+from packager.onhost.configure.errors import ConfigError
+
 _PLAY = re.compile(r"^PLAY \[(.*)\] \**$")
 _TASK = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$")
 # "fatal: [h]: FAILED! => {...}", "fatal: [h]: UNREACHABLE! => ...", and a loop's
@@ -176,7 +178,7 @@ def run_playbook(workdir: str, ansible_playbook: str, check: bool, limit: Option
                                     stderr=subprocess.STDOUT, universal_newlines=True,
                                     preexec_fn=lambda: os.umask(0o077))
         except OSError as exc:
-            raise FileNotFoundError(f"cannot run {ansible_playbook}: {exc.strerror} "
+            raise ConfigError(f"cannot run {ansible_playbook}: {exc.strerror} "
                                     "(install ansible: yum install ansible, from EPEL or "
                                     "the bundle; or give --ansible-playbook PATH)") from None
         assert proc.stdout is not None
