@@ -141,6 +141,11 @@ def fetch_vs_curl(work: Path, size_mib: int, repeat: int, compare: Path | None =
         if part is None:
             raise SystemExit("fetch finished before it could be killed at half")
         on_disk = part.stat().st_size
+        # the server logs a request when its response ends: wait for the killed one's line,
+        # or it lands in the rerun's log and counts as a request from byte 0
+        deadline = time.monotonic() + 10
+        while not (reqlog.exists() and reqlog.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         reqlog.unlink(missing_ok=True)
         resume = gnu_time(fetch(cache), capture=True, env=pyc)
         resumed = json.loads(resume.stdout)["artifacts"][0]
