@@ -1,12 +1,13 @@
 """Build FATE's Python environment at its final prefix, offline, from the release's files.
 
 Steps as ansible-nfate does them (reference §1.3 [1.7 proxy]): run the Miniconda installer
-(``-b -p PREFIX``), install virtualenv from its wheel, create the venv
-(``--no-wheel --no-setuptools --no-download``), then install the pinned wheels as ``pip install -r
+(``-b -p PREFIX``), install virtualenv from its wheel, create the venv (``--no-wheel
+--no-setuptools --no-download``), then install the pinned wheels as ``pip install -r
 requirements.txt --no-index --find-links WHEELS --only-binary=:all:`` would (sdists are
-refused: nothing compiles on the build host for the target), by
-:mod:`packager.assemble.wheels`, which writes the same tree in a fraction of pip's time. Everything is installed under ``STAGE/root/<final prefix>``
-and then relocated (:mod:`packager.assemble.relocate`), with no network for any child process.
+refused: nothing compiles on the build host for the target), with
+:mod:`packager.assemble.wheels`: the same tree, in a fraction of pip's time. Everything is
+installed under ``STAGE/root/<final prefix>`` and then relocated
+(:mod:`packager.assemble.relocate`), with no network for any child process.
 """
 
 from __future__ import annotations

@@ -59,7 +59,8 @@ class Stager:
             archive = self.tree(chain[:-1]) / chain[-1]
             if not archive.is_file():
                 raise UserError(f"{chain[-2]} has no member {chain[-1]}")
-        dest = self.work / STAGED_DIRS[0] / hashlib.sha256("\0".join(chain).encode()).hexdigest()[:16]
+        key = hashlib.sha256("\0".join(chain).encode()).hexdigest()[:16]
+        dest = self.work / STAGED_DIRS[0] / key
         dest.parent.mkdir(parents=True, exist_ok=True)
         extract(archive, dest)
         self._extracted[chain] = dest
