@@ -126,6 +126,28 @@ class FileTable:
             self.owners.append(owner)
         return found
 
+    def take(self, indexes: Iterable[int]) -> FileTable:
+        """A new table of the entries at ``indexes``, in that order (columns copied)."""
+        out = FileTable()
+        out.dirs, out._dir_ids = list(self.dirs), dict(self._dir_ids)
+        out.owners, out._owner_ids = list(self.owners), dict(self._owner_ids)
+        out._bases, out._base_ids = list(self._bases), dict(self._base_ids)
+        names, name_at = self.names, self.name_at
+        for i in indexes:
+            start = name_at[i]
+            out.name_at.append(len(out.names))
+            out.names += names[start:names.index(0, start) + 1]
+            out.dir_of.append(self.dir_of[i])
+            out.kinds.append(self.kinds[i])
+            out._modes.append(self._modes[i])
+            out.flags.append(self.flags[i])
+            out._mtimes.append(self._mtimes[i])
+            out.who.append(self.who[i])
+            out._src.append(self._src[i])
+            if i in self.links:
+                out.links[len(out.kinds) - 1] = self.links[i]
+        return out
+
     def __iadd__(self, entries: Iterable[FileEntry]) -> FileTable:
         self.extend(entries)
         return self
