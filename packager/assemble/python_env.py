@@ -65,11 +65,11 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
         # -r requirements.txt` did, in this process (packager.assemble.wheels: the same tree
         # and RECORD, each file written once). No byte code: relocation would delete it (it
         # embeds the staging path), see docs/architecture.md for why none is shipped.
-        install_requirements(spec.requirements, spec.wheels, venv, out)
+        verbatim = install_requirements(spec.requirements, spec.wheels, venv, out)
     prefix = str(stage_root)
     leftovers: list[Path] = []
     for tree in (conda, venv):  # "STAGE/root/data/..." -> "/data/..." everywhere
-        done = relocate(tree, prefix, "")
+        done = relocate(tree, prefix, "", skip=verbatim)
         normalise_dist_info(tree, done.changed)
         leftovers += done.leftovers
     if leftovers:
@@ -77,16 +77,19 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
                         f"{len(leftovers) - 1} more) after relocation")
 
 
-def install_requirements(requirements: Path, wheels: Path, venv: Path, log) -> None:
-    """The pinned wheels into ``venv`` for its own Python version (lib/pythonX.Y)."""
+def install_requirements(requirements: Path, wheels: Path, venv: Path, log) -> set[str]:
+    """The pinned wheels into ``venv`` for its own Python version (lib/pythonX.Y); returns
+    the files copied unchanged from the wheels (see :func:`wheels.install`)."""
     libs = sorted(venv.glob("lib/python*/site-packages"))
     if len(libs) != 1:
         raise UserError(f"python env: {venv} has no single lib/pythonX.Y/site-packages")
     major, _, minor = libs[0].parent.name[len("python"):].partition(".")
     chosen = resolve(requirements, wheelhouse(wheels), (int(major), int(minor)))
     log.write(f"$ install {len(chosen)} wheels from {wheels} (-r {requirements.name})\n")
-    files = install(chosen, venv)
-    log.write("".join(f"  {w.path.name}\n" for w in chosen) + f"  {files} files\n")
+    verbatim = install(chosen, venv)
+    log.write("".join(f"  {w.path.name}\n" for w in chosen) +
+              f"  {len(verbatim)} files copied as they are\n")
+    return verbatim
 
 
 def normalise_dist_info(tree: Path, changed: Collection[str] | None = None) -> None:

@@ -173,18 +173,24 @@ def _dist_info(zf: zipfile.ZipFile, path: Path) -> str:
     return found[0]
 
 
-def install(wheels: list[Wheel], venv: Path) -> int:
-    """Install ``wheels`` into ``venv`` (made by venv/virtualenv); returns the files written."""
+def install(wheels: list[Wheel], venv: Path) -> set[str]:
+    """Install ``wheels`` into ``venv`` (made by venv/virtualenv). Returns the files copied
+    from the wheels unchanged (normalised absolute paths): they cannot hold the staging
+    prefix, so relocation need not read them (3.5 GiB at the real size)."""
     libs = sorted(venv.glob("lib/python*/site-packages"))
     if len(libs) != 1:
         raise UserError(f"{venv}: no single lib/pythonX.Y/site-packages")
     site = libs[0]
     python = site.parent.name[len("python"):]
     exe = os.fsencode(venv / "bin" / "python")
-    return sum(_install_one(w, venv, site, python, exe) for w in wheels)
+    verbatim: set[str] = set()
+    for w in wheels:
+        _install_one(w, venv, site, python, exe, verbatim)
+    return verbatim
 
 
-def _install_one(wheel: Wheel, venv: Path, site: Path, python: str, exe: bytes) -> int:
+def _install_one(wheel: Wheel, venv: Path, site: Path, python: str, exe: bytes,
+                 verbatim: set[str]) -> None:
     with zipfile.ZipFile(wheel.path) as zf:
         info = _dist_info(zf, wheel.path)
         data_dir = info[:-len(".dist-info")] + ".data"
@@ -239,6 +245,7 @@ def _install_one(wheel: Wheel, venv: Path, site: Path, python: str, exe: bytes) 
                 else:
                     out.write(first)
                     shutil.copyfileobj(src, out, _CHUNK)
+                    verbatim.add(os.path.normpath(dest))
             if executable:
                 os.chmod(dest, (0o777 & ~umask) | 0o111)
         generated = [*(_wrapper(venv / "bin" / n, e, exe, umask) for n, e in console.items()),
@@ -261,7 +268,6 @@ def _install_one(wheel: Wheel, venv: Path, site: Path, python: str, exe: bytes) 
         rows += [(p, "", "") for p in installed.values()]
     with open(site / info / "RECORD", "w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(sorted(rows))
-    return len(rows)
 
 
 def _entry_points(text: str) -> tuple[dict[str, str], dict[str, str]]:
