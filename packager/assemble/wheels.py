@@ -105,6 +105,7 @@ def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int
     tags = target_tags(python)
     problems: list[str] = []
     chosen: dict[str, Wheel] = {}
+    extras: dict[str, set[str]] = {}  # extras asked for, whose Requires-Dist count too
     for lineno, line in enumerate(requirements.read_text().splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -121,6 +122,7 @@ def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int
                             "(tags cp36/abi3/py3 on manylinux2014/2010/1 x86_64 or any)")
         else:
             chosen[wheel.name] = wheel
+            extras[wheel.name] = set(req.extras)
     env = {"python_version": f"{python[0]}.{python[1]}",
            "python_full_version": f"{python[0]}.{python[1]}.0", "sys_platform": "linux",
            "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix",
@@ -134,7 +136,8 @@ def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int
             except InvalidRequirement:
                 problems.append(f"{wheel.path.name}: Requires-Dist {text!r} is not a requirement")
                 continue
-            if dep.marker and not dep.marker.evaluate({**env, "extra": ""}):
+            if dep.marker and not any(dep.marker.evaluate({**env, "extra": x})
+                                      for x in {"", *extras.get(wheel.name, ())}):
                 continue
             name = canonicalize_name(dep.name)
             if name in chosen:
@@ -145,6 +148,7 @@ def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int
                                 f"of {requirements.parent} provides")
                 continue
             chosen[name] = found
+            extras[name] = set(dep.extras)
             queue.append(found)
     if problems:
         raise UserError("python env: requirements cannot be installed offline:\n" +

@@ -25,6 +25,7 @@ import pytest
 from packager.assemble.isolate import offline_env
 from packager.assemble.python_env import install_requirements, normalise_dist_info
 from packager.assemble.relocate import relocate
+from packager.assemble.wheels import resolve, wheelhouse
 from packager.errors import UserError
 from support import py36
 
@@ -84,6 +85,8 @@ def make_house(house: Path) -> Path:
                                      b"(3, 5);p = os.path.join(sys._getframe(1).f_locals"
                                      b"['sitedir'], *('nsroot',))\n", 0o644)})
     _wheel(house, "ns-b", "0.9", {"nsroot/part_b/__init__.py": (b"B = 0\n", 0o644)})
+    _wheel(house, "extra-user", "1.0", {"extra_user.py": (b"X = 1\n", 0o644)},
+           requires=('ns-b>=1.0; extra == "full"',))
     (house / "requirements.txt").write_text("# pins\ndemo-tool==1.0\n\nns-a==2.0  # ns\n")
     return house
 
@@ -186,3 +189,13 @@ def test_a_wheel_for_another_python_is_not_picked(house, tmp_path):
         install_requirements(tmp_path / "h/requirements.txt", tmp_path / "h",
                              _venv_dir(tmp_path), open(os.devnull, "w"))
     assert "ns-a==2.0: no wheel of it" in str(err.value)
+
+
+def test_an_extra_asked_for_brings_its_dependencies(house, tmp_path):
+    req = tmp_path / "requirements.txt"
+    req.write_text("extra-user==1.0\n")
+    names = [w.name for w in resolve(req, wheelhouse(house), (3, 6))]
+    assert names == ["extra-user"]
+    req.write_text("extra-user[full]==1.0\n")
+    chosen = resolve(req, wheelhouse(house), (3, 6))
+    assert [(w.name, str(w.version)) for w in chosen] == [("extra-user", "1.0"), ("ns-b", "1.1")]
