@@ -91,10 +91,23 @@ def ensure_sample(releases: list[Release], cache: Cache) -> None:
             cache.add(path, sample.artifact(path.name))
 
 
-def _inputs(releases: list[Release], cache: Cache) -> list[Path]:
-    """The cached files the build reads (every artifact of the release and its includes)."""
-    found = (cache.lookup(a) for r in releases for a in r.artifacts)
+#: The build step that makes a Python environment (venv + pip: space.HEADROOM).
+PYTHON_ENV = "python-env"
+
+
+def _inputs(releases: list[Release], cache: Cache, names: set[str]) -> list[Path]:
+    """The cached files of the artifacts ``names`` (of the release or its includes)."""
+    found = (cache.lookup(a) for r in releases for a in r.artifacts if a.name in names)
     return sorted({p for p in found if p is not None})
+
+
+def _artifacts_of(spec: BuildSpec, contexts: dict[str, StepContext]) -> set[str]:
+    """Names of the artifacts one spec's RPM is made from: its files' and its steps'."""
+    used = set(spec.artifacts)
+    for step in sorted(spec.steps):
+        if step in STEPS:  # the stager names an unknown step when it is asked for it
+            used |= STEPS[step].inputs(contexts[step]).artifacts
+    return used
 
 
 def missing_artifacts(releases: list[Release], cache: Cache) -> list[str]:
@@ -142,7 +155,10 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
                 for s in specs if s not in todo for name in _rpm_names(state, s.name)}
     phases: dict[str, float] = {}
     if todo:
-        need, inputs = space.estimate(_inputs(releases, opts.cache))
+        # what is built now (--only, or the specs that changed), not the whole release
+        names = set().union(*(_artifacts_of(s, contexts) for s in todo))
+        need, inputs = space.estimate(_inputs(releases, opts.cache, names),
+                                      python_env=any(PYTHON_ENV in s.steps for s in todo))
         try:
             space.require(opts.out_dir, need, inputs)
         except UserError:
@@ -357,14 +373,10 @@ def _fingerprint(spec: BuildSpec, releases: list[Release], contexts: dict[str, S
         opts.signer.key_id if opts.signer else None, sorted(opts.allow_abi),
         releases[0].os_requires.get(spec.name))
     by_name = {a.name: a for r in releases for a in r.artifacts}
-    used = set(spec.artifacts)
-    for step in sorted(spec.steps):
-        if step not in STEPS:
-            continue  # the stager names the unknown step when it is asked for it
-        inputs = STEPS[step].inputs(contexts[step])
-        used |= inputs.artifacts
-        add(step, *(_tree_hash(p) if p.is_dir() else sha256_file(p) for p in inputs.files))
-    for name in sorted(used):
+    for step in sorted(s for s in spec.steps if s in STEPS):
+        add(step, *(_tree_hash(p) if p.is_dir() else sha256_file(p)
+                    for p in STEPS[step].inputs(contexts[step]).files))
+    for name in sorted(_artifacts_of(spec, contexts)):
         art = by_name.get(name)
         blob = opts.cache.lookup(art) if art else None
         add(name, art.sha256 if art and art.sha256 else sha256_file(blob) if blob else None)

@@ -2,8 +2,9 @@
 
 A build writes its staging trees, RPMs and bundle into a work directory inside the output
 directory, so that filesystem must hold all of it at once. The need is estimated from the
-inputs, whose sizes the build knows before it starts: archives expand, the RPMs and the
-bundle hold the same bytes again, and the Python environment brings its own tools
+inputs of the RPMs it is about to build (``--only``, or those whose inputs changed), whose
+sizes the build knows before it starts: archives expand, the RPMs and the bundle hold the
+same bytes again, and the Python environment, when it is built, brings its own tools
 (venv + pip: about 30 MiB even for the sample, whose inputs are 1 MiB). Measured peaks:
 48 MiB for the sample release (1 MiB of inputs); the estimate is deliberately above.
 
@@ -32,10 +33,11 @@ NEARLY_FULL = 2 << 20
 _NO_SPACE = ("No space left on device", "Disk quota exceeded")
 
 
-def estimate(inputs: Iterable[Path]) -> tuple[int, int]:
-    """(bytes the build needs in its output filesystem, bytes of the inputs)."""
+def estimate(inputs: Iterable[Path], python_env: bool = True) -> tuple[int, int]:
+    """(bytes the build needs in its output filesystem, bytes of the inputs) for a build
+    that reads ``inputs`` and, with ``python_env``, makes the Python environment."""
     total = sum(p.stat().st_size for p in inputs)
-    return EXPANSION * total + HEADROOM, total
+    return EXPANSION * total + (HEADROOM if python_env else 0), total
 
 
 def free_bytes(path: Path) -> int:
@@ -67,8 +69,10 @@ def _words(path: Path, need: int | None, inputs: int | None) -> str:
     if need is not None:
         text += f"; the build needs about {ui.human_size(need)} there"
         if inputs is not None:
-            text += (f" ({EXPANSION} x its {ui.human_size(inputs)} of inputs + "
-                     f"{ui.human_size(HEADROOM)} for the Python environment's tools)")
+            headroom = need - EXPANSION * inputs
+            text += (f" ({EXPANSION} x its {ui.human_size(inputs)} of inputs"
+                     + (f" + {ui.human_size(headroom)} for the Python environment's tools)"
+                        if headroom > 0 else ")"))
     return text
 
 

@@ -113,8 +113,10 @@ def to_package(spec: BuildSpec, stager: Stager, os_requires: list[str]) -> Packa
         for unit, opts in units.items():
             groups.setdefault(bool((opts or {}).get("restart", True)), []).append(unit)
         order, dependents = restart_graph(catalogue.load())
+        package = str(data.get("name") or spec.name)
         for restart, names in sorted(groups.items()):
-            for slot, body in scriptlets(names, restart, order, dependents).items():
+            bodies = scriptlets(names, restart, order, dependents, package)
+            for slot, body in bodies.items():
                 old = scripts.get(slot)
                 old_body = old.get("body", "") if isinstance(old, dict) else (old or "")
                 joined = (old_body.rstrip("\n") + "\n" if old_body else "") + body

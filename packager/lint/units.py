@@ -102,7 +102,8 @@ def scriptlet_findings(artifact: str, units: list[str], scripts: dict[str, str])
         bad("%preun stops units without testing $1 -eq 0: an upgrade would stop the service")
     if "daemon-reload" not in postun:
         bad("%postun does not run 'systemctl daemon-reload'")
-    for slot, body in (("post", post), ("preun", preun), ("postun", postun)):
+    for slot in ("pre", "post", "preun", "postun", "posttrans"):
+        body = scripts.get(slot, "")
         calls = [ln.strip() for ln in body.splitlines() if ln.strip().startswith("systemctl")]
         if calls and _GUARD not in body:
             bad(f"%{slot} calls systemctl without checking that systemd runs ({_GUARD})")

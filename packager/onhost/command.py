@@ -6,10 +6,16 @@ input, 1 a check or a step failed, 130 Ctrl-C). An error class says its exit cod
 ``exit_code``; one that lists several problems keeps them in ``messages``, and a message
 that starts with its own ``file:line`` position is printed as it is.
 
+A reader that goes away early (``fate-configure --diff | head``) ends the command as it
+ends ``yes | head``: quietly, with 141 (128 + SIGPIPE), no traceback. Python ignores
+SIGPIPE, so the closed pipe shows up as ``BrokenPipeError`` on a write or on the final
+flush; either way the command stops there, as after a Ctrl-C (each write is atomic).
+
 On-host code (Python 3.6); the build side's ``fate-pkg`` uses it too.
 """
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -33,12 +39,39 @@ def main(prog: str, parser: argparse.ArgumentParser, argv: Optional[Sequence[str
     ``interrupted`` tells the operator what a Ctrl-C left behind (it is always something
     safe: each command writes atomically).
     """
-    args = parser.parse_args(argv)
+    try:
+        return _main(prog, parser, argv, run, interrupted)
+    except BrokenPipeError:
+        return _reader_gone()
+
+
+def _reader_gone() -> int:
+    """Point stdout at /dev/null, so that the interpreter's last flush of what is still
+    buffered finds no closed pipe to complain about on stderr; the SIGPIPE exit code."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # stdout already closed or not a file: nothing to flush
+        pass
+    return 128 + signal.SIGPIPE
+
+
+def _main(prog: str, parser: argparse.ArgumentParser, argv: Optional[Sequence[str]],
+          run: Callable[[argparse.Namespace], int], interrupted: str) -> int:
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit:  # --help, --version: their text may still be in the buffer
+        sys.stdout.flush()
+        raise
     if getattr(args, "command", None) is None:
         parser.print_help()
+        sys.stdout.flush()
         return 2
     try:
-        return int(run(args) or 0)
+        code = int(run(args) or 0)
+        sys.stdout.flush()  # output that fit in the buffer meets the closed pipe here
+        return code
     except KeyboardInterrupt:
         print(f"{prog}: interrupted; {interrupted}", file=sys.stderr)
         return 128 + signal.SIGINT

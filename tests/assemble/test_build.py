@@ -55,7 +55,10 @@ def test_packages_require_each_other_as_the_specs_say(sample_build):
     scripts = "\n".join(run_rpm("-qp", "--scripts", str(found["fate-eggroll"])).stdout
                         .splitlines())
     assert "systemctl preset fate-clustermanager.service" in scripts
-    assert "try-restart" not in scripts, "an upgrade restarts in start order, in %posttrans"
+    assert not [ln for ln in scripts.splitlines() if ln.strip().startswith("systemctl try-restart")
+                ], "an upgrade restarts in start order, in %posttrans"
+    pre = scripts.split("preinstall scriptlet", 1)[1].split("scriptlet", 1)[0]
+    assert "rpm -q --qf '%{POSTUN}\\n' fate-eggroll" in pre, "asks for the installed %postun"
     posttrans = scripts.split("posttrans scriptlet", 1)[1]
     order = ["fate-mysql.service", "fate-clustermanager.service", "fate-nodemanager.service",
              "fate-rollsite.service", "fate-flow.service", "fate-board.service"]

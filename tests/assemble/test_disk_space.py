@@ -56,3 +56,27 @@ def test_a_disk_that_fills_during_the_build_is_named(small_fs, tmp_path, monkeyp
     assert "the build needs about " in lines[0]
     assert any(line.startswith("  | ") for line in lines), "the failed step's log lines"
     assert list((small_fs / "dist").iterdir()) == []  # the work directory went, nothing else
+
+
+def test_only_counts_what_it_builds(small_fs, tmp_path):
+    """``--only fate-common --only fate-board`` (the board and the preset its unit needs)
+    read the board's jar alone and make no Python environment: they fit in the 12 MiB that
+    the whole release's estimate (its 64 MiB of headroom for the environment's tools
+    alone) refuses."""
+    cache = seeded_cache(tmp_path / "cache")
+    only = ("fate-common", "fate-board")
+    report = run_build(sample_options(cache, small_fs / "dist", only=only))
+    assert sorted((o.name, o.status) for o in report.outcomes) == [
+        ("fate-board", "built"), ("fate-common", "built")]
+    assert all(o.path.is_file() for o in report.outcomes)
+
+
+def test_only_names_the_inputs_of_what_it_builds(small_fs, tmp_path):
+    """Refused, the message counts the inputs of the packages being built, not the release's."""
+    cache = seeded_cache(tmp_path / "cache")
+    messages = {}
+    for only in ((), ("fate-python",)):
+        with pytest.raises(UserError) as refused:
+            run_build(sample_options(cache, small_fs / "dist", only=only))
+        messages[only] = str(refused.value).split("x its ", 1)[1].split(" of inputs", 1)[0]
+    assert messages[()] != messages[("fate-python",)], messages

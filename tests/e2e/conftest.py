@@ -58,8 +58,12 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line(f"e2e artifacts (journal, FATE logs): {path}")
 
 
-def _fate_pkg(*args: str, timeout: float = 600) -> str:
-    proc = subprocess.run([*FATE_PKG, *args], cwd=REPO, capture_output=True, text=True,
+#: fate-pkg as builds before the ordered restarts made their scriptlets (tests/support).
+OLD_SCRIPTLETS_PKG = [sys.executable, "-m", "tests.support.old_scriptlets"]
+
+
+def _fate_pkg(*args: str, timeout: float = 600, cmd: list[str] = FATE_PKG) -> str:
+    proc = subprocess.run([*cmd, *args], cwd=REPO, capture_output=True, text=True,
                           timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f"fate-pkg {' '.join(args)}: rc={proc.returncode}\n{proc.stdout}"
@@ -67,14 +71,15 @@ def _fate_pkg(*args: str, timeout: float = 600) -> str:
     return proc.stdout
 
 
-def _build(out: Path, build_release: int) -> Path:
+def _build(out: Path, build_release: int, cmd: list[str] = FATE_PKG) -> Path:
     """The user's first step: ``fate-pkg build --offline --sample`` (vendored wheels for the
     target tools come from PyPI through ``fate-pkg fetch``, cached between runs)."""
     _fate_pkg("fetch", "--release", "vendor-py36", "--cache", str(CACHE))
     # -j 1: parallel build_rpm calls into one output dir race on its temp folder (a
     # finished RPM removes the folder while another is about to write in it); reported.
     _fate_pkg("build", "--offline", "--sample", "--cache", str(CACHE), "-o", str(out),
-              "--compression", "gzip:6", "--build-release", str(build_release), "-j", "1")
+              "--compression", "gzip:6", "--build-release", str(build_release), "-j", "1",
+              cmd=cmd)
     return out
 
 
@@ -99,6 +104,13 @@ def base_rpm(tmp_path_factory) -> Path:
 def rpms2(tmp_path_factory) -> Path:
     """The same release rebuilt with ``--build-release 2`` (an update)."""
     return _build(tmp_path_factory.mktemp("dist2"), 2)
+
+
+@pytest.fixture(scope="session")
+def rpms_old(tmp_path_factory) -> Path:
+    """Release 1 as a build before the ordered restarts made it: its ``%postun``
+    try-restarts its own units (tests/support/old_scriptlets.py), the rest is today's."""
+    return _build(tmp_path_factory.mktemp("dist-old"), 1, OLD_SCRIPTLETS_PKG)
 
 
 @pytest.fixture(scope="module")

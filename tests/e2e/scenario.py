@@ -27,9 +27,9 @@ def prepare_os(box: Container) -> None:
     box.run("rpm", "-i", "--quiet", *box.run("sh", "-c", f"ls {DROP}/os/*.rpm").stdout.split())
 
 
-def install_bundle(box: Container) -> subprocess.CompletedProcess:
-    """The documented path: unpack the bundle, run its install.sh."""
-    box.sh(f"mkdir -p /opt/bundle && tar -xf {DROP}/bundle.tar -C /opt/bundle")
+def install_bundle(box: Container, bundle: str = "bundle.tar") -> subprocess.CompletedProcess:
+    """The documented path: unpack the bundle (``bundle`` in the drop), run its install.sh."""
+    box.sh(f"mkdir -p /opt/bundle && tar -xf {DROP}/{bundle} -C /opt/bundle")
     return box.sh("/opt/bundle/fate-bundle-*/install.sh", timeout=600)
 
 

@@ -182,9 +182,43 @@ def test_kill_9_is_restarted_by_systemd(box, unit):
     wait_status_green(box)
 
 
-def _started_at(box) -> dict[str, int]:
-    return {u: int(box.show(f"{u}.service", "ActiveEnterTimestampMonotonic")
-                   ["ActiveEnterTimestampMonotonic"]) for u in UNITS}
+#: Start stage of each unit (units/services.yaml), the order an upgrade must restart in.
+STAGE = {"fate-mysql": 1, "fate-clustermanager": 2, "fate-nodemanager": 2,
+         "fate-rollsite": 2, "fate-flow": 3, "fate-board": 4}
+#: systemd's catalogue ids of "Started <unit>" and "Stopped <unit>" (journal MESSAGE_ID).
+STARTED, STOPPED = "39f53479d3a045ac8e11786248231fbf", "9d1aaa27d60140bd96365438aad20286"
+
+
+def journal_cursor(box) -> str:
+    return json.loads(box.run("journalctl", "-n", "1", "-o", "json").stdout)["__CURSOR"]
+
+
+def unit_events(box, cursor: str) -> list[tuple[str, str]]:
+    """("started" | "stopped", FATE unit) after ``cursor``, as systemd logged them."""
+    out = box.run("journalctl", f"--after-cursor={cursor}", "-o", "json",
+                  f"MESSAGE_ID={STARTED}", f"MESSAGE_ID={STOPPED}").stdout
+    kinds = {STARTED: "started", STOPPED: "stopped"}
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [(kinds[r["MESSAGE_ID"]], r["UNIT"][:-len(".service")]) for r in rows
+            if r.get("UNIT", "").endswith(".service") and r["UNIT"][:-8] in STAGE]
+
+
+def assert_started_once_each_in_order(events: list[tuple[str, str]]) -> None:
+    starts = [unit for kind, unit in events if kind == "started"]
+    assert sorted(starts) == sorted(UNITS), events
+    assert [STAGE[u] for u in starts] == sorted(STAGE[u] for u in starts), events
+
+
+def upgrade_to_release_2(box, drop, rpms2) -> str:
+    """The update as the user runs it: the release-2 bundle's install.sh."""
+    if not (drop / "bundle2.tar").exists():
+        (bundle2,) = rpms2.glob("fate-bundle-*.tar")
+        shutil.copy2(bundle2, drop / "bundle2.tar")
+    out = box.sh(f"mkdir -p /opt/bundle2 && tar -xf {DROP}/bundle2.tar -C /opt/bundle2 && "
+                 "/opt/bundle2/fate-bundle-*/install.sh", timeout=600).stdout
+    installed = box.run("rpm", "-q", "--qf", "%{NAME}-%{RELEASE}\n", *FATE_RPMS).stdout.split()
+    assert installed == [f"{n}-2" for n in FATE_RPMS]
+    return out
 
 
 def test_upgrade_backs_up_restarts_in_order_and_the_toy_runs_at_once(box, drop, rpms2):
@@ -193,24 +227,16 @@ def test_upgrade_backs_up_restarts_in_order_and_the_toy_runs_at_once(box, drop, 
               "INSERT INTO fate_flow.e2e_marker VALUES ('before-upgrade')")
     meta_before = box.mysql(NODES)
     pids = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
-    (bundle2,) = rpms2.glob("fate-bundle-*.tar")
-    shutil.copy2(bundle2, drop / "bundle2.tar")
-    out = box.sh(f"mkdir -p /opt/bundle2 && tar -xf {DROP}/bundle2.tar -C /opt/bundle2 && "
-                 "/opt/bundle2/fate-bundle-*/install.sh", timeout=600).stdout
+    cursor = journal_cursor(box)
+    out = upgrade_to_release_2(box, drop, rpms2)
     assert "install.sh: backup: wrote " + BACKUPS in out, out
     assert "history undo last" in out  # the way back, said by the tool
-    installed = box.run("rpm", "-q", "--qf", "%{NAME}-%{RELEASE}\n", *FATE_RPMS).stdout.split()
-    assert installed == [f"{n}-2" for n in FATE_RPMS]
     # at once, no waiting: the first job after an upgrade used to fail with (2013) Lost
     # connection to MySQL, fate-mysql being restarted after fate_flow
     assert toy(box).endswith(TOY_LINE)
     after = {u: box.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
     assert [u for u in UNITS if after[u] != pids[u]] == list(UNITS), (pids, after)
-    started = _started_at(box)
-    stage = {"fate-mysql": 1, "fate-clustermanager": 2, "fate-nodemanager": 2,
-             "fate-rollsite": 2, "fate-flow": 3, "fate-board": 4}
-    by_time = sorted(UNITS, key=lambda u: started[u])
-    assert [stage[u] for u in by_time] == sorted(stage[u] for u in by_time), by_time
+    assert_started_once_each_in_order(unit_events(box, cursor))
     assert "# site edit kept across upgrades" in box.read(EDITED)
     assert box.mysql("SELECT v FROM fate_flow.e2e_marker").split() == ["before-upgrade"]
     assert box.mysql(NODES) == meta_before
@@ -262,12 +288,20 @@ def test_uninstall_removes_packages_but_keeps_data_and_configs(box):
     assert "# site edit kept across upgrades" in box.read(EDITED + ".rpmsave")
 
 
-def test_restore_on_a_fresh_host_brings_the_party_back(box, boxes, drop):
+@pytest.fixture(scope="module")
+def fresh(boxes, drop, rpms_old):
+    """A new machine for the same party, with release 1 as a build before the ordered
+    restarts made it (its %postun try-restarts; restored, then upgraded to release 2)."""
+    (bundle,) = rpms_old.glob("fate-bundle-*.tar")
+    shutil.copy2(bundle, drop / "bundle-old.tar")
+    return boxes("fate1r", binds={DROP: drop})
+
+
+def test_restore_on_a_fresh_host_brings_the_party_back(box, fresh):
     """A new machine for the same party (same address): install the bundle, restore the
     first backup; job history and server_node rows are the archive's, the toy passes."""
-    fresh = boxes("fate1r", binds={DROP: drop})
     prepare_os(fresh)
-    install_bundle(fresh)
+    install_bundle(fresh, "bundle-old.tar")
     archive = SAVED["backup"]
     src = box.merged / archive.lstrip("/")
     dest = fresh.merged / "root/party-backup.tar.gz"
@@ -287,3 +321,45 @@ def test_restore_on_a_fresh_host_brings_the_party_back(box, boxes, drop):
     assert fresh.read("/etc/fate/secrets.yaml") == box.read("/etc/fate/secrets.yaml")
     wait_status_green(fresh)
     assert toy(fresh).endswith(TOY_LINE)
+
+
+def test_an_upgrade_from_a_build_with_the_old_postun_restarts_in_order(fresh, drop, rpms2):
+    """The hosts in the field run builds whose %postun try-restarts its own units in
+    transaction order (it restarted fate-mysql after fate_flow: the first job failed with
+    (2013) Lost connection to MySQL). rpm runs that old %postun during this upgrade; the
+    new %pre has stopped the units first, so it finds them stopped and %posttrans starts
+    them once each in order."""
+    old = fresh.run("rpm", "-q", "--scripts", "fate-mysql").stdout
+    assert "systemctl try-restart fate-mysql.service" in old, "installed: the old kind"
+    cursor = journal_cursor(fresh)
+    upgrade_to_release_2(fresh, drop, rpms2)
+    assert toy(fresh).endswith(TOY_LINE)  # at once
+    events = unit_events(fresh, cursor)
+    assert_started_once_each_in_order(events)
+    first_start = [kind for kind, _ in events].index("started")
+    stopped = events[:first_start]  # before the first start: each unit stopped, once
+    assert {k for k, _ in stopped} == {"stopped"} and sorted(u for _, u in stopped) == \
+        sorted(UNITS), events
+    assert fresh.sh("ls -A /run/fate-pkg/restart 2>/dev/null", check=False).stdout == ""
+
+
+def test_undo_back_to_the_old_build_restarts_in_order(fresh):
+    """The way back install.sh names (history undo), to a build before the marks: that
+    build has no %posttrans, so the outgoing packages' %postun restart the services, each
+    set in start order; the last start of each service follows the stages."""
+    pids = {u: fresh.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    cursor = journal_cursor(fresh)
+    fresh.sh(f"{DNF} --repofrompath=previous,file://$(echo /opt/bundle/fate-bundle-*) "
+             "--disablerepo='*' --enablerepo=previous history undo last", timeout=600)
+    installed = fresh.run("rpm", "-q", "--qf", "%{NAME}-%{RELEASE}\n", *FATE_RPMS).stdout.split()
+    assert installed == [f"{n}-1" for n in FATE_RPMS]
+    assert "try-restart" in fresh.run("rpm", "-q", "--scripts", "fate-mysql").stdout
+    assert toy(fresh).endswith(TOY_LINE)  # at once
+    after = {u: fresh.show(f"{u}.service", "MainPID")["MainPID"] for u in UNITS}
+    assert all(after[u] != pids[u] for u in UNITS), (pids, after)
+    events = unit_events(fresh, cursor)
+    last = {unit: i for i, (kind, unit) in enumerate(events) if kind == "started"}
+    by_last = sorted(last, key=last.get)
+    assert sorted(by_last) == sorted(UNITS) and \
+        [STAGE[u] for u in by_last] == sorted(STAGE[u] for u in by_last), events
+    assert fresh.sh("ls -A /run/fate-pkg/restart 2>/dev/null", check=False).stdout == ""

@@ -139,6 +139,11 @@ def test_rule16_unit_and_preset_placement(tmp_path, directives):
      "'systemctl daemon-reload' can fail the transaction"),
     ("postun", "systemctl daemon-reload >/dev/null 2>&1 || :\n",
      "%postun calls systemctl without checking that systemd runs"),
+    # the %pre that stops units before an old %postun's try-restart, the ordered restarts
+    ("pre", "systemctl stop fate-board.service >/dev/null 2>&1 || :\n",
+     "%pre calls systemctl without checking that systemd runs"),
+    ("posttrans", GUARD + "  systemctl restart fate-board.service\nfi\n",
+     "%posttrans: 'systemctl restart fate-board.service' can fail the transaction"),
 ])
 def test_rule16_scriptlets(tmp_path, directives, slot, body, expected):
     scripts = dict(GOOD_SCRIPTS)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from packager.systemd_scriptlets import scriptlets
+from tests.support import old_scriptlets
 
 from .conftest import write_exe
 
@@ -41,7 +42,7 @@ def chroot(tmp_path: Path):
     root = tmp_path / "root"
     (root / "bin").mkdir(parents=True)
     shutil.copy(BUSYBOX, root / "bin/busybox")
-    for applet in ("sh", "echo", "cat", "test", "[", "mkdir", "rm", "ls"):
+    for applet in ("sh", "echo", "cat", "test", "[", "mkdir", "rm", "ls", "printf"):
         os.symlink("busybox", root / "bin" / applet)
     (root / "dev").mkdir()
     os.mknod(root / "dev/null", 0o666 | 0o020000, os.makedev(1, 3))
@@ -49,10 +50,17 @@ def chroot(tmp_path: Path):
     write_exe(root / "usr/bin/systemctl",
               '#!/bin/sh\necho "$*" >> /tmp/calls\necho noise; echo noise >&2\n'
               'exit "${SYSTEMCTL_RC:-0}"\n')
+    # the rpm database as a scriptlet queries it: $RPM_POSTUN is the installed %postun,
+    # $RPM_POSTTRANS whether each installed instance has a %posttrans (1) or not (0)
+    write_exe(root / "usr/bin/rpm",
+              '#!/bin/sh\necho "rpm $*" >> /tmp/calls\ncase "$*" in\n'
+              '*POSTTRANS*) printf "%s\\n" "$RPM_POSTTRANS" ;;\n'
+              '*) printf "%s\\n" "$RPM_POSTUN" ;;\nesac\nexit "${RPM_RC:-0}"\n')
     return root
 
 
-def run_scriptlet(root: Path, body: str, arg: int, systemd: bool, rc: int = 0):
+def run_scriptlet(root: Path, body: str, arg: int, systemd: bool, rc: int = 0,
+                  postun: str = "", rpm_rc: int = 0, posttrans: str = ""):
     run_dir = root / "run/systemd/system"
     if systemd:
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -64,7 +72,8 @@ def run_scriptlet(root: Path, body: str, arg: int, systemd: bool, rc: int = 0):
     proc = subprocess.run(
         [CHROOT, str(root), "/bin/sh", "-c", body, "scriptlet", str(arg)],
         capture_output=True, text=True, timeout=30,
-        env={"PATH": "/usr/bin:/bin", "SYSTEMCTL_RC": str(rc)})
+        env={"PATH": "/usr/bin:/bin", "SYSTEMCTL_RC": str(rc), "RPM_POSTUN": postun,
+             "RPM_RC": str(rpm_rc), "RPM_POSTTRANS": posttrans})
     made = calls.read_text().splitlines() if calls.exists() else []
     return proc, made
 
@@ -153,3 +162,83 @@ def test_no_posttrans_without_restart_and_units_must_be_in_the_order():
     assert "posttrans" not in scriptlets(["fate.target"], restart=False)
     with pytest.raises(ValueError):
         scriptlets(["fate-x.service"], True, ORDER, NEEDS)
+
+
+#: The installed package's %postun as a build before the marks made it, and as ours do.
+OLD_POSTUN = old_scriptlets.scriptlets(["fate-mysql.service"])["postun"]
+NEW_POSTUN = scriptlets(["fate-mysql.service"], True, ORDER, NEEDS)["postun"]
+QUERY = "rpm -q --qf %{POSTUN}\\n fate-mysql"
+
+
+def mysql_bodies() -> dict[str, str]:
+    return scriptlets(["fate-mysql.service"], True, ORDER, NEEDS, "fate-mysql")
+
+
+@pytest.mark.root
+def test_an_upgrade_from_a_build_with_the_old_postun_stops_first_and_starts_in_order(chroot):
+    """rpm 4.11 runs the new %pre before the old %postun; the old one try-restarts (it did
+    fate-mysql after fate_flow). The new %pre stops the running units (last to start
+    first), so that try-restart finds them stopped and %posttrans starts them in order."""
+    proc, calls = run_scriptlet(chroot, mysql_bodies()["pre"], 2, systemd=True,
+                                postun=OLD_POSTUN)
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+    assert calls == [QUERY, *(f"-q is-active {u}" for u in ORDER),
+                     *(f"stop {u}" for u in reversed(ORDER))]
+    _, calls = run_scriptlet(chroot, mysql_bodies()["posttrans"], 0, systemd=True)
+    assert calls == [f"restart {u}" for u in ORDER]
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("arg,postun,rpm_rc,expected", [
+    (2, NEW_POSTUN, 0, [QUERY]),   # between two builds with marks: no needless stop
+    (2, "(none)", 0, [QUERY]),     # no %postun at all
+    (2, "", 1, [QUERY]),           # the query fails: as before the fix, nothing stopped
+    (1, OLD_POSTUN, 0, []),        # first install: nothing to ask
+])
+def test_the_pre_stops_nothing_unless_the_installed_postun_is_the_old_kind(
+        chroot, arg, postun, rpm_rc, expected):
+    proc, calls = run_scriptlet(chroot, mysql_bodies()["pre"], arg, systemd=True,
+                                postun=postun, rpm_rc=rpm_rc)
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+    assert calls == expected
+    assert not (chroot / "run/fate-pkg/restart").exists()
+
+
+@pytest.mark.root
+def test_the_pre_does_nothing_without_a_running_systemd(chroot):
+    _, calls = run_scriptlet(chroot, mysql_bodies()["pre"], 2, systemd=False,
+                             postun=OLD_POSTUN)
+    assert calls == []
+
+
+def test_only_restarting_units_of_a_named_package_get_a_pre():
+    assert "pre" not in scriptlets(["fate-mysql.service"], True, ORDER, NEEDS)
+    assert "pre" not in scriptlets(["fate.target"], False, package="fate-common")
+    with pytest.raises(ValueError):
+        scriptlets(["fate-mysql.service"], True, ORDER, NEEDS, "fate mysql;rm")
+
+
+POSTTRANS_QUERY = "rpm -q --qf %|POSTTRANS?{1}:{0}|\\n fate-mysql"
+
+
+@pytest.mark.root
+def test_a_downgrade_to_a_build_without_posttrans_restarts_in_the_postun(chroot):
+    """``yum history undo`` back to a build before the marks: the incoming package has no
+    %posttrans to restart the marked units, so our outgoing %postun does, in order."""
+    body = mysql_bodies()["postun"]
+    proc, calls = run_scriptlet(chroot, body, 1, systemd=True, posttrans="1\n0")
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+    assert calls == ["daemon-reload", *(f"-q is-active {u}" for u in ORDER), POSTTRANS_QUERY,
+                     *(f"restart {u}" for u in ORDER)]
+    assert list((chroot / "run/fate-pkg/restart").iterdir()) == []  # no mark left behind
+
+
+@pytest.mark.root
+@pytest.mark.parametrize("posttrans,rpm_rc", [("1\n1", 0), ("", 1)])
+def test_between_builds_with_marks_the_postun_leaves_the_restarts_to_posttrans(
+        chroot, posttrans, rpm_rc):
+    body = mysql_bodies()["postun"]
+    _, calls = run_scriptlet(chroot, body, 1, systemd=True, posttrans=posttrans, rpm_rc=rpm_rc)
+    assert calls == ["daemon-reload", *(f"-q is-active {u}" for u in ORDER), POSTTRANS_QUERY]
+    _, calls = run_scriptlet(chroot, mysql_bodies()["posttrans"], 0, systemd=True)
+    assert calls == [f"restart {u}" for u in ORDER]

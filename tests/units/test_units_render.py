@@ -102,6 +102,7 @@ def test_order_and_grouping(rendered, name):
 
 @pytest.mark.parametrize("name", UNITS)
 def test_service_settings(rendered, name):
+    """Rule 15: the hardening and limits systemd 219 has, in every unit."""
     entries = unit(rendered, name + ".service")
     one = {k: values(entries, "Service", k) for k in (
         "Type", "User", "Group", "EnvironmentFile", "LimitNOFILE", "LimitNPROC", "Restart",

@@ -8,6 +8,7 @@ accepted before or after the subcommand: ``fate-ctl status --root /mnt`` works a
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
@@ -210,6 +211,9 @@ def _logs(host: Host, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 1
     if args.follow:
+        # Python ignores SIGPIPE and an exec'd program inherits that: tail would report a
+        # closed reader (`| head`) as "write error"; with the default it ends quietly
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
         os.execvp("tail", ["tail", "-n", str(args.lines), "-F"] + files)
     if args.json:
         _emit({"service": svc.unit, "files": [{"path": path, "lines": tail_lines(path, args.lines)}
