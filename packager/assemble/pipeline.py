@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -168,14 +168,15 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         # Everything is written inside a work directory and moved into dist/ only when every
         # RPM is done: an interrupted or failed build leaves dist/ exactly as it was.
         work = Path(tempfile.mkdtemp(prefix=".fate-pkg-work-", dir=opts.out_dir))
-        cleaner: threading.Thread | None = None
+        cleaner: subprocess.Popen | None = None
         try:
             with space.full_disk_reported(opts.out_dir, need, inputs):
                 built = _build(todo, releases, contexts, opts, sde, work, note, phases)
                 # The staged trees are not read again (the lint reads the RPMs): remove them
-                # beside the lint rather than after it. 10^5 unlinks took 8 s at scale 0.1.
-                cleaner = threading.Thread(target=_remove_staged, args=(work,), daemon=True)
-                cleaner.start()
+                # beside the lint rather than after it (10^5 unlinks took 8 s at scale 0.1),
+                # in a process of their own: a thread of ours doing them took the GIL back
+                # 10^5 times from the lint (scale 1: lint 31 -> 76 s).
+                cleaner = _remove_staged(work)
                 current = [r.path for rs in built.values() for r in rs] + \
                     [o.path for o in outcomes.values()]
                 t0 = time.monotonic()
@@ -202,16 +203,20 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
             save_state(opts.out_dir / STATE_FILE, state)
         finally:
             if cleaner is not None:
-                cleaner.join()
+                cleaner.wait()
             shutil.rmtree(work, ignore_errors=True)
     return BuildReport(release, [outcomes[n] for s in specs for n in _rpm_names(state, s.name)],
                        time.monotonic() - started, netns_available(), phases)
 
 
-def _remove_staged(work: Path) -> None:
-    """Every staged tree of ``work`` (extracted archives, build steps' trees); not the RPMs."""
+def _remove_staged(work: Path) -> subprocess.Popen:
+    """Start removing every staged tree of ``work`` (extracted archives, build steps' trees;
+    not the RPMs): moved aside at once, deleted by ``rm -rf`` in the background."""
+    trash = Path(tempfile.mkdtemp(prefix="staged-", dir=work))
     for name in STAGED_DIRS:
-        shutil.rmtree(work / name, ignore_errors=True)
+        if (work / name).exists():
+            os.rename(work / name, trash / name)
+    return subprocess.Popen(["rm", "-rf", "--", str(trash)], stdin=subprocess.DEVNULL)
 
 
 def _rpm_names(state: dict, spec_name: str) -> list[str]:
