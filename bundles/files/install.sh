@@ -18,11 +18,13 @@ dry_run=0
 uninstall=0
 backup=1
 tmp=""
+subset=""
 chosen=()
 
 usage() {
     cat <<EOF
-usage: $prog [--dry-run] [--uninstall] [--no-backup] [--root DIR] [--pm yum|dnf] [PACKAGE...]
+usage: $prog [--dry-run] [--uninstall] [--no-backup] [--root DIR] [--pm yum|dnf]
+       [--subset FILE] [PACKAGE...]
 
 Install the FATE packages of this bundle (packages.txt) from the bundle itself; with
 PACKAGE names (packages of rpms/), only those and what they require (fate-deploy gives
@@ -35,6 +37,10 @@ each host the packages of its services).
                 backups are never deleted)
   --root DIR    install into DIR instead of / (image builds, tests)
   --pm yum|dnf  package manager (default: yum, or dnf where yum is absent)
+  --subset FILE this copy holds only the bundle files FILE names, one a line (fate-deploy
+                sends each host the RPMs its PACKAGEs need and what checks them): every
+                one of them must be here, every file here must match SHA256SUMS, and the
+                bundle's other RPMs may be absent
 Exit status: 0 done (or nothing to do), 1 a check or a step failed, 2 bad usage.
 EOF
 }
@@ -54,6 +60,8 @@ while [ $# -gt 0 ]; do
         --root=*) root=${1#--root=} ;;
         --pm) [ $# -ge 2 ] || bad_usage "--pm needs yum or dnf"; pm=$2; shift ;;
         --pm=*) pm=${1#--pm=} ;;
+        --subset) [ $# -ge 2 ] || bad_usage "--subset needs a file"; subset=$2; shift ;;
+        --subset=*) subset=${1#--subset=} ;;
         -h|--help) usage; exit 0 ;;
         -*) bad_usage "unknown argument '$1' (see --help)" ;;
         *) chosen+=("$1") ;;
@@ -69,6 +77,11 @@ if [ -n "$root" ]; then
     [ -d "$root" ] || bad_usage "--root '$root' is not a directory"
     root=$(cd "$root" && pwd -P)
     if [ "$root" = / ]; then root=""; fi
+fi
+if [ -n "$subset" ]; then
+    [ -f "$subset" ] || bad_usage "--subset '$subset' is not a file"
+    [ ${#chosen[@]} -gt 0 ] || bad_usage "--subset needs the PACKAGEs this copy is for"
+    subset=$(cd "$(dirname "$subset")" && pwd -P)/$(basename "$subset")
 fi
 if [ "$(id -u)" -ne 0 ] && [ "$dry_run" -eq 0 ]; then
     die "run as root (or with --dry-run)"
@@ -131,10 +144,27 @@ verify_signature() {
     say "SHA256SUMS signed by key $fpr"
 }
 
+# --subset: the files the list names must all be here; SHA256SUMS is checked for the
+# files that are (coreutils 8.22 has no sha256sum --ignore-missing).
+subset_sums() {
+    local absent=() f
+    while IFS= read -r f; do
+        if [ -n "$f" ] && [ ! -f "$f" ]; then absent+=("$f"); fi
+    done < "$subset"
+    if [ ${#absent[@]} -gt 0 ]; then
+        die "$subset names files this copy lacks (an incomplete copy):" \
+            "${absent[*]+${absent[*]}}"
+    fi
+    awk 'NR == FNR { here[$0] = 1; next }
+         { name = $0; sub(/^[0-9a-f]+  /, "", name); if (name in here) print }' \
+        <(find . -type f | sed 's|^\./||') SHA256SUMS > "$tmp/SHA256SUMS.here"
+}
+
 verify_sums() {
-    local listed unlisted=() f out
+    local listed unlisted=() f out sums=SHA256SUMS
     [ -f SHA256SUMS ] || die "SHA256SUMS is missing: the bundle cannot be checked"
-    if ! out=$(sha256sum -c --quiet SHA256SUMS 2>&1); then
+    if [ -n "$subset" ]; then subset_sums; sums="$tmp/SHA256SUMS.here"; fi
+    if ! out=$(sha256sum -c --quiet "$sums" 2>&1); then
         die "files do not match SHA256SUMS (corrupted or changed): $(echo "$out" | head -3 | tr '\n' ' ')"
     fi
     listed=$(awk '{ sub(/^[0-9a-f]+  /, ""); print }' SHA256SUMS)
@@ -146,7 +176,11 @@ verify_sums() {
     if [ ${#unlisted[@]} -gt 0 ]; then
         die "files not listed in SHA256SUMS: ${unlisted[*]+${unlisted[*]}}"
     fi
-    say "all files match SHA256SUMS"
+    if [ -n "$subset" ]; then
+        say "all $(wc -l < "$sums") files here match SHA256SUMS (a subset: $subset)"
+    else
+        say "all files match SHA256SUMS"
+    fi
 }
 
 verify_rpm_signatures() {
@@ -157,7 +191,7 @@ verify_rpm_signatures() {
     mkdir "$db"
     rpm --dbpath "$db" --initdb
     rpm --dbpath "$db" --import "$key_file" || die "rpm cannot import $key_file"
-    for p in "${signed_packages[@]}" "${packages[@]}"; do
+    for p in ${signed_packages[@]+"${signed_packages[@]}"} "${packages[@]}"; do
         f=${file_of[$p]}
         out=$(LC_ALL=C rpm --dbpath "$db" -K "$f" 2>&1) || die "$f: $out"
         case "$out" in
@@ -194,7 +228,15 @@ if [ "$uninstall" -eq 0 ]; then
 fi
 declare -A file_of=() wanted=()
 read_packages
-for p in "${signed_packages[@]}" "${packages[@]}"; do
+if [ -n "$subset" ]; then
+    # a subset holds the chosen packages and what they need, not every one of packages.txt
+    present=()
+    for p in "${signed_packages[@]}"; do
+        if [ -n "${wanted[$p]:-}" ]; then present+=("$p"); fi
+    done
+    signed_packages=(${present[@]+"${present[@]}"})
+fi
+for p in ${signed_packages[@]+"${signed_packages[@]}"} "${packages[@]}"; do
     [ -n "${wanted[$p]:-}" ] || die "$p is not a package of this bundle's rpms/"
 done
 if [ "$uninstall" -eq 0 ] && [ "$signed" -eq 1 ]; then verify_rpm_signatures; fi

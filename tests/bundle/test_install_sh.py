@@ -138,3 +138,50 @@ def test_unlisted_file_is_refused(bundle_dir, core_root):
 def test_bad_usage_exits_2(bundle_dir, args, expect):
     done = run(bundle_dir, *args)
     assert done.returncode == 2 and expect in done.stderr
+
+
+NODEMANAGER = ("fate-eggroll", "fate-python", "fate-tools")
+
+
+def _subset(bundle_dir: Path, dest: Path) -> tuple[Path, Path]:
+    """What fate-deploy sends the nodemanager host: its tar, unpacked with the tar CLI."""
+    from packager.onhost.deploy import bundle as deploy_bundle
+
+    found = deploy_bundle.load(str(bundle_dir))
+    tar = deploy_bundle.tar_for_host(found, found.host_files(NODEMANAGER), str(dest / "out"))
+    subprocess.run(["tar", "-xf", tar, "-C", str(dest)], check=True)
+    return dest / bundle_dir.name, dest / f"{bundle_dir.name}.files"
+
+
+def test_a_hosts_subset_is_checked_and_installs_offline(bundle_dir, core_root, tmp_path):
+    part, listing = _subset(bundle_dir, tmp_path / "host")
+    rpms = sorted(p.name for p in (part / "rpms").iterdir())
+    assert not [r for r in rpms if r.startswith(("fate-mysql", "fate-flow", "fate-board"))]
+    assert (part / "SHA256SUMS.asc").is_file() and (part / "RPM-GPG-KEY-fate").is_file()
+    done = run(part, "--root", str(core_root), "--subset", str(listing), *NODEMANAGER)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "SHA256SUMS signed by key" in done.stdout
+    assert f"files here match SHA256SUMS (a subset: {listing})" in done.stdout
+    got = installed(core_root)
+    assert {"fate-common", "fate-jdk", *NODEMANAGER} <= got
+    assert not {"fate-mysql", "fate-flow", "fate-board"} & got
+
+
+def test_a_subset_missing_a_file_of_its_list_is_refused(bundle_dir, core_root, tmp_path):
+    part, listing = _subset(bundle_dir, tmp_path / "host")
+    (part / "rpms" / "fate-jdk-1.4.5-1.x86_64.rpm").unlink()
+    before = tree_state(core_root)
+    done = run(part, "--root", str(core_root), "--subset", str(listing), *NODEMANAGER)
+    assert done.returncode == 1
+    assert "lacks (an incomplete copy): rpms/fate-jdk-1.4.5-1.x86_64.rpm" in done.stderr
+    assert tree_state(core_root) == before
+
+
+def test_a_subset_with_a_corrupted_file_is_refused(bundle_dir, core_root, tmp_path):
+    part, listing = _subset(bundle_dir, tmp_path / "host")
+    rpm = part / "rpms" / "fate-eggroll-1.4.5-1.noarch.rpm"
+    rpm.write_bytes(rpm.read_bytes()[:-10] + b"0123456789")
+    before = tree_state(core_root)
+    done = run(part, "--root", str(core_root), "--subset", str(listing), *NODEMANAGER)
+    assert done.returncode == 1 and "do not match SHA256SUMS" in done.stderr, done.stderr
+    assert tree_state(core_root) == before

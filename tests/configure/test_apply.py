@@ -210,3 +210,37 @@ def test_check_passes_on_a_clean_root(tmp_path, scratch_root, fc):
     assert result.rc == 0
     assert "check passed" in result.out
     assert snapshot(scratch_root) == before
+
+
+def _per_node(root: Path) -> str:
+    for line in (root / EGG).read_text().splitlines():
+        if line.startswith("eggroll.session.processors.per.node="):
+            return line.split("=", 1)[1]
+    raise AssertionError("no eggroll.session.processors.per.node")
+
+
+def test_processors_per_node_from_the_nodemanager_hosts_cpus(tmp_path, scratch_root, fc):
+    """10.0.1.1 runs rollsite only: its own CPUs say nothing of the nodemanager hosts."""
+    party = party_file(tmp_path, BASE.replace("    egg: 6\n", "    concurrent_jobs: 2\n"))
+    guessed = apply(fc, party, scratch_root, "10.0.1.1")
+    assert guessed.rc == 0, guessed.err
+    warnings = [line for line in guessed.err.splitlines() if "processors.per.node" in line]
+    assert len(warnings) == 1, guessed.err
+    assert "runs no nodemanager: set eggroll.cores_per_node in" in warnings[0]
+    assert "--cores-per-node N" in warnings[0]
+    assert _per_node(scratch_root) == str(max(1, int((os.cpu_count() or 1) * 0.8 / 2)))
+    given = apply(fc, party, scratch_root, "10.0.1.1", "--cores-per-node", "40")
+    assert "processors.per.node" not in given.err
+    assert _per_node(scratch_root) == "16"                      # 40 x 0.8 / 2
+    # a later run without the option (by hand, doctor, restore) keeps the count it was given
+    again = apply(fc, party, scratch_root, "10.0.1.1")
+    assert again.rc == 0 and "processors.per.node" not in again.err
+    assert _per_node(scratch_root) == "16"
+    party.write_text(BASE.replace("    egg: 6\n", "    concurrent_jobs: 2\n    "
+                                  "cores_per_node: 10\n"))
+    assert apply(fc, party, scratch_root, "10.0.1.1", "--cores-per-node", "40").rc == 0
+    assert _per_node(scratch_root) == "4"                       # the party YAML wins
+    party.write_text(BASE.replace("    egg: 6\n", "    concurrent_jobs: 2\n"))
+    own = apply(fc, party, scratch_root, "10.0.1.2")            # runs a nodemanager
+    assert own.rc == 0 and "processors.per.node" not in own.err
+

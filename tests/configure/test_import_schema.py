@@ -46,7 +46,7 @@ def test_imported_party_passes_the_whole_pipeline(tmp_path, scratch_root, fc):
     before = snapshot(scratch_root)
     result = fc(party, "--root", scratch_root, "--host", "192.168.0.2", "--check")
     assert result.rc == 0, result.err
-    assert "guest 9999 on 192.168.0.2: mysql, clustermanager, nodemanager, rollsite, fate_flow, " \
+    assert "guest 9999 on 192.168.0.2: mysql, clustermanager, rollsite, nodemanager, fate_flow, " \
            "fateboard" in result.out
     assert snapshot(scratch_root) == before
 

@@ -117,14 +117,30 @@ def test_steps_on_a_running_server_then_nothing(tmp_path, running, fc):
     count = running.rows("SELECT COUNT(*) FROM eggroll_meta.server_node", ROOT_PW)
     assert count == [["4"]]
 
-    # ... and removed again: its row goes (eggroll would still send sessions there)
+    # ... and removed again: its account and its row go (eggroll would still send
+    # sessions there); accounts fate-configure did not make stay as they are
+    others = ["'fate'@'localhost'", "'fate'@'10.0.1.%'", "'fate'@'10.0.1.9'",
+              "'other'@'10.0.1.8'", "'root'@'10.0.1.7'"]
+    for account in others:
+        running.query(f"CREATE USER {account} IDENTIFIED BY 'x'", ROOT_PW)
+    running.query("GRANT SELECT ON *.* TO 'fate'@'10.0.1.9'", ROOT_PW)   # not our grant
+    users_before = running.rows("SELECT user, host FROM mysql.user ORDER BY user, host",
+                                ROOT_PW)
     party.write_text(party_text(running.port))
     fourth = configure(fc, party, running.root)
     assert fourth.rc == 0
     assert mysql_lines(fourth.out) == [
+        "dropped user fate@10.0.1.4 (no longer in the party)",
         "removed NODE_MANAGER 10.0.1.4:4671 (no longer in the party)"]
     count = running.rows("SELECT COUNT(*) FROM eggroll_meta.server_node", ROOT_PW)
     assert count == [["3"]]
+    users_after = running.rows("SELECT user, host FROM mysql.user ORDER BY user, host",
+                               ROOT_PW)
+    assert users_after == [u for u in users_before if u != ["fate", "10.0.1.4"]]
+    assert ["fate", "10.0.1.4"] in users_before
+    assert running.rows("SELECT COUNT(*) FROM mysql.db WHERE host = '10.0.1.4'", ROOT_PW) \
+        == [["0"]]
+    assert mysql_lines(configure(fc, party, running.root).out) == []   # converged
 
 
 def test_changed_fate_password_is_applied_to_existing_accounts(tmp_path, running, fc):

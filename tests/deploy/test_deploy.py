@@ -5,6 +5,7 @@ party and the catalogue, the written files, and Ansible's output read back."""
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -86,17 +87,16 @@ def test_each_host_gets_only_its_services_packages_and_ports():
     assert plan.mysql_host == plan.flow_host == "192.168.0.1"
 
 
-def test_start_stages_follow_the_catalogue_across_hosts():
+def test_start_stages_follow_the_issues_order_across_hosts():
+    """MySQL -> clustermanager, rollsite -> nodemanagers -> fate_flow -> fateboard."""
     plan = make_plan(seed_party(("192.168.0.2", "192.168.0.3")))
     order = [(s.number, s.services, s.hosts) for s in plan.stages]
-    assert order[0] == (1, ["mysql"], ["192.168.0.1"])
-    assert order[-1] == (4, ["fateboard"], ["192.168.0.1"])
-    names = [n for s in plan.stages for n in s.services]
-    assert names.index("mysql") < names.index("clustermanager") < names.index("fate_flow") \
-        < names.index("fateboard")
-    assert names.index("nodemanager") < names.index("fate_flow")
-    stage2 = next(s for s in plan.stages if "nodemanager" in s.services)
-    assert stage2.hosts == ["192.168.0.1", "192.168.0.2", "192.168.0.3"]
+    assert order == [
+        (1, ["mysql"], ["192.168.0.1"]),
+        (2, ["clustermanager", "rollsite"], ["192.168.0.1"]),
+        (3, ["nodemanager"], ["192.168.0.2", "192.168.0.3"]),
+        (4, ["fate_flow"], ["192.168.0.1"]),
+        (5, ["fateboard"], ["192.168.0.1"])]
 
 
 def test_site_yml_configures_the_mysql_host_before_the_others():
@@ -105,8 +105,8 @@ def test_site_yml_configures_the_mysql_host_before_the_others():
     assert names[2].startswith("configure the MySQL host first")
     assert names[3].startswith("place the secrets and configure the other hosts")
     assert [n for n in names if n.startswith("start stage")] == [
-        "start stage 1: mysql", "start stage 2: clustermanager, nodemanager, rollsite",
-        "start stage 3: fate_flow", "start stage 4: fateboard"]
+        "start stage 1: mysql", "start stage 2: clustermanager, rollsite",
+        "start stage 3: nodemanager", "start stage 4: fate_flow", "start stage 5: fateboard"]
 
 
 def test_the_pre_flight_play_sees_every_host_and_the_others_stop_at_a_failure():
@@ -179,3 +179,136 @@ def test_the_failure_named_is_the_host_that_failed_not_those_stopped_by_it():
         "10.0.0.9": row("fate_preflight : pre-flight checks", unreachable=True)}}
     assert first_failure(summary) == ("10.0.0.9 unreachable at 'pre-flight on every host' / "
                                       "'fate_preflight : pre-flight checks': m")
+
+
+PRIMARY = """<?xml version="1.0" encoding="UTF-8"?>
+<metadata xmlns="http://linux.duke.edu/metadata/common"
+ xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="{n}">{body}</metadata>"""
+PACKAGE = """<package type="rpm"><name>{name}</name>
+<size package="10" installed="100" archive="20"/><location href="rpms/{name}.rpm"/>
+<format><rpm:provides>{provides}</rpm:provides><rpm:requires>{requires}</rpm:requires>
+{files}</format></package>"""
+
+
+def fake_bundle(root, packages: dict) -> str:
+    """A bundle directory whose repodata holds ``packages``: name -> (provides, requires,
+    files); each RPM is a few bytes (only the metadata is read)."""
+    import gzip
+    import hashlib
+
+    top = root / "fate-bundle-1.4.5-el7.x86_64"
+    (top / "rpms").mkdir(parents=True)
+    (top / "repodata").mkdir()
+    body = ""
+    for name, (provides, requires, files) in packages.items():
+        (top / "rpms" / f"{name}.rpm").write_bytes(name.encode())
+        body += PACKAGE.format(
+            name=name, provides="".join(f'<rpm:entry name="{p}"/>' for p in provides),
+            requires="".join(f'<rpm:entry name="{r}"/>' for r in requires),
+            files="".join(f"<file>{f}</file>" for f in files))
+    (top / "repodata/primary.xml.gz").write_bytes(gzip.compress(
+        PRIMARY.format(n=len(packages), body=body).encode()))
+    (top / "repodata/repomd.xml").write_text(
+        '<repomd xmlns="http://linux.duke.edu/metadata/repo"><data type="primary">'
+        '<location href="repodata/primary.xml.gz"/></data></repomd>')
+    (top / "install.sh").write_text("#!/bin/bash\n")
+    (top / "packages.txt").write_text("fate-eggroll\n")
+    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(top)}\n"
+                   for p in sorted(top.rglob("*")) if p.is_file())
+    (top / "SHA256SUMS").write_text(sums)
+    return str(top)
+
+
+def test_a_host_gets_every_in_bundle_provider_of_its_closure_and_nothing_else(tmp_path):
+    from packager.onhost.deploy import bundle
+
+    path = fake_bundle(tmp_path, {
+        "fate-eggroll": ((), ("fate-common", "fate-jdk", "/bin/sh", "rpmlib(X)"), ()),
+        "fate-common": ((), ("libjava.so()(64bit)",), ()),
+        "fate-jdk": (("libjava.so()(64bit)",), (), ()),
+        "other-jdk": (("libjava.so()(64bit)",), ("zlib",), ()),   # a second provider
+        "zlib": ((), (), ()),
+        "bash": ((), (), ("/bin/sh",)),                            # a file requirement
+        "fate-mysql": ((), ("fate-common", "ncurses"), ()),
+        "ncurses": ((), (), ())})
+    found = bundle.load(path)
+    names = [p.name for p in found.closure(["fate-eggroll"])]
+    assert sorted(names) == ["bash", "fate-common", "fate-eggroll", "fate-jdk", "other-jdk",
+                             "zlib"]
+    files = found.host_files(["fate-eggroll"])
+    assert "rpms/fate-mysql.rpm" not in files and "rpms/ncurses.rpm" not in files
+    assert {"SHA256SUMS", "install.sh", "packages.txt", "repodata/repomd.xml",
+            "repodata/primary.xml.gz", "rpms/bash.rpm", "rpms/other-jdk.rpm"} <= set(files)
+    tar = bundle.tar_for_host(found, files, str(tmp_path / "out"))
+    import tarfile
+    with tarfile.open(tar) as handle:
+        members = handle.getnames()
+    top = "fate-bundle-1.4.5-el7.x86_64"
+    assert members == [top + ".files"] + [f"{top}/{f}" for f in files]
+    assert bundle.tar_for_host(found, files, str(tmp_path / "out")) == tar   # reused
+
+
+@pytest.mark.parametrize("hostvars,known,expect", [
+    ({"b": {"fate_cpus": 16}, "c": {"fate_cpus": 24}}, {}, "--cores-per-node 16"),  # smallest
+    ({"b": {}, "c": {"fate_cpus": 24}}, {"b": 8}, "--cores-per-node 8"),   # b outside --limit
+    ({"b": {"fate_cpus": 0}, "c": {}}, {}, ""),                            # nothing known
+])
+def test_cores_per_node_is_the_nodemanager_hosts_smallest_cpu_count(hostvars, known, expect):
+    """The flag every host's fate-configure gets, as Ansible templates it (Jinja2, with
+    Ansible's ``default``/``int``/``min`` filters as Jinja2's own)."""
+    import jinja2
+
+    from packager.onhost.deploy.emit import CORES_FLAG
+
+    text = jinja2.Environment(undefined=jinja2.Undefined).from_string(CORES_FLAG).render(
+        fate_nodemanagers=["b", "c"], hostvars=hostvars, fate_known_cpus=known)
+    assert text == expect
+
+
+def test_every_role_file_is_yaml_ansible_reads():
+    """A task line YAML cannot read stops every run (ansible-playbook checks them all)."""
+    from packager.onhost.deploy.emit import ROLES
+
+    files = sorted(Path(ROLES).glob("*/tasks/main.yml"))
+    assert len(files) == 7
+    for path in files:
+        tasks = yaml.safe_load(path.read_text())
+        assert isinstance(tasks, list) and all("name" in t for t in tasks), path
+
+
+def test_what_the_roles_print_for_the_summary_is_read_back():
+    """debug var=fate_report as the default callback prints it (2.9 and ansible-core):
+    the status may come parsed (Ansible turns JSON-looking strings into data)."""
+    from packager.onhost.deploy import report
+    from packager.onhost.deploy.run import RunResult
+
+    reader = OutputReader(lambda _: None)
+    for line in textwrap.dedent("""\
+        TASK [fate_preflight : the findings, for the summary] ****
+        ok: [10.0.0.2] => {
+            "fate_report": {
+                "preflight": "ok: root through sudo from app\\nwarning: no swap\\nok: cpus 3"
+            }
+        }
+        TASK [fate_report : the status and the toy result, for the summary] ****
+        ok: [10.0.0.1] => {
+            "fate_report": {
+                "status": {"services": [{"service": "fate-flow", "state": "active", "ports": [{"endpoint": "10.0.0.1:9380", "answering": true}], "healthy": true}]},
+                "toy": "toy: success: it is 1999.9999999999998",
+                "toy_stderr": ""
+            }
+        }
+        ok: [10.0.0.2] => {
+            "changed": false,
+            "msg": "not ours"
+        }
+        changed: [10.0.0.2]
+        """).splitlines():
+        reader.feed(line)
+    assert reader.changed == {"10.0.0.2": ["fate_report : the status and the toy result, for the summary"]}
+    result = RunResult(0, {}, {}, {}, "log", reader.reports)
+    assert report.preflight_findings(result) == {"10.0.0.2": ["warning: no swap"],
+                                                  "10.0.0.1": []}
+    assert report.preflight_cpus(result) == {"10.0.0.2": 3}
+    assert report.toy_result(result, "10.0.0.1")["ok"] == "yes"
+    assert '"service": "fate-flow"' in report.host_report(result, "10.0.0.1")["status"]

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -130,12 +131,14 @@ def boxes(request, rootfs, tmp_path_factory) -> Iterator[Callable[..., Container
         yield make
     finally:
         keep = request.module.__name__ in _failed_modules
-        for box in made:
-            try:
+        try:
+            for box in made:
                 if keep:
                     _kept.append(box.collect(ARTIFACTS / request.module.__name__))
-            finally:
-                box.stop()
+        finally:
+            # all at once: each stop is a clean poweroff that mostly waits (JVMs, MySQL)
+            with ThreadPoolExecutor(max_workers=max(1, len(made))) as pool:
+                list(pool.map(Container.stop, made))
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import os
 import shlex
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,21 @@ class Controller:
         return proc.returncode, summary, proc.stderr
 
 
+EGG_CONF = "/data/projects/fate/eggroll/conf/eggroll.properties"
+
+
+def egg(cores: int) -> int:
+    """eggroll.session.processors.per.node for ``cores`` (seed §7.1, one job at a time)."""
+    return max(1, int(cores * 0.8))
+
+
+def show_cpus(box: Container, count: int) -> None:
+    """The host's online CPUs as ``count`` (glibc's sysconf reads this file, for getconf
+    and Python's os.cpu_count alike)."""
+    box.write("/root/cpu-online", f"0-{count - 1}\n" if count > 1 else "0\n")
+    box.run("mount", "--bind", "/root/cpu-online", "/sys/devices/system/cpu/online")
+
+
 def seed_host(box: Container, name: str, hosts_lines: str, pubkey: str) -> None:
     """The seed's chapter 3 on a bare CentOS 7 host: host name and /etc/hosts, the app user
     (group apps, gid 6000) with passwordless sudo, the controller's key."""
@@ -141,13 +157,23 @@ def site(boxes, drop, rpms, net, tmp_path_factory):
     ctl = Controller(net, tmp_path_factory.mktemp("control"), rpms, bundle)
     names = ["fate-a", "fate-b", "fate-c"]
     hosts_lines = "".join(f"{a} {n}\n" for a, n in zip(net.addresses, names))
-    made = []
-    for index in range(len(names)):
-        made.append(boxes(f"ro{'abc'[index]}", root=root, netns=net.names[index],
-                          binds={DROP: drop}))
     pubkey = (ctl.key.with_suffix(".pub")).read_text()
-    for box, name in zip(made, names):
-        seed_host(box, name, hosts_lines, pubkey)
+
+    def seeded(index: int) -> Container:
+        box = boxes(f"ro{'abc'[index]}", root=root, netns=net.names[index],
+                    binds={DROP: drop})
+        seed_host(box, names[index], hosts_lines, pubkey)
+        return box
+
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:   # boots mostly wait
+        made = list(pool.map(seeded, range(len(names))))
+    # The nodemanager hosts get a CPU count whose sessions differ from what A's own would
+    # give (A runs no nodemanager, so its count must not size them); C's is larger than
+    # B's, so the smallest stays B's when C joins.
+    own = int(made[0].run("getconf", "_NPROCESSORS_ONLN").stdout)
+    ctl.node_cpus = 1 if egg(own) > 1 else 3
+    show_cpus(made[1], ctl.node_cpus)
+    show_cpus(made[2], ctl.node_cpus + 1)
     ctl.trust(net.addresses)
     return ctl, made
 
@@ -219,10 +245,15 @@ def test_the_seeds_two_host_party_from_bare_hosts_to_the_toy_example(site, net):
         sorted(s["service"] for s in rows[a_ip]["services"]) == sorted(ON_A)
     assert [s["service"] for s in rows[b_ip]["services"]] == ["fate-nodemanager"]
     assert all(s["healthy"] for r in rows.values() for s in r["services"])
-    # only the RPMs of B's roles on B
+    # only the RPMs of B's roles on B: installed, and on its disk at all
     assert b.run("rpm", "-q", "fate-mysql", "fate-flow", "fate-board", check=False
                  ).stdout.count("is not installed") == 3
     assert b.run("rpm", "-q", "fate-eggroll", "fate-python", "fate-tools").returncode == 0
+    on_disk = b.sh("find / -xdev -name '*.rpm' 2>/dev/null | grep -v '^/e2e/'; "
+                   "tar -tf /var/lib/fate-deploy/*.tar").stdout
+    assert "fate-eggroll-1.4.5" in on_disk and "fate-jdk-1.4.5" in on_disk, on_disk
+    assert not [n for n in ("fate-mysql-", "fate-flow-", "fate-board-") if n in on_disk], on_disk
+    assert "fate-mysql-1.4.5" in a.sh("ls /var/lib/fate-deploy/*/rpms").stdout
     # secrets: generated on A, 0600 on the controller and on B, the same bytes
     local = ctl.workdir / "secrets/secrets.yaml"
     assert oct(local.stat().st_mode & 0o777) == "0o600"
@@ -231,6 +262,9 @@ def test_the_seeds_two_host_party_from_bare_hosts_to_the_toy_example(site, net):
         == local.read_text()
     password = a.sh("sed -n 's/^mysql_fate: *//p' /etc/fate/secrets.yaml").stdout.strip()
     assert password and password.strip("'\"") not in Path(summary["log"]).read_text()
+    # the eggroll sessions are sized from B's CPUs on every host, A (fate_flow) included
+    per_node = f"eggroll.session.processors.per.node={egg(ctl.node_cpus)}\n"
+    assert per_node in a.read(EGG_CONF) and per_node in b.read(EGG_CONF)
 
 
 def test_a_second_run_changes_nothing_and_restarts_nothing(site, net):
@@ -273,7 +307,7 @@ def test_a_failure_midway_names_host_and_step_then_the_next_run_converges(site, 
     ctl, (a, b, c) = site
     a_ip, b_ip, c_ip = net.addresses
     c.write("/etc/systemd/system/fate-nodemanager.service.d/never-listens.conf",
-            "[Service]\nExecStart=\nExecStart=/bin/sleep 600\nTimeoutStartSec=8\n")
+            "[Service]\nExecStart=\nExecStart=/bin/sleep 600\nTimeoutStartSec=3\n")
     ctl.write_inventory(net.addresses)
     text = two_host(a_ip, b_ip, nodemanagers=[b_ip, c_ip])
     rc, summary, err = ctl.deploy(text)
@@ -318,6 +352,9 @@ def test_a_removed_nodemanager_is_stopped(site, net):
     rows = a.mysql("SELECT host FROM eggroll_meta.server_node WHERE node_type = "
                    "'NODE_MANAGER'").split()
     assert rows == [b_ip]          # eggroll no longer offers the stopped host to sessions
+    # and the host that left can no longer log in to MySQL
+    accounts = a.mysql("SELECT host FROM mysql.user WHERE user = 'fate' ORDER BY host").split()
+    assert accounts == sorted([a_ip, b_ip]), accounts
     assert summary["toy"]["ok"] == "yes"
 
 
@@ -329,12 +366,16 @@ def test_the_same_party_by_the_single_host_steps(site, boxes, drop, rootfs):
     manual = BridgedNet("m", SUBNET + 1, 2)
     try:
         a_ip, b_ip = manual.addresses
-        a = boxes("rma", netns=manual.names[0], binds={DROP: drop})
-        b = boxes("rmb", netns=manual.names[1], binds={DROP: drop})
         text = two_host(a_ip, b_ip)
-        for box, name in ((a, "fate-a"), (b, "fate-b")):
+
+        def prepared(which: int) -> Container:
+            box = boxes(f"rm{'ab'[which]}", netns=manual.names[which], binds={DROP: drop})
             prepare_os(box)
-            box.run("hostname", name)
+            box.run("hostname", f"fate-{'ab'[which]}")
+            return box
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            a, b = pool.map(prepared, range(2))
         t0 = time.monotonic()
         for box in (a, b):
             install_bundle(box)

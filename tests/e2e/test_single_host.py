@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from packager.onhost import catalogue
+
 from .party import all_in_one
 from .scenario import (
     DNF,
@@ -183,8 +185,7 @@ def test_kill_9_is_restarted_by_systemd(box, unit):
 
 
 #: Start stage of each unit (units/services.yaml), the order an upgrade must restart in.
-STAGE = {"fate-mysql": 1, "fate-clustermanager": 2, "fate-nodemanager": 2,
-         "fate-rollsite": 2, "fate-flow": 3, "fate-board": 4}
+STAGE = {s.unit: s.stage for s in catalogue.load()}
 #: systemd's catalogue ids of "Started <unit>" and "Stopped <unit>" (journal MESSAGE_ID).
 STARTED, STOPPED = "39f53479d3a045ac8e11786248231fbf", "9d1aaa27d60140bd96365438aad20286"
 

@@ -51,7 +51,8 @@ EXPECTED_EXECSTART = {
 EXPECTED_AFTER = {
     "fate-mysql": set(),
     "fate-clustermanager": {"fate-mysql.service"},
-    "fate-nodemanager": {"fate-mysql.service"},
+    # the node managers register with the cluster manager (issue 15's order)
+    "fate-nodemanager": {"fate-mysql.service", "fate-clustermanager.service"},
     "fate-rollsite": {"fate-mysql.service"},
     "fate-flow": {"fate-mysql.service", "fate-clustermanager.service",
                   "fate-nodemanager.service", "fate-rollsite.service"},

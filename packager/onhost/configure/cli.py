@@ -33,7 +33,7 @@ from .schema import json_schema
 PROG = "fate-configure"
 SUBCOMMANDS = ("apply", "check", "import-ansible", "schema", "example")
 #: options that take a value, so that the command word can be found among the arguments
-_VALUED = ("--host", "--root", "--init", "--account", "-o", "--output")
+_VALUED = ("--host", "--root", "--init", "--account", "--cores-per-node", "-o", "--output")
 _POSITIONED = re.compile(r"^(\S+?):(\d+) (?:(\S+): )?(.*)$")
 
 
@@ -92,6 +92,16 @@ def _account(text: str) -> Tuple[str, str]:
     return user, group
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of CPUs >= 1, got {text!r}")
+    return value
+
+
 def _always(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--json", action="store_true", help="print the result as one JSON document")
     sub.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -109,6 +119,11 @@ def _common(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--account", type=_account, default=("app", "apps"), metavar="USER:GROUP",
                      help="service account owning FATE's files (default app:apps, the one "
                           "fate-common creates)")
+    sub.add_argument("--cores-per-node", type=_positive, default=0, metavar="N",
+                     help="CPUs of the party's nodemanager hosts (the smallest) for "
+                          "eggroll.session.processors.per.node, when this host is not one "
+                          "(fate-deploy passes them); eggroll.cores_per_node of the party "
+                          "YAML wins")
     _always(sub)
 
 
@@ -251,7 +266,7 @@ def _run(args: argparse.Namespace, out: Output) -> int:
         return _import(args, out)
 
     root = Root(args.root)
-    host_facts = facts.gather()
+    host_facts = facts.gather()._replace(node_cores=args.cores_per_node)
     if not root.is_live:
         host_facts = host_facts._replace(systemd=False)
     if args.command == "check":

@@ -16,6 +16,9 @@ class HostFacts(NamedTuple):
     systemd: bool
     cpus: int = 1
     mem_kib: int = 0
+    #: CPUs of the party's nodemanager hosts (the smallest), as the caller measured them
+    #: there (``--cores-per-node``: fate-deploy gathers them); 0 = not given.
+    node_cores: int = 0
 
 
 def mem_total_kib(proc: str = "/proc") -> int:

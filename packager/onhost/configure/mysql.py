@@ -6,8 +6,9 @@ Steps: initialize once (guarded: only when the datadir has no ``mysql`` schema),
 if not answering, set the root password, create eggroll's and fate_flow's databases,
 load eggroll's real ``create-eggroll-meta-tables.sql`` when its tables are missing,
 create ``fate@<ip>`` for every host of the party that logs in, grant what eggroll and
-fate_flow need on their databases (a grant on fate_flow only is FATE#3833), and insert
-the ``server_node`` rows eggroll's cluster manager reads, only when absent.
+fate_flow need on their databases (a grant on fate_flow only is FATE#3833), drop the
+``fate@<ip>`` accounts of addresses that left the party, and insert the ``server_node``
+rows eggroll's cluster manager reads, only when absent.
 
 Starting: when systemd runs it is ``systemctl start fate-mysql``; otherwise (image
 builds, containers without systemd, tests) ``bin/mysqld_safe --defaults-file=my.cnf``
@@ -15,6 +16,7 @@ is started directly for the duration of the steps and shut down afterwards, so t
 the unit owns the server from the first boot.
 """
 
+import ipaddress
 import os
 import socket
 import subprocess
@@ -34,6 +36,11 @@ from .plan import DbPlan
 NEEDED = ("Select_priv", "Insert_priv", "Update_priv", "Delete_priv", "Create_priv",
           "Drop_priv", "Index_priv", "Alter_priv")
 
+
+#: Global privileges (mysql.user columns) fate-configure never gives its account: one set
+#: means someone else made or changed that account, and it is left alone.
+GLOBAL_PRIVS = ("Select_priv", "Insert_priv", "Update_priv", "Delete_priv", "Create_priv",
+                "Drop_priv", "Grant_priv", "Super_priv", "File_priv", "Process_priv")
 
 #: server_node rows fate-configure owns: the managers of the party YAML.
 MANAGED_NODE_TYPES = ("CLUSTER_MANAGER", "NODE_MANAGER")
@@ -262,6 +269,29 @@ class MysqlSteps:
                 if not self.has_grant(user, ip, name):
                     self.client.run(f"GRANT ALL PRIVILEGES ON {ident(name)}.* TO {account};")
                     self.did(f"granted ALL on {name}.* to {user}@{ip}")
+        for host in sorted(existing - set(self.db.client_ips)):
+            if self.ours(user, host):
+                self.client.run(f"DROP USER {quote(user)}@{quote(host)};")
+                self.did(f"dropped user {user}@{host} (no longer in the party)")
+
+    def ours(self, user: str, host: str) -> bool:
+        """Whether ``user@host`` is an account this tool makes: never root, never a
+        loopback or wildcard host (we make one account per party address), and with no
+        privileges beyond the ALL on the party's databases that we grant."""
+        if user == "root":
+            return False
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return False
+        except ValueError:   # localhost, a host name, '%', '10.0.%'
+            return False
+        glob = " OR ".join(f"{col} = 'Y'" for col in GLOBAL_PRIVS)
+        dbs = ", ".join(quote(d) for d in self.db.databases)
+        rows = self.client.run(
+            f"SELECT (SELECT COUNT(*) FROM mysql.user WHERE User = {quote(user)} AND "
+            f"Host = {quote(host)} AND ({glob})) + (SELECT COUNT(*) FROM mysql.db WHERE "
+            f"User = {quote(user)} AND Host = {quote(host)} AND Db NOT IN ({dbs}));")
+        return bool(rows) and rows[0][0] == "0"
 
     def passwords(self, previous_fate: Optional[str]) -> None:
         """Existing fate@ accounts get the new password when it changed since last run."""

@@ -33,6 +33,9 @@ SECRETS = ETC + "/secrets.yaml"
 STATE = ETC + "/state.yaml"
 APPLIED_PARTY = ETC + "/party.yaml"
 APPLIED_HOST = ETC + "/host"  # the party address this host was configured as
+#: the nodemanager hosts' CPU count last given (--cores-per-node, from fate-deploy): a later
+#: run without it (by hand, doctor, restore) renders the same processors.per.node
+APPLIED_NODE_CORES = ETC + "/nodemanager-cpus"
 ENV_DIR = ETC + "/env"
 UNIT_DIRS = ("/etc/systemd/system", "/usr/lib/systemd/system")
 SUPERVISOR_HOME = "/data/projects/common/supervisord"

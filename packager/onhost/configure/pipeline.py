@@ -21,8 +21,8 @@ from .loader import Document, load_file
 from .loader import Path as LoaderPath
 from .model import Party
 from .mysql import MysqlSteps
-from .paths import APPLIED_HOST, EGGROLL_SQL, Root
-from .plan import Plan, make_plan
+from .paths import APPLIED_HOST, APPLIED_NODE_CORES, EGGROLL_SQL, Root
+from .plan import FileSpec, Plan, cores_guessed, make_plan
 from .schema import check_document, load_schema
 from .semantic import check_host, check_party, tcp_answers
 
@@ -121,11 +121,22 @@ def local_host(party: Party, host: Optional[str], facts: HostFacts, root: Root) 
 
 
 def _recorded_host(root: Root) -> Optional[str]:
+    return _recorded(root, APPLIED_HOST) or None
+
+
+def _recorded_cores(root: Root) -> int:
+    """The nodemanager hosts' CPU count a previous run was given, 0 when none (or unreadable:
+    the run then warns as if it had never been given)."""
+    text = _recorded(root, APPLIED_NODE_CORES)
+    return int(text) if text.isdigit() else 0
+
+
+def _recorded(root: Root, path: str) -> str:
     try:
-        with open(root(APPLIED_HOST), encoding="utf-8") as handle:
-            return handle.read().strip() or None
+        with open(root(path), encoding="utf-8") as handle:
+            return handle.read().strip()
     except OSError:
-        return None
+        return ""
 
 
 def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = None,
@@ -151,8 +162,20 @@ def prepare(filename: str, root: Root, facts: HostFacts, host: Optional[str] = N
                              ".service, ".join(missing))))
     with open(filename, encoding="utf-8") as handle:
         text = handle.read()
-    plan = make_plan(party, ip, secrets, text, present, init, account, facts.cpus,
-                     facts.mem_kib)
+    # given now, else what the last run was given: a hand-run configure, doctor or restore
+    # must not re-render processors.per.node from this host's CPUs (and restart the managers)
+    node_cores = facts.node_cores or _recorded_cores(root)
+    if cores_guessed(party, services, node_cores):
+        findings.append(preflight.Finding(
+            "warning", f"eggroll.session.processors.per.node comes from this host's "
+                       f"{facts.cpus} CPU(s), but it runs no nodemanager: set "
+                       f"eggroll.cores_per_node in {filename} (a nodemanager host's CPUs, the "
+                       "smallest) or pass --cores-per-node N"))
+    plan = make_plan(party, ip, secrets, text, present, init, account,
+                     node_cores or facts.cpus, facts.mem_kib)
+    if node_cores:
+        plan = plan._replace(files=plan.files + (FileSpec(
+            APPLIED_NODE_CORES, f"{node_cores}\n", 0o644, "root", "root", ()),))
     if init == "supervisor":
         plan = plan._replace(files=plan.files + tuple(supervisor.program_files(plan, account)),
                              remove=plan.remove + supervisor.stale_programs(plan), disable=())

@@ -6,7 +6,7 @@ step and a later drift check, and tests can compare it with the reference direct
 """
 
 import json
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from packager.onhost import catalogue
 
@@ -106,13 +106,24 @@ def database_names(party: Party) -> Tuple[str, ...]:
 
 def processors_per_node(party: Party, cpus: int) -> int:
     """eggroll.session.processors.per.node: ``egg`` when set, else seed §7.1's
-    cores x 0.8 / concurrent jobs (at least 1), cores = ``cores_per_node`` or ``cpus``."""
+    cores x 0.8 / concurrent jobs (at least 1), cores = ``cores_per_node`` or ``cpus`` (the
+    nodemanager hosts' CPUs when the caller knows them, else this host's)."""
     egg = party.get("eggroll", "egg")
     if egg:
         return int(egg)
     cores = party.get("eggroll", "cores_per_node") or cpus
     jobs = party.get("eggroll", "concurrent_jobs") or 1
     return max(1, int(cores * 0.8 / jobs))
+
+
+def cores_guessed(party: Party, services: Sequence[str], given: int) -> bool:
+    """Whether processors.per.node would come from the CPUs of a host that runs no
+    nodemanager (so they say nothing of the hosts that run the eggs): this host renders
+    eggroll.properties, the party sets neither ``egg`` nor ``cores_per_node``, and no
+    nodemanager hosts' count was given."""
+    return (bool(set(services) & set(EGGROLL_USERS)) and "nodemanager" not in services
+            and not given and not party.get("eggroll", "egg")
+            and not party.get("eggroll", "cores_per_node"))
 
 
 def rollsite_heap(party: Party, mem_kib: int) -> str:

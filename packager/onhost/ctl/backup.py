@@ -37,7 +37,7 @@ CA_DIR = paths.ETC + "/ca"
 #: Rendered by fate-configure (docs/fate-configure.md "Files written per host").
 CONFIG_FILES = (paths.EGGROLL_CONF, paths.ROUTE_TABLE, paths.BASE_CONF, paths.SERVER_CONF,
                 paths.FATEBOARD_CONF, paths.MYSQL_CNF, paths.INIT_ENV)
-ETC_FILES = (paths.APPLIED_PARTY, paths.SECRETS, paths.APPLIED_HOST)
+ETC_FILES = (paths.APPLIED_PARTY, paths.SECRETS, paths.APPLIED_HOST, paths.APPLIED_NODE_CORES)
 DATA_DIRS = ("/data/projects/data/fate/eggroll", paths.FATE_PYTHON + "/jobs",
              paths.FATE_PYTHON + "/model_local_cache")
 FATE_RPMS = ("fate-common", "fate-tools", "fate-jdk", "fate-python", "fate-mysql",

@@ -1,12 +1,15 @@
-"""The bundle on the controller: intact (SHA256SUMS, its signature when signed), what each
-host's packages need on disk (repodata), and one tar of it to copy to the hosts.
+"""The bundle on the controller: intact (SHA256SUMS, its signature when signed), which of
+its RPMs each host's packages need (the dependency closure, from repodata), and per host
+one tar of only those RPMs and the files that verify them.
 
 The checks are install.sh's, done once here so that a broken bundle stops the run before
-any host is touched; install.sh repeats them on every host before yum runs.
+any host is touched; install.sh repeats them on every host (``--subset``: on the files
+that host got) before yum runs.
 """
 
 import gzip
 import hashlib
+import io
 import os
 import shutil
 import subprocess
@@ -24,45 +27,60 @@ KEY_FILE = "RPM-GPG-KEY-fate"
 class BundleError(Exception):
     """The bundle is missing, incomplete or does not match its checksums."""
 
+    exit_code = 2
+
 
 class Package(NamedTuple):
     name: str
+    location: str             # the .rpm, relative to the bundle root (rpms/x.rpm)
     installed: int            # bytes once installed
     archive: int              # bytes of the .rpm
-    provides: Set[str]
-    requires: Set[str]
+    provides: Set[str]        # its name, its provides and the files primary.xml lists
+    requires: Set[str]        # requires and recommends (dnf installs weak deps too)
 
 
 class Bundle(NamedTuple):
     path: str
     name: str
-    packages: Dict[str, Package]
+    packages: Dict[str, Package]   # by name (the first of a name in primary.xml)
+    entries: List[Package]         # every package of primary.xml, in its order
+    listed: List[str]              # the files SHA256SUMS lists
 
-    def closure(self, names: Iterable[str]) -> List[str]:
-        """``names`` and every package of the bundle they need, by dependency name."""
-        provider: Dict[str, str] = {}
-        for pkg in self.packages.values():
-            for item in pkg.provides | {pkg.name}:
-                provider.setdefault(item, pkg.name)
-        todo, seen = list(names), []  # type: List[str], List[str]
+    def closure(self, names: Iterable[str]) -> List[Package]:
+        """The packages ``names`` need: each of them and, for every requirement, every
+        package of the bundle that provides it (FATE's and the OS closure's alike), so
+        that whichever provider yum picks, its file is on the host."""
+        provider: Dict[str, List[Package]] = {}
+        for pkg in self.entries:
+            for item in pkg.provides:
+                provider.setdefault(item, []).append(pkg)
+        wanted = set(names)
+        todo = [p for p in self.entries if p.name in wanted]
+        seen: Dict[str, Package] = {}
         while todo:
-            name = todo.pop(0)
-            if name in seen or name not in self.packages:
+            pkg = todo.pop(0)
+            if pkg.location in seen:
                 continue
-            seen.append(name)
-            todo.extend(provider[r] for r in sorted(self.packages[name].requires)
-                        if r in provider)
-        return seen
+            seen[pkg.location] = pkg
+            for req in sorted(pkg.requires):
+                todo.extend(provider.get(req, ()))
+        return [p for p in self.entries if p.location in seen]
+
+    def host_files(self, names: Iterable[str]) -> List[str]:
+        """What a host running ``names`` gets: every file of the bundle but the RPMs,
+        SHA256SUMS (and its signature), and the RPMs of the closure."""
+        rpms = {p.location for p in self.closure(names)}
+        out = [f for f in self.listed if not f.endswith(".rpm") or f in rpms]
+        out += [f for f in ("SHA256SUMS", "SHA256SUMS.asc")
+                if os.path.isfile(os.path.join(self.path, f))]
+        return sorted(out)
 
     def need_kib(self, names: Iterable[str]) -> int:
-        """Disk for the tar copy, its unpacked tree and the installed packages, in KiB."""
-        total = 2 * self.size()
-        total += sum(self.packages[n].installed for n in self.closure(names))
+        """Disk for the host's tar, its unpacked tree and the installed packages, in KiB."""
+        total = 2 * sum(os.path.getsize(os.path.join(self.path, f))
+                        for f in self.host_files(names))
+        total += sum(p.installed for p in self.closure(names))
         return total // 1024 + 1
-
-    def size(self) -> int:
-        return sum(os.path.getsize(os.path.join(d, f))
-                   for d, _, files in os.walk(self.path) for f in files)
 
 
 def find_bundle(path: str) -> str:
@@ -79,8 +97,9 @@ def find_bundle(path: str) -> str:
                       "DIR, the directory tar xf fate-bundle-*.tar made")
 
 
-def verify(path: str) -> None:
-    """SHA256SUMS lists every file and every file matches; the signature when signed."""
+def verify(path: str) -> List[str]:
+    """SHA256SUMS lists every file and every file matches; the signature when signed.
+    Returns the files SHA256SUMS lists."""
     sums = os.path.join(path, "SHA256SUMS")
     if not os.path.isfile(sums):
         raise BundleError(f"{path}: SHA256SUMS is missing, the bundle cannot be checked")
@@ -107,6 +126,7 @@ def verify(path: str) -> None:
     asc = os.path.join(path, "SHA256SUMS.asc")
     if os.path.exists(asc) or os.path.exists(os.path.join(path, KEY_FILE)):
         _verify_signature(path)
+    return sorted(listed)
 
 
 def _verify_signature(path: str) -> None:
@@ -140,7 +160,7 @@ def _sha256(path: str) -> str:
 
 def load(path: str) -> Bundle:
     """A verified bundle with its packages read from repodata (primary.xml)."""
-    verify(path)
+    listed = verify(path)
     repomd = ET.parse(os.path.join(path, "repodata", "repomd.xml")).getroot()
     href = ""
     for data in repomd.findall(REPO_NS + "data"):
@@ -150,16 +170,24 @@ def load(path: str) -> Bundle:
         raise BundleError(f"{path}: repodata/repomd.xml names no primary metadata")
     with gzip.open(os.path.join(path, href)) as handle:
         root = ET.parse(handle).getroot()
-    packages: Dict[str, Package] = {}
+    entries: List[Package] = []
     for pkg in root.findall(COMMON_NS + "package"):
         name = pkg.findtext(COMMON_NS + "name", "")
         size = pkg.find(COMMON_NS + "size")
         fmt = pkg.find(COMMON_NS + "format")
-
-        packages[name] = Package(name, int(size.get("installed", 0)),
-                                 int(size.get("package", 0)), _entries(fmt, "provides"),
-                                 _entries(fmt, "requires"))
-    return Bundle(path, os.path.basename(path), packages)
+        location = pkg.find(COMMON_NS + "location")
+        files = {f.text or "" for f in fmt.findall(COMMON_NS + "file")} \
+            if fmt is not None else set()
+        entries.append(Package(
+            name, location.get("href", "") if location is not None else "",
+            int(size.get("installed", 0)) if size is not None else 0,
+            int(size.get("package", 0)) if size is not None else 0,
+            _entries(fmt, "provides") | files | {name},
+            _entries(fmt, "requires") | _entries(fmt, "recommends")))
+    packages: Dict[str, Package] = {}
+    for entry in entries:
+        packages.setdefault(entry.name, entry)
+    return Bundle(path, os.path.basename(path), packages, entries, listed)
 
 
 def _entries(fmt: Optional[ET.Element], kind: str) -> Set[str]:
@@ -167,36 +195,35 @@ def _entries(fmt: Optional[ET.Element], kind: str) -> Set[str]:
     return {e.get("name", "") for e in node} if node is not None else set()
 
 
-def tar_for_hosts(bundle: Bundle, out_dir: str) -> str:
-    """One uncompressed tar of the bundle directory (made again only when SHA256SUMS
-    changed, so the copy to the hosts is skipped on a re-run)."""
+def tar_for_host(bundle: Bundle, files: List[str], out_dir: str) -> str:
+    """One uncompressed tar of ``files`` under the bundle's top directory, and beside that
+    directory ``<bundle>.files`` naming them (what install.sh --subset checks are all
+    there). Its name is the digest of SHA256SUMS and the list, so hosts with the same
+    packages share it and a re-run reuses it byte for byte (the copy to the host is then
+    skipped)."""
     os.makedirs(out_dir, exist_ok=True)
-    tar = os.path.join(out_dir, bundle.name + ".tar")
+    listing = "".join(f + "\n" for f in files).encode("utf-8")
     with open(os.path.join(bundle.path, "SHA256SUMS"), "rb") as handle:
-        stamp = hashlib.sha256(handle.read()).hexdigest()
-    if os.path.exists(tar) and _read(tar + ".sums") == stamp:
+        stamp = hashlib.sha256(handle.read() + b"\0" + listing).hexdigest()[:16]
+    tar = os.path.join(out_dir, f"{bundle.name}-{stamp}.tar")
+    if os.path.exists(tar):
         return tar
     tmp = tar + ".tmp"
     with tarfile.open(tmp, "w", format=tarfile.GNU_FORMAT) as out:
-        for directory, dirs, files in os.walk(bundle.path):
-            dirs.sort()
-            for name in sorted(files):
-                full = os.path.join(directory, name)
-                rel = os.path.relpath(full, os.path.dirname(bundle.path))
-                info = out.gettarinfo(full, rel)
-                info.uid = info.gid = 0
-                info.uname = info.gname = "root"
-                with open(full, "rb") as handle:
-                    out.addfile(info, handle)
+        info = tarfile.TarInfo(bundle.name + ".files")
+        info.size, info.mode, info.mtime = len(listing), 0o644, _mtime(bundle.path)
+        info.uname = info.gname = "root"
+        out.addfile(info, io.BytesIO(listing))
+        for rel in files:
+            full = os.path.join(bundle.path, rel)
+            info = out.gettarinfo(full, bundle.name + "/" + rel)
+            info.uid = info.gid = 0
+            info.uname = info.gname = "root"
+            with open(full, "rb") as handle:
+                out.addfile(info, handle)
     os.replace(tmp, tar)
-    with open(tar + ".sums", "w") as handle:
-        handle.write(stamp)
     return tar
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
+def _mtime(path: str) -> int:
+    return int(os.path.getmtime(os.path.join(path, "SHA256SUMS")))

@@ -18,15 +18,16 @@ import os
 import shutil
 import sys
 import time
-from typing import List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
-from packager.onhost.configure.errors import CheckFailed, ConfigError
+from packager.onhost import command
+from packager.onhost.configure.errors import ConfigError
 from packager.onhost.configure.pipeline import load_party
 
 from . import bundle as bundles
 from . import report, state
 from .emit import Settings, emit
-from .inventory import Connection, InventoryError, read_inventory
+from .inventory import Connection, read_inventory
 from .plan import make_plan
 from .run import run_playbook
 
@@ -83,7 +84,8 @@ def _connection(args: argparse.Namespace) -> Connection:
                       args.private_key, args.ssh_args)
 
 
-def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = None):
+def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = None,
+            known_cpus: Optional[Dict[str, int]] = None):
     """Validate the party, the inventory and the bundle; write the Ansible files."""
     doc, party = load_party(args.party)
     plan = make_plan(party)
@@ -101,17 +103,19 @@ def prepare(args: argparse.Namespace, out_dir: str, retired: Optional[dict] = No
         raise ConfigError(f"{found}: the bundle has no {', '.join(missing)}, which "
                           f"{args.party} needs (build the all-in-one bundle)")
     os.makedirs(out_dir, mode=0o700, exist_ok=True)
-    tar = bundles.tar_for_hosts(bundle, os.path.join(out_dir, "files"))
+    files = os.path.join(out_dir, "files")
+    tars = {h.address: bundles.tar_for_host(bundle, bundle.host_files(h.packages), files)
+            for h in plan.hosts}
+    for stale in set(os.listdir(files)) - {os.path.basename(t) for t in tars.values()}:
+        os.remove(os.path.join(files, stale))   # an earlier bundle's or party's
     secrets_dir = os.path.join(out_dir, "secrets")
     os.makedirs(secrets_dir, mode=0o700, exist_ok=True)
     os.chmod(secrets_dir, 0o700)
-    results = os.path.join(out_dir, "results")
-    shutil.rmtree(results, ignore_errors=True)
-    os.makedirs(results, mode=0o700)
-    settings = Settings(os.path.abspath(args.party), tar, bundle.name, results,
+    shutil.rmtree(os.path.join(out_dir, "results"), ignore_errors=True)  # an older version's
+    settings = Settings(os.path.abspath(args.party), tars, bundle.name,
                         os.path.join(secrets_dir, "secrets.yaml"),
                         {h.address: bundle.need_kib(h.packages) for h in plan.hosts},
-                        args.account, retired)
+                        args.account, retired, known_cpus)
     emit(out_dir, plan, settings, _connection(args), operator)
     return plan, settings
 
@@ -133,14 +137,15 @@ def cmd_emit(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     _, party = load_party(args.party)
     workdir = _workdir(args, party.label)
-    previous = state.load(workdir)
+    deployed = state.load(workdir)
+    previous = deployed.hosts
     plan_now = make_plan(party)
     addresses = [h.address for h in plan_now.hosts]
     retired = {a: u for a, u in previous.items() if a not in addresses}
     if args.limit and args.limit not in addresses + list(retired):
         raise ConfigError(f"--limit {args.limit}: not an address of {args.party} "
                           f"({', '.join(addresses)})")
-    plan, settings = prepare(args, workdir, retired)
+    plan, settings = prepare(args, workdir, retired, deployed.cpus)
     for address, units in retired.items():
         _say(f"{address} left the party: its services {' '.join(units)} will be stopped")
     logs = os.path.join(workdir, "logs")
@@ -150,7 +155,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         "checking" if args.check else "deploying", plan.label, len(plan.hosts), workdir, log))
     started = time.monotonic()
     result = run_playbook(workdir, args.ansible_playbook, args.check, args.limit, log, _say)
-    summary = report.collect(plan, result, settings.results, args.check, sorted(retired))
+    if os.path.exists(settings.secrets):   # 0600 also after a run of an older umask
+        os.chmod(settings.secrets, 0o600)
+    summary = report.collect(plan, result, args.check, sorted(retired))
     summary["seconds"] = round(time.monotonic() - started, 1)
     if summary["ok"] and not args.check:
         done = {h.address: h.units for h in plan.hosts}
@@ -160,7 +167,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                 done.pop(args.limit)
             else:
                 done[args.limit] = plan.host(args.limit).units
-        state.save(workdir, done)
+        cpus = {a: n for a, n in dict(deployed.cpus, **report.preflight_cpus(result)).items()
+                if a in plan.nodemanagers}
+        state.save(workdir, state.Deployed(done, cpus))
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))
     else:
@@ -190,31 +199,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    argv: List[str] = list(sys.argv[1:] if argv is None else argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in ("run", "emit") and not argv[0].startswith("-"):
         argv.insert(0, "run")
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
-    try:
-        return cmd_emit(args) if args.command == "emit" else cmd_run(args)
-    except ConfigError as exc:
-        for line in exc.messages:
-            print(line if ":" in line.split(" ")[0] else f"{PROG}: error: {line}",
-                  file=sys.stderr)
-        return 2
-    except (InventoryError, bundles.BundleError) as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-    except CheckFailed as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 1
-    except FileNotFoundError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
-
+    return command.main(
+        PROG, build_parser(), argv,
+        lambda args: cmd_emit(args) if args.command == "emit" else cmd_run(args),
+        "each host keeps the steps it finished; run fate-deploy again to converge")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -25,14 +25,27 @@ HEADER = ("Written by fate-deploy from {party}. Run it with: ansible-playbook si
 
 class Settings(NamedTuple):
     party_file: str          # absolute path of the party YAML on the controller
-    bundle_tar: str          # the bundle as one tar file on the controller
+    bundle_tars: Dict[str, str]  # per host: its tar of the bundle on the controller
     bundle_name: str         # its top directory
-    results: str             # controller directory the run's findings go to
     secrets: str             # controller path of the MySQL host's secrets.yaml (0600)
     need_kib: Dict[str, int]  # per host: disk the bundle and its RPMs need
     account: str = "app"
     retired: Optional[Dict[str, List[str]]] = None  # hosts that left: address -> units
+    known_cpus: Optional[Dict[str, int]] = None   # nodemanager host -> CPUs, last runs'
 
+
+#: fate-configure's --cores-per-node: the smallest CPU count of the nodemanager hosts, each
+#: from this run's pre-flight (``fate_cpus``) or, for a host outside ``--limit``, from the
+#: last run's (``fate_known_cpus``); empty when none is known.
+CORES_FLAG = (
+    "{%- set found = [] -%}"
+    "{%- for h in fate_nodemanagers -%}"
+    "{%- if (hostvars[h].fate_cpus | default(0) | int) > 0 -%}"
+    "{%- set _ = found.append(hostvars[h].fate_cpus | int) -%}"
+    "{%- elif (fate_known_cpus[h] | default(0) | int) > 0 -%}"
+    "{%- set _ = found.append(fate_known_cpus[h] | int) -%}"
+    "{%- endif -%}{%- endfor -%}"
+    "{{ ('--cores-per-node %d' % (found | min)) if found else '' }}")
 
 ANSIBLE_CFG = """\
 # fate-deploy: Ansible settings of this directory (ansible 2.9 and later).
@@ -45,6 +58,9 @@ forks = 20
 timeout = 20
 
 [ssh_connection]
+# one ssh connection per host for the whole run (and the next run within a minute), each
+# module piped into it; no -C: the RPMs are compressed already, ssh would only burn CPU
+ssh_args = -o ControlMaster=auto -o ControlPersist=60s
 pipelining = True
 """
 
@@ -134,14 +150,16 @@ def emit(out_dir: str, plan: DeployPlan, settings: Settings, conn: Connection,
     path = os.path.join(out_dir, "group_vars", "all.yml")
     _dump(path, {
         "fate_party_file": settings.party_file,
-        "fate_bundle_tar": settings.bundle_tar,
         "fate_bundle_name": settings.bundle_name,
         "fate_remote_dir": REMOTE_DIR,
-        "fate_results": settings.results,
         "fate_secrets_local": settings.secrets,
         "fate_mysql_host": plan.mysql_host,
         "fate_account": settings.account,
         "fate_run_toy": False,
+        "fate_nodemanagers": plan.nodemanagers,
+        "fate_known_cpus": {a: n for a, n in (settings.known_cpus or {}).items()
+                            if a in plan.nodemanagers},
+        "fate_cores_flag": CORES_FLAG,
     }, "Settings of every host (fate-deploy); host_vars/ has each host's part.")
     written.append(path)
     for host in plan.hosts:
@@ -150,6 +168,7 @@ def emit(out_dir: str, plan: DeployPlan, settings: Settings, conn: Connection,
             "fate_address": host.address,
             "fate_services": host.services,
             "fate_packages": host.packages,
+            "fate_bundle_tar": settings.bundle_tars[host.address],
             "fate_ports": host.ports,
             "fate_need_kib": settings.need_kib.get(host.address, 0),
             "fate_stage_units": {str(k): v for k, v in host.stage_units.items()},

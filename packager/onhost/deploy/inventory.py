@@ -16,6 +16,8 @@ _SECTION = re.compile(r"^\[([^\]]+)\]\s*$")
 class InventoryError(ValueError):
     """The operator's inventory cannot be read; the message names file and line."""
 
+    exit_code = 2
+
 
 class OperatorInventory(NamedTuple):
     all_vars: Dict[str, str]        # [all:vars] (and [fate:vars])

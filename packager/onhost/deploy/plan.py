@@ -33,6 +33,7 @@ class DeployPlan(NamedTuple):
     stages: List[Stage]
     mysql_host: str          # "" when MySQL is external (mysql.enable: false)
     flow_host: str           # "" when the party runs no fate_flow (an exchange)
+    nodemanagers: List[str]  # the hosts running a nodemanager
 
     def host(self, address: str) -> HostPlan:
         return next(h for h in self.hosts if h.address == address)
@@ -72,4 +73,5 @@ def make_plan(party: Party, services: Sequence[Service] = ()) -> DeployPlan:
         on = [h.address for h in hosts if set(names) & set(h.services)]
         stages.append(Stage(number, names, on))
     return DeployPlan(party.label, hosts, stages, party.first_ip("mysql") or "",
-                      party.first_ip("fate_flow") or "")
+                      party.first_ip("fate_flow") or "",
+                      [h.address for h in hosts if "nodemanager" in h.services])

@@ -1,34 +1,46 @@
 """The summary at the end of a run: per host its services, their state and ports, what
 changed, where it failed; the toy example's result; as a table or as JSON."""
 
-import glob
 import json
-import os
 from typing import Dict, List, Optional
 
 from .plan import DeployPlan
 from .run import RunResult
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except OSError:
-        return ""
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else "" if value is None else json.dumps(value)
 
 
-def preflight_findings(results: str) -> Dict[str, List[str]]:
-    out: Dict[str, List[str]] = {}
-    for path in sorted(glob.glob(os.path.join(results, "preflight-*.txt"))):
-        host = os.path.basename(path)[len("preflight-"):-len(".txt")]
-        out[host] = [line for line in _read(path).splitlines()
-                     if line.startswith(("error:", "warning:"))]
+def host_report(result: RunResult, host: str) -> Dict[str, str]:
+    """What the roles printed as ``fate_report`` for one host: ``preflight`` (its output),
+    ``check`` (fate-configure --check --diff), ``status`` (fate-ctl status --json; Ansible
+    may hand it over parsed), ``toy`` (its stdout and stderr)."""
+    found = result.reports.get(host, {})
+    out = {k: _text(found.get(k)) for k in ("preflight", "check", "status", "toy")}
+    out["toy"] = "\n".join(t for t in (out["toy"], _text(found.get("toy_stderr"))) if t)
     return out
 
 
-def toy_result(results: str, host: str) -> Optional[Dict[str, str]]:
-    text = _read(os.path.join(results, f"toy-{host}.txt"))
+def preflight_findings(result: RunResult) -> Dict[str, List[str]]:
+    return {host: [line for line in host_report(result, host)["preflight"].splitlines()
+                   if line.startswith(("error:", "warning:"))] for host in result.reports}
+
+
+def preflight_cpus(result: RunResult) -> Dict[str, int]:
+    """Each host's CPU count as its pre-flight said it ("ok: cpus N")."""
+    out: Dict[str, int] = {}
+    for host in result.reports:
+        for line in host_report(result, host)["preflight"].splitlines():
+            words = line.split()
+            if words[:2] == ["ok:", "cpus"] and len(words) == 3 and words[2].isdigit() \
+                    and int(words[2]) > 0:
+                out[host] = int(words[2])
+    return out
+
+
+def toy_result(result: RunResult, host: str) -> Optional[Dict[str, str]]:
+    text = host_report(result, host)["toy"].strip()
     if not text:
         return None
     lines = [line for line in text.splitlines() if line.startswith("toy:")]
@@ -37,12 +49,11 @@ def toy_result(results: str, host: str) -> Optional[Dict[str, str]]:
             "line": (success or lines or ["no output"])[-1]}
 
 
-def collect(plan: DeployPlan, result: RunResult, results: str, check: bool,
-            retired: List[str]) -> dict:
+def collect(plan: DeployPlan, result: RunResult, check: bool, retired: List[str]) -> dict:
     hosts: Dict[str, dict] = {}
-    findings = preflight_findings(results)
+    findings = preflight_findings(result)
     for address in [h.address for h in plan.hosts] + retired:
-        status_text = _read(os.path.join(results, f"status-{address}.json"))
+        status_text = host_report(result, address)["status"]
         try:
             services = json.loads(status_text)["services"] if status_text else []
         except (ValueError, KeyError):
@@ -63,9 +74,9 @@ def collect(plan: DeployPlan, result: RunResult, results: str, check: bool,
                 "play": failure.play, "task": failure.task, "message": failure.message,
                 "unreachable": failure.unreachable},
             "preflight": findings.get(address, []),
-            "check": _read(os.path.join(results, f"check-{address}.txt")) if check else None,
+            "check": host_report(result, address)["check"] if check else None,
         }
-    toy = toy_result(results, plan.flow_host) if plan.flow_host else None
+    toy = toy_result(result, plan.flow_host) if plan.flow_host else None
     ok = result.returncode == 0 and not result.failures
     return {"ok": ok, "check": check, "party": plan.label, "hosts": hosts, "toy": toy,
             "changed": sum(h["changed"] for h in hosts.values()), "log": result.log}

@@ -1,5 +1,7 @@
 """Run ``ansible-playbook`` on the written files and read what happened from its output:
-the recap per host, the first failure per host (play, task, message) and what changed.
+the recap per host, the first failure per host (play, task, message), what changed, and
+what the roles print as ``fate_report`` for the summary (pre-flight findings, the check's
+diff, status, the toy), so that no task has to write a file on the controller.
 
 The output is Ansible's default callback, the same text an operator sees running
 ``ansible-playbook site.yml`` by hand; the whole of it is kept in the run's log.
@@ -11,6 +13,8 @@ import re
 import subprocess
 from typing import Callable, Dict, List, NamedTuple, Optional
 
+from packager.onhost.configure.errors import ConfigError
+
 _PLAY = re.compile(r"^PLAY \[(.*)\] \**$")
 _TASK = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$")
 # "fatal: [h]: FAILED! => {...}", "fatal: [h]: UNREACHABLE! => ...", and a loop's
@@ -18,6 +22,8 @@ _TASK = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(.*)\] \**$")
 _FAIL = re.compile(r"^(?:fatal|failed): \[([^\]]+)\](?: \(item=[^)]*\))?"
                    r"(?:: (FAILED|UNREACHABLE)!)? => (.*)$")
 _CHANGED = re.compile(r"^changed: \[([^\]]+)\]")
+# "ok: [h] => {" opens a result printed as JSON (a debug task), "}" alone closes it
+_RESULT = re.compile(r"^ok: \[([^\]]+)\] => \{$")
 _RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+"
                     r"failed=(\d+)")
 
@@ -43,6 +49,7 @@ class RunResult(NamedTuple):
     failures: Dict[str, Failure]        # the first failure of each host
     changed: Dict[str, List[str]]       # host -> tasks that changed something
     log: str
+    reports: Dict[str, Dict[str, object]]   # host -> its fate_report values
 
 
 def _message(payload: str) -> str:
@@ -74,10 +81,34 @@ class OutputReader:
         self.failures: Dict[str, Failure] = {}
         self.changed: Dict[str, List[str]] = {}
         self.progress = progress
+        self.reports: Dict[str, Dict[str, object]] = {}
         self._in_recap = False
+        self._result: Optional[List[str]] = None   # lines of a JSON result being read
+        self._result_host = ""
+
+    def _result_line(self, line: str) -> None:
+        assert self._result is not None
+        self._result.append(line)
+        if line != "}":
+            return
+        try:
+            data = json.loads("\n".join(self._result))
+        except ValueError:
+            data = {}
+        self._result = None
+        found = data.get("fate_report") if isinstance(data, dict) else None
+        if isinstance(found, dict):
+            self.reports.setdefault(self._result_host, {}).update(found)
 
     def feed(self, line: str) -> None:
         line = line.rstrip("\n")
+        if self._result is not None:
+            self._result_line(line)
+            return
+        match = _RESULT.match(line)
+        if match:
+            self._result, self._result_host = ["{"], match.group(1)
+            return
         match = _PLAY.match(line)
         if match:
             self.play = match.group(1)
@@ -142,10 +173,12 @@ def run_playbook(workdir: str, ansible_playbook: str, check: bool, limit: Option
     with open(log_path, "w", encoding="utf-8") as log:
         log.write("$ " + " ".join(argv) + "\n")
         try:
+            # umask 077: what Ansible writes here (the fetched secrets.yaml) is 0600
             proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, universal_newlines=True)
+                                    stderr=subprocess.STDOUT, universal_newlines=True,
+                                    preexec_fn=lambda: os.umask(0o077))
         except OSError as exc:
-            raise FileNotFoundError(f"cannot run {ansible_playbook}: {exc.strerror} "
+            raise ConfigError(f"cannot run {ansible_playbook}: {exc.strerror} "
                                     "(install ansible: yum install ansible, from EPEL or "
                                     "the bundle; or give --ansible-playbook PATH)") from None
         assert proc.stdout is not None
@@ -153,4 +186,5 @@ def run_playbook(workdir: str, ansible_playbook: str, check: bool, limit: Option
             log.write(line)
             reader.feed(line)
         proc.wait()
-    return RunResult(proc.returncode, reader.recap, reader.failures, reader.changed, log_path)
+    return RunResult(proc.returncode, reader.recap, reader.failures, reader.changed, log_path,
+                     reader.reports)

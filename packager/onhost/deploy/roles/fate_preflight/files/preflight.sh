@@ -130,12 +130,17 @@ free_kib() {
     while [ ! -e "$p" ]; do p=$(dirname "$p"); done
     df -Pk "$p" 2>/dev/null | awk 'NR == 2 { print $4 }' || echo 0
 }
+if [ -d "$dest" ]; then ok "dest $dest exists"; fi
 for p in "$dest" /data; do
     free=$(free_kib "$p")
     if [ "${free:-0}" -lt "$need_kib" ]; then
         err "$p: ${free:-0} KiB free, the bundle and this host's RPMs need $need_kib KiB"
     fi
 done
+
+# The CPUs as fate-configure counts them (sysconf, online CPUs): the nodemanager hosts'
+# smallest count sets eggroll.session.processors.per.node on every host.
+ok "cpus $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 0)"
 
 if ! command -v yum >/dev/null 2>&1 && ! command -v dnf >/dev/null 2>&1; then
     err "neither yum nor dnf is installed"
