@@ -137,6 +137,24 @@ def copy_rpms(work: Path, rpms: list[Path], repeat: int) -> float:
     return best
 
 
+def compressor_alone(work: Path, rpms: list[Path], kind: str, level: int) -> dict:
+    """The compressor by itself on the very bytes of every payload (``rpm2cpio``'s cpio,
+    from a file, into a file): what no packager can go under. The build's per-file
+    overhead is its wall time beyond this, divided by its paths."""
+    threads = os.cpu_count() or 1
+    comp = f"pigz -p {threads} -{level}" if kind == "gzip" else f"xz -T{threads} -{level}"
+    seconds = 0.0
+    paths = 0
+    cpio, out = work / "payload.cpio", work / "payload.out"
+    for rpm in rpms:
+        subprocess.run(f"rpm2cpio {rpm} > {cpio}", shell=True, check=True)
+        paths += spec_of_rpm(rpm, work / "count.spec")[0]
+        seconds += gnu_time(["sh", "-c", f"{comp} < {cpio} > {out}"]).seconds
+    cpio.unlink(missing_ok=True)
+    out.unlink(missing_ok=True)
+    return {"compress_s": round(seconds, 2), "paths": paths}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -150,6 +168,12 @@ def main() -> int:
                     help="where the work directory is made (and removed)")
     ap.add_argument("--keep", type=Path, metavar="DIR",
                     help="move the built RPMs and the bundle into DIR")
+    ap.add_argument("--generated", type=Path, metavar="DIR",
+                    help="artifacts `python -m packager.sample DIR --profile fate-1.4.5-full "
+                    "--scale S` already wrote (the same S): not generated again, not removed")
+    ap.add_argument("--build-only", action="store_true",
+                    help="the build, the no-op rebuild and the compressor alone: the per-file "
+                    "costs at this scale, without the peers' comparisons")
     args = ap.parse_args()
     comp = parse_compression(args.compression)
     level = comp.resolved_level()
@@ -157,13 +181,20 @@ def main() -> int:
     out: dict = {"scale": args.scale, "compression": f"{comp.kind}:{level}",
                  "cores": os.cpu_count(), "repeat": args.repeat}
     try:
-        log(f"generating the fate-1.4.5-full profile at scale {args.scale:g} in {work}")
-        gen = gnu_time([PY, "-m", "packager.sample", str(work / "artifacts"), "--profile",
-                        "fate-1.4.5-full", "--scale", str(args.scale)])
-        manifest, cache, size = scaled_release(work, 0, "fate-1.4.5-full", args.scale,
-                                               generated=work / "artifacts")
-        out.update(gen_s=gen.seconds, gen_rss_kib=gen.rss_kib, artifact_bytes=size)
-        shutil.rmtree(work / "artifacts")  # the cache holds its own copy
+        if args.generated:
+            log(f"the fate-1.4.5-full profile at scale {args.scale:g} from {args.generated}")
+            manifest, cache, size = scaled_release(work, 0, "fate-1.4.5-full", args.scale,
+                                                   generated=args.generated)
+            out.update(artifact_bytes=size)
+        else:
+            log(f"generating the fate-1.4.5-full profile at scale {args.scale:g} in {work}")
+            gen = gnu_time([PY, "-m", "packager.sample", str(work / "artifacts"), "--profile",
+                            "fate-1.4.5-full", "--scale", str(args.scale)])
+            manifest, cache, size = scaled_release(work, 0, "fate-1.4.5-full", args.scale,
+                                                   generated=work / "artifacts")
+            out.update(gen_s=gen.seconds, gen_rss_kib=gen.rss_kib, artifact_bytes=size)
+            shutil.rmtree(work / "artifacts")  # the cache holds its own copy
+        out["load_before"] = os.getloadavg()[0]
 
         log("full offline build, then the no-op rebuild")
         built = build_and_noop(work, manifest, cache.root, args.compression, args.repeat)
@@ -177,15 +208,21 @@ def main() -> int:
         out["bundle_s"] = report["bundle"]["seconds"]
         out["bundle_bytes"] = report["bundle"]["size"]
 
-        log(f"packaging the {len(rpms)} staged trees: writer, cpio|pigz, rpmbuild")
-        out.update(packaging(work, rpms, comp.kind, level, args.repeat))
-        log("rpm -i into a scratch root vs tar -x")
-        out.update(install_vs_untar(work, rpms, args.repeat))
-        log("bundle vs plain copy")
-        out["copy_s"] = copy_rpms(work, rpms, args.repeat)
-        if args.fetch_mib > 0:
-            log(f"fetch vs curl, {args.fetch_mib} MiB; kill at half and resume")
-            out.update(fetch_vs_curl(work, args.fetch_mib, args.repeat))
+        log("the compressor alone on the payloads' bytes")
+        alone = compressor_alone(work, rpms, comp.kind, level)
+        out["compress_s"] = alone["compress_s"]
+        out["files"] = alone["paths"]
+        if not args.build_only:
+            log(f"packaging the {len(rpms)} staged trees: writer, cpio|pigz, rpmbuild")
+            out.update(packaging(work, rpms, comp.kind, level, args.repeat))
+            log("rpm -i into a scratch root vs tar -x")
+            out.update(install_vs_untar(work, rpms, args.repeat))
+            log("bundle vs plain copy")
+            out["copy_s"] = copy_rpms(work, rpms, args.repeat)
+            if args.fetch_mib > 0:
+                log(f"fetch vs curl, {args.fetch_mib} MiB; kill at half and resume")
+                out.update(fetch_vs_curl(work, args.fetch_mib, args.repeat))
+        out["load_after"] = os.getloadavg()[0]
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for p in [*rpms, Path(report["bundle"]["path"])]:
@@ -195,7 +232,16 @@ def main() -> int:
     files = max(out.get("files", 0), 1)
     out["per_file_us"] = {k: round(v / files * 1e6, 1) for k, v in out.get("phases", {}).items()}
     out["per_file_us"]["build"] = round(out["build_s"] / files * 1e6, 1)
-    # what the whole build costs per file beyond compressing the same bytes
+    # what the whole build costs per file beyond compressing the same bytes (issue #12's
+    # "per-file overhead"), and the RPM phase's (the writer's) own part of it
+    out["per_file_us"]["build_beyond_compressor"] = round(
+        (out["build_s"] - out["compress_s"]) / files * 1e6, 1)
+    out["per_file_us"]["rpm_beyond_compressor"] = round(
+        (out.get("phases", {}).get("rpm", 0) - out["compress_s"]) / files * 1e6, 1)
+    if args.build_only:
+        log(json.dumps(out, indent=1))
+        print(json.dumps(out))
+        return 0
     out["per_file_us"]["build_beyond_pigz"] = round((out["build_s"] - out["pigz_s"]) / files
                                                     * 1e6, 1)
     out["ratios"] = {

@@ -1,11 +1,13 @@
 """Build FATE's Python environment at its final prefix, offline, from the release's files.
 
 Steps as ansible-nfate does them (reference §1.3 [1.7 proxy]): run the Miniconda installer
-(``-b -p PREFIX``), install virtualenv from its wheel, create the venv
-(``--no-wheel --no-setuptools --no-download``), then ``pip install -r requirements.txt
---no-index --find-links WHEELS --only-binary=:all:`` (sdists are refused: nothing compiles on
-the build host for the target). Everything is installed under ``STAGE/root/<final prefix>``
-and then relocated (:mod:`packager.assemble.relocate`), with no network for any child process.
+(``-b -p PREFIX``), install virtualenv from its wheel, create the venv (``--no-wheel
+--no-setuptools --no-download``), then install the pinned wheels as ``pip install -r
+requirements.txt --no-index --find-links WHEELS --only-binary=:all:`` would (sdists are
+refused: nothing compiles on the build host for the target), with
+:mod:`packager.assemble.wheels`: the same tree, in a fraction of pip's time. Everything is
+installed under ``STAGE/root/<final prefix>`` and then relocated
+(:mod:`packager.assemble.relocate`), with no network for any child process.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Collection
 
 from packager.assemble.isolate import offline_command, offline_env
 from packager.assemble.relocate import relocate
+from packager.assemble.wheels import install, resolve, wheelhouse
 from packager.errors import UserError
 
 
@@ -58,20 +61,35 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
                   "--no-setuptools", "--no-download", str(venv)], out, "virtualenv", env)
         else:
             _run([str(py), "-m", "venv", str(venv)], out, "venv", env)
-        # --no-compile: relocation deletes byte code anyway (it embeds the staging path);
-        # compiling 10^5 modules only to delete them was most of the staging time.
-        _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--no-index",
-              "--no-compile", "--only-binary=:all:", "--find-links", str(spec.wheels), "-r",
-              str(spec.requirements)], out, "pip install -r requirements.txt", env)
+        # What `pip install --no-index --no-compile --only-binary=:all: --find-links WHEELS
+        # -r requirements.txt` did, in this process (packager.assemble.wheels: the same tree
+        # and RECORD, each file written once). No byte code: relocation would delete it (it
+        # embeds the staging path), see docs/architecture.md for why none is shipped.
+        verbatim = install_requirements(spec.requirements, spec.wheels, venv, out)
     prefix = str(stage_root)
     leftovers: list[Path] = []
     for tree in (conda, venv):  # "STAGE/root/data/..." -> "/data/..." everywhere
-        done = relocate(tree, prefix, "")
+        done = relocate(tree, prefix, "", skip=verbatim)
         normalise_dist_info(tree, done.changed)
         leftovers += done.leftovers
     if leftovers:
         raise UserError(f"python env: staging path left in {leftovers[0]} (and "
                         f"{len(leftovers) - 1} more) after relocation")
+
+
+def install_requirements(requirements: Path, wheels: Path, venv: Path, log) -> set[str]:
+    """The pinned wheels into ``venv`` for its own Python version (lib/pythonX.Y); returns
+    the files copied unchanged from the wheels (see :func:`wheels.install`)."""
+    libs = sorted(venv.glob("lib/python*/site-packages"))
+    if len(libs) != 1:
+        raise UserError(f"python env: {venv} has no single lib/pythonX.Y/site-packages")
+    major, _, minor = libs[0].parent.name[len("python"):].partition(".")
+    chosen = resolve(requirements, wheelhouse(wheels), (int(major), int(minor)))
+    log.write(f"$ install {len(chosen)} wheels from {wheels} (-r {requirements.name})\n")
+    verbatim = install(chosen, venv)
+    log.write("".join(f"  {w.path.name}\n" for w in chosen) +
+              f"  {len(verbatim)} files copied as they are\n")
+    return verbatim
 
 
 def normalise_dist_info(tree: Path, changed: Collection[str] | None = None) -> None:

@@ -14,6 +14,7 @@ import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Collection
 
 _CHUNK_LIMIT = 256 << 20  # larger files are not scanned (no prefix text in GB-sized data)
 
@@ -34,8 +35,12 @@ class Relocated:
     leftovers: list[Path] = field(default_factory=list)
 
 
-def relocate(tree: Path, old: str, new: str) -> Relocated:
-    """Rewrite ``old`` -> ``new`` under ``tree``, reading each file once."""
+def relocate(tree: Path, old: str, new: str, skip: Collection[str] = ()) -> Relocated:
+    """Rewrite ``old`` -> ``new`` under ``tree``, reading each file once.
+
+    ``skip``: files (normalised paths) known not to hold ``old``, not read at all: what
+    the wheel install copied as it was (a wheel made elsewhere cannot name our staging
+    directory)."""
     if not old or len(new) > len(old):
         raise RelocationError(f"cannot relocate to a longer prefix ({new!r} > {old!r})")
     old_b, new_b = old.encode(), new.encode()
@@ -47,6 +52,9 @@ def relocate(tree: Path, old: str, new: str) -> Relocated:
             dirs.remove("__pycache__")
             counts["pycache"] += 1
         for name in dirs + files:
+            if skip and not name.endswith((".pyc", ".pyo")) and \
+                    os.path.normpath(os.path.join(root, name)) in skip:
+                continue  # a regular file copied from a wheel (never a symlink, a dir)
             path = Path(root, name)
             if path.is_symlink():
                 target = os.readlink(path)

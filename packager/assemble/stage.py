@@ -22,6 +22,11 @@ if TYPE_CHECKING:
     from packager.assemble.steps import Step, StepContext
 
 
+#: Directories of a build's work directory that hold staged trees (extracted archive chains,
+#: build steps' trees); nothing else is kept there.
+STAGED_DIRS = ("x", "steps")
+
+
 class Stager:
     def __init__(self, cache: Cache, releases: list[Release], work: Path,
                  steps: dict[str, Step], contexts: dict[str, StepContext]) -> None:
@@ -54,7 +59,8 @@ class Stager:
             archive = self.tree(chain[:-1]) / chain[-1]
             if not archive.is_file():
                 raise UserError(f"{chain[-2]} has no member {chain[-1]}")
-        dest = self.work / "x" / hashlib.sha256("\0".join(chain).encode()).hexdigest()[:16]
+        key = hashlib.sha256("\0".join(chain).encode()).hexdigest()[:16]
+        dest = self.work / STAGED_DIRS[0] / key
         dest.parent.mkdir(parents=True, exist_ok=True)
         extract(archive, dest)
         self._extracted[chain] = dest
@@ -78,7 +84,7 @@ class Stager:
             if name not in self.steps:
                 raise UserError(f"unknown build step @{name} (known: "
                                 f"{', '.join('@' + s for s in sorted(self.steps))})")
-            out = self.work / "steps" / name
+            out = self.work / STAGED_DIRS[1] / name
             out.mkdir(parents=True)
             self.steps[name].make(self, self.contexts[name], out)
             self._stepped[name] = out

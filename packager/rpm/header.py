@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any, Callable, Union
 
 from packager.rpm.tags import HEADERIMMUTABLE, HEADERSIGNATURES, T
 
@@ -33,7 +33,16 @@ class Raw:
     count: int
 
 
-Value = Union[int, str, bytes, list, Raw]
+@dataclass(frozen=True)
+class Lazy:
+    """A value made only while the header is measured or encoded, then dropped: a
+    package's file tags never all exist as separate objects at once (the writer's memory
+    per file, issue #12)."""
+
+    make: Callable[[], Raw]
+
+
+Value = Union[int, str, bytes, list, Raw, Lazy]
 
 
 class HeaderTooLarge(ValueError):
@@ -57,39 +66,49 @@ class Header:
         for tag in sorted(self.entries):
             typ, value = self.entries[tag]
             size += -size % _ALIGN.get(typ, 1)
-            size += len(value.data) if isinstance(value, Raw) else len(_encode_value(typ, value)[0])
+            size += len(_data(typ, value)[0])
         return size + 16
 
-    def encode(self, region_tag: int) -> bytes:
-        """The header's bytes, joined once from the pieces (a 14 MB header is not copied)."""
-        index: list[bytes] = []
-        pieces: list[bytes] = []
-        size = 0
-        for tag in sorted(self.entries):
-            typ, value = self.entries[tag]
-            pad = -size % _ALIGN.get(typ, 1)
-            if pad:
-                pieces.append(b"\0" * pad)
-                size += pad
-            data, count = (value.data, value.count) if isinstance(value, Raw) else \
-                _encode_value(typ, value)
-            index.append(struct.pack(">IIiI", tag, typ, size, count))
-            pieces.append(data)
-            size += len(data)
-        nindex = len(index) + 1
+    def encode(self, region_tag: int) -> bytearray:
+        """The header's bytes, in one buffer: the index is reserved at its front and filled
+        in last, each value is appended as it is made (a 14 MB header is not copied)."""
+        nindex = len(self.entries) + 1
         if nindex > HEADER_TAGS_MAX:
             raise HeaderTooLarge(f"{nindex} header entries; rpm 4.11 refuses more than "
                                  f"{HEADER_TAGS_MAX}")
-        trailer_offset = size
-        pieces.append(struct.pack(">IIiI", region_tag, T.BIN, -nindex * 16, 16))
-        size += 16
+        front = 16 + 16 * nindex
+        buf = bytearray(front)
+        index: list[bytes] = []
+        for tag in sorted(self.entries):
+            typ, value = self.entries[tag]
+            size = len(buf) - front
+            pad = -size % _ALIGN.get(typ, 1)
+            if pad:
+                buf += b"\0" * pad
+                size += pad
+            data, count = _data(typ, value)
+            index.append(struct.pack(">IIiI", tag, typ, size, count))
+            buf += data
+            del data
+        trailer_offset = len(buf) - front
+        buf += struct.pack(">IIiI", region_tag, T.BIN, -nindex * 16, 16)
+        size = len(buf) - front
         if size >= HEADER_DATA_MAX:
             raise HeaderTooLarge(
                 f"header data is {size} bytes; rpm 4.11 refuses 16 MiB or more "
                 "(HEADER_DATA_MAX; split the package: about 145 bytes per file)"
             )
         region = struct.pack(">IIiI", region_tag, T.BIN, trailer_offset, 16)
-        return b"".join([MAGIC, struct.pack(">II", nindex, size), region, *index, *pieces])
+        buf[:front] = b"".join([MAGIC, struct.pack(">II", nindex, size), region, *index])
+        return buf
+
+
+def _data(typ: T, value: Value) -> tuple[bytes, int]:
+    if isinstance(value, Lazy):
+        value = value.make()
+    if isinstance(value, Raw):
+        return value.data, value.count
+    return _encode_value(typ, value)
 
 
 def _encode_value(typ: T, value: Value) -> tuple[bytes, int]:

@@ -12,6 +12,7 @@ from typing import Any
 from packager.onhost import yamlfile
 from packager.rpm import tags as t
 from packager.rpm.compress import KINDS, Compression
+from packager.rpm.filetable import FileTable
 from packager.rpm.model import QUALIFIERS, Dependency, FileEntry, Package, Script
 from packager.rpm.tree import TreeError, entries_from_tree
 
@@ -99,11 +100,11 @@ def _mode(value: Any, where: str, err: _Errors) -> int | None:
     return None
 
 
-def _files(items: Any, base: Path, defaults: dict, err: _Errors) -> list[FileEntry]:
+def _files(items: Any, base: Path, defaults: dict, err: _Errors) -> FileTable:
+    out = FileTable()
     if not isinstance(items, list):
         err.add("files", "must be a list")
-        return []
-    out: list[FileEntry] = []
+        return out
     for i, item in enumerate(items):
         where = f"files[{i}]"
         if not isinstance(item, dict):
@@ -141,7 +142,7 @@ def _files(items: Any, base: Path, defaults: dict, err: _Errors) -> list[FileEnt
                 err.add(f"{where}.src", "a tree needs a source directory")
                 continue
             try:
-                out += entries_from_tree(
+                out += entries_from_tree(  # columns into columns: no FileEntry per file
                     src_path, dst.rstrip("/") or "/", owner=owner, group=group,
                     file_mode=_mode(item.get("file_mode"), f"{where}.file_mode", err),
                     dir_mode=_mode(item.get("dir_mode"), f"{where}.dir_mode", err),

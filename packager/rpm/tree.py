@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 from typing import Sequence
 
-from packager.rpm.model import FileEntry
+from packager.rpm.filetable import FileTable
 
 
 class TreeError(ValueError):
@@ -26,7 +26,7 @@ def entries_from_tree(
     own_root: bool = True,
     flags: int = 0,
     exclude: Sequence[str] = (),
-) -> list[FileEntry]:
+) -> FileTable:
     """Every directory, file and symlink below ``src``, placed under ``dst``.
 
     Modes come from the source unless ``file_mode``/``dir_mode`` force them (executable
@@ -37,13 +37,17 @@ def entries_from_tree(
     """
     if not src.is_dir():
         raise TreeError(f"{src} is not a directory")
-    out: list[FileEntry] = []
+    out = FileTable()
+    add = out.add
+    root = dst.rstrip("/") if dst != "/" else ""
+    # every file's source is ``src`` + its path after ``root``: one base for the tree
+    base = out.base(root, os.fspath(src))
     if own_root:
-        out.append(FileEntry(dst, "dir", mode=dir_mode or _perm(src), owner=owner, group=group))
+        add(dst, "dir", mode=dir_mode or _perm(src), owner=owner, group=group)
     # Strings and scandir, not Path objects: this runs once per file of a 10^5-file venv.
-    stack = [(os.fspath(src), "", dst.rstrip("/") if dst != "/" else "")]
+    stack = [(os.fspath(src), "", root)]
     while stack:
-        top, rel_top, base = stack.pop()
+        top, rel_top, at = stack.pop()
         with os.scandir(top) as it:
             children = sorted(it, key=lambda d: d.name)
         for child in children:
@@ -52,21 +56,20 @@ def entries_from_tree(
             if exclude and any(fnmatch.fnmatchcase(rel, pat) for pat in exclude):
                 continue
             st = child.stat(follow_symlinks=False)
-            target = base + "/" + name
+            target = at + "/" + name
             mode = st.st_mode
             if stat.S_ISLNK(mode):
-                out.append(FileEntry(target, "symlink", link_target=os.readlink(child.path),
-                                     owner=owner, group=group))
+                add(target, "symlink", link_target=os.readlink(child.path), owner=owner,
+                    group=group)
             elif stat.S_ISDIR(mode):
-                out.append(FileEntry(target, "dir", mode=dir_mode or stat.S_IMODE(mode),
-                                     owner=owner, group=group))
+                add(target, "dir", mode=dir_mode or stat.S_IMODE(mode), owner=owner,
+                    group=group)
                 stack.append((child.path, rel + "/", target))
             elif stat.S_ISREG(mode):
                 perm = stat.S_IMODE(mode)
                 if file_mode is not None:
                     perm = file_mode | (0o111 & perm if perm & 0o100 else 0)
-                out.append(FileEntry(target, "file", source=child.path, mode=perm, owner=owner,
-                                     group=group, flags=flags))
+                add(target, "file", base, mode=perm, owner=owner, group=group, flags=flags)
             else:
                 raise TreeError(f"{child.path} is a device, fifo or socket; RPMs of ours "
                                 "carry none")

@@ -28,7 +28,8 @@ from packager.filestate import copy_range
 from packager.rpm import tags as t
 from packager.rpm.compress import CompressedSink, Compression
 from packager.rpm.cpio import MAX_FILE_SIZE, CpioWriter
-from packager.rpm.header import HEADER_DATA_MAX, Header, HeaderTooLarge, Raw
+from packager.rpm.filetable import FileTable
+from packager.rpm.header import HEADER_DATA_MAX, Header, HeaderTooLarge, Lazy, Raw
 from packager.rpm.model import Dependency, FileEntry, Package, validate
 from packager.rpm.policy import check_entries
 from packager.rpm.sign import Signer
@@ -94,13 +95,14 @@ def build_rpm(
     problems = validate(pkg) + check_entries(pkg.files)
     if problems:
         raise BuildError(f"{pkg.name}: " + "; ".join(problems))
-    entries = sorted(pkg.files, key=lambda e: e.path.encode("utf-8", "surrogateescape"))
+    table = FileTable.of(pkg.files)
+    order = table.sorted_order()
     build_time = sde if sde is not None else int(time.time())
     # The header's size does not depend on the payload (digests and sizes have fixed
     # widths): refuse a package rpm 4.11 cannot read before any byte is compressed.
-    _check_header(pkg.name, header_size(pkg, comp, entries), len(entries))
+    _check_header(pkg.name, _header_size(pkg, comp, table, order), len(table))
     if not checked:
-        check_sources(pkg.name, entries)
+        check_sources(pkg.name, table)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     # A temporary directory of this build's own: parallel builds into one output directory
@@ -114,7 +116,8 @@ def build_rpm(
     try:
         with open(payload_path, "wb") as payload_file:
             sink = CompressedSink(comp, payload_file)
-            files, archive_size = _write_payload(entries, sink, build_time, sde, on_bytes)
+            files, archive_size = _write_payload(table, order, sink, build_time, sde,
+                                                 on_bytes)
             sink.close()
         installed = sum(files.sizes)
         if installed > MAX_PACKAGE_SIZE or archive_size > MAX_PACKAGE_SIZE:
@@ -167,26 +170,24 @@ def build_rpm(
             sink.abort()
         shutil.rmtree(tmp_dir, ignore_errors=True)
     return BuildResult(
-        path=final, name=pkg.name, evr=pkg.evr, arch=pkg.arch, files=len(entries),
+        path=final, name=pkg.name, evr=pkg.evr, arch=pkg.arch, files=len(table),
         installed_size=installed, payload_size=archive_size, compressed_size=sink.size,
         rpm_size=final.stat().st_size, compression=f"{comp.kind}:{comp.resolved_level()}",
         seconds=time.monotonic() - started,
     )
 
 
-def check_sources(name: str, entries: Iterable[FileEntry]) -> int:
+def check_sources(name: str, entries: Iterable[FileEntry] | FileTable) -> int:
     """Refuse the 4 GiB limits from the sources' sizes before any byte is compressed;
     returns their total. One ``stat`` per file (the payload loop then only ``fstat``s)."""
     total = 0
-    for e in entries:
-        if e.kind != "file" or e.ghost or e.source is None:
-            continue
+    for path, src in _sources(FileTable.of(entries)):
         try:
-            size = os.stat(e.source).st_size
+            size = os.stat(src).st_size
         except OSError as exc:
-            raise BuildError(f"{e.path}: cannot read source {e.source}: {exc.strerror}") from None
+            raise BuildError(f"{path}: cannot read source {src}: {exc.strerror}") from None
         if size > MAX_FILE_SIZE:
-            raise BuildError(f"{e.path}: {size} bytes; rpm 4.11 needs every file below 4 GiB")
+            raise BuildError(f"{path}: {size} bytes; rpm 4.11 needs every file below 4 GiB")
         total += size
     if total > MAX_PACKAGE_SIZE:
         raise BuildError(
@@ -194,6 +195,16 @@ def check_sources(name: str, entries: Iterable[FileEntry]) -> int:
             "(split it into several RPMs)"
         )
     return total
+
+
+def _sources(table: FileTable) -> Iterable[tuple[str, str]]:
+    """(path, source) of every regular, non-ghost file that has a source."""
+    kinds, flags = table.kinds, table.flags
+    for i in range(len(table)):
+        if kinds[i] == 0 and not flags[i] & t.FILE_GHOST:
+            src = table.source(i)
+            if src is not None:
+                yield table.path(i), src
 
 
 def clean_stale_temporaries(out_dir: Path) -> None:
@@ -211,10 +222,12 @@ _SOME_DIGEST = b"\1" * 32
 
 
 class _Files:
-    """What the header needs of every entry, in arrays rather than one object per file."""
+    """What the header needs of every entry beyond the table, in header (sorted) order:
+    arrays, not one object per file."""
 
-    def __init__(self, entries: list[FileEntry]) -> None:
-        self.entries = entries
+    def __init__(self, table: FileTable, order: array) -> None:
+        self.table = table
+        self.order = order
         self.modes = array("H")
         self.sizes = array("I")
         self.mtimes = array("I")
@@ -227,14 +240,14 @@ class _Files:
         self.digests += digest
 
 
-def _placeholder_files(entries: list[FileEntry]) -> _Files:
+def _placeholder_files(table: FileTable, order: array) -> _Files:
     """The same header layout without reading a byte: for :func:`header_size`."""
-    files = _Files(entries)
-    for e in entries:
-        digest = _SOME_DIGEST if e.kind == "file" and not e.ghost else _NO_DIGEST
-        link = len(e.link_target.encode("utf-8", "surrogateescape")) if e.kind == "symlink" \
-            else 0
-        files.add(0, link, 0, digest)
+    files = _Files(table, order)
+    kinds, flags, links = table.kinds, table.flags, table.links
+    for i in order:
+        regular = kinds[i] == 0 and not flags[i] & t.FILE_GHOST
+        link = len(links[i].encode("utf-8", "surrogateescape")) if kinds[i] == 2 else 0
+        files.add(0, link, 0, _SOME_DIGEST if regular else _NO_DIGEST)
     return files
 
 
@@ -242,7 +255,8 @@ _READ_WHOLE = 1 << 20  # files up to this size are read with one read()
 
 
 def _write_payload(
-    entries: list[FileEntry],
+    table: FileTable,
+    order: array,
     sink: CompressedSink,
     build_time: int,
     sde: int | None,
@@ -251,61 +265,66 @@ def _write_payload(
     """Stream every entry into ``sink`` as cpio; return the per-file header data.
 
     This loop is the writer's own work per file (issue #12 measured 38 us/file): raw
-    ``os`` calls instead of file objects, one read for small files, one digest call.
+    ``os`` calls instead of file objects, one read for small files, one digest call,
+    the table's columns read directly.
     """
     cpio = CpioWriter(sink.write)
-    files = _Files(entries)
+    files = _Files(table, order)
     sha256 = hashlib.sha256
-    for ino, e in enumerate(entries, start=1):
-        name = "." + e.path
-        mtime = e.mtime
-        if e.kind == "file":
-            mode = stat.S_IFREG | (e.perm & 0o7777)
-            if e.ghost:
+    kinds, flags = table.kinds, table.flags
+    for ino, i in enumerate(order, start=1):
+        path = table.path(i)
+        name = "." + path
+        mtime = table.mtime(i)
+        kind = kinds[i]
+        ghost = flags[i] & t.FILE_GHOST
+        if kind == 0:  # file
+            mode = stat.S_IFREG | (table.perm(i) & 0o7777)
+            if ghost:
                 files.add(mode, 0, _clamp(mtime or build_time, sde))
                 continue
-            src = e.source
+            src = table.source(i)
             try:
                 fd = os.open(src, os.O_RDONLY | _O_NOATIME)  # type: ignore[arg-type]
             except PermissionError:
-                fd = _open_plain(src, e.path)
+                fd = _open_plain(src, path)
             except OSError as exc:
-                raise BuildError(f"{e.path}: cannot read source {src}: {exc.strerror}") from None
+                raise BuildError(f"{path}: cannot read source {src}: {exc.strerror}") from None
             try:
                 st = os.fstat(fd)
                 if not stat.S_ISREG(st.st_mode):
-                    raise BuildError(f"{e.path}: source {src} is not a regular file")
+                    raise BuildError(f"{path}: source {src} is not a regular file")
                 size = st.st_size
                 if size > MAX_FILE_SIZE:
                     raise BuildError(
-                        f"{e.path}: {size} bytes; rpm 4.11 needs every file below 4 GiB")
+                        f"{path}: {size} bytes; rpm 4.11 needs every file below 4 GiB")
                 mtime = _clamp(st.st_mtime_ns // 10**9 if mtime is None else mtime, sde)
                 if size <= _READ_WHOLE:
                     data = os.read(fd, size + 1)
                     if len(data) != size:
-                        raise BuildError(f"{e.path}: source {src} changed size while being "
+                        raise BuildError(f"{path}: source {src} changed size while being "
                                          "packaged")
                     cpio.add(name, ino, mode, mtime, data)
                     digest = sha256(data).digest()
                 else:
-                    digest = _stream_file(cpio, fd, e.path, src, name, ino, mode, mtime, size,
+                    digest = _stream_file(cpio, fd, path, src, name, ino, mode, mtime, size,
                                           on_bytes)
             finally:
                 os.close(fd)
             if on_bytes and size <= _READ_WHOLE:
                 on_bytes(size)
             files.add(mode, size, mtime, digest)
-        elif e.kind == "dir":
-            mode = stat.S_IFDIR | (e.perm & 0o7777)
+        elif kind == 1:  # dir
+            mode = stat.S_IFDIR | (table.perm(i) & 0o7777)
             mtime = _clamp(build_time if mtime is None else mtime, sde)
-            if not e.ghost:
+            if not ghost:
                 cpio.add(name, ino, mode, mtime)
             files.add(mode, 0, mtime)
         else:  # symlink
             mode = stat.S_IFLNK | 0o777
             mtime = _clamp(build_time if mtime is None else mtime, sde)
-            target = e.link_target.encode("utf-8", "surrogateescape")
-            if not e.ghost:
+            target = table.links[i].encode("utf-8", "surrogateescape")
+            if not ghost:
                 cpio.add(name, ino, mode, mtime, target)
             files.add(mode, len(target), mtime)
     cpio.finish()
@@ -347,18 +366,19 @@ def _clamp(mtime: int, sde: int | None) -> int:
     return min(int(mtime), sde) if sde is not None else int(mtime)
 
 
-def header_size(pkg: Package, comp: Compression | None = None,
-                entries: list[FileEntry] | None = None) -> int:
+def header_size(pkg: Package, comp: Compression | None = None) -> int:
     """The exact data size of ``pkg``'s main header, known before any file is read.
 
     Every per-file value has a fixed width (sizes, modes, times, 64 hex digits), so a header
     built with placeholders has the real one's length. The build uses this to split a
     package before writing (packager.rpm.split) and the writer to refuse early.
     """
-    comp = comp or Compression()
-    if entries is None:
-        entries = sorted(pkg.files, key=lambda e: e.path.encode("utf-8", "surrogateescape"))
-    header = _main_header(pkg, _placeholder_files(entries), 0, comp, "0" * 64, 0)
+    table = FileTable.of(pkg.files)
+    return _header_size(pkg, comp or Compression(), table, table.sorted_order())
+
+
+def _header_size(pkg: Package, comp: Compression, table: FileTable, order: array) -> int:
+    header = _main_header(pkg, _placeholder_files(table, order), 0, comp, "0" * 64, 0)
     return header.data_size()
 
 
@@ -414,10 +434,10 @@ def _main_header(
         h.add(tag, T.STRING, script.body)
         h.add(prog_tag, T.STRING, script.interpreter)
 
-    if files.entries:
+    if len(files.table):
         _file_tags(h, files)
-    requires, provides = _dependencies(pkg, comp, any(e.flags & t.FILE_CONFIG
-                                                      for e in files.entries))
+    requires, provides = _dependencies(pkg, comp, any(f & t.FILE_CONFIG
+                                                      for f in files.table.flags))
     _dep_tags(h, requires, t.REQUIRENAME, t.REQUIREFLAGS, t.REQUIREVERSION)
     _dep_tags(h, provides, t.PROVIDENAME, t.PROVIDEFLAGS, t.PROVIDEVERSION)
     _dep_tags(h, sorted(set(pkg.conflicts)), t.CONFLICTNAME, t.CONFLICTFLAGS, t.CONFLICTVERSION)
@@ -426,40 +446,73 @@ def _main_header(
 
 
 def _file_tags(h: Header, files: _Files) -> None:
-    """The file tags, each encoded straight into one ``bytes`` (no list per tag)."""
-    entries = files.entries
-    n = len(entries)
-    dirnames: dict[str, int] = {}
+    """The file tags, each made into one ``bytes`` only while the header is measured or
+    encoded (:class:`Lazy`), from the table's columns in header order."""
+    table, order = files.table, files.order
+    n = len(order)
+    dirnames: dict[int, int] = {}  # table dir id -> header dir index, by first appearance
     dirindexes = array("I")
-    for e in entries:
-        d = e.path[:e.path.rindex("/") + 1]
+    for i in order:
+        d = table.dir_of[i]
         index = dirnames.get(d)
         if index is None:
             index = dirnames[d] = len(dirnames)
         dirindexes.append(index)
-    raw = files.digests
-    digests = _strings("" if raw[i:i + 32] == _NO_DIGEST else raw[i:i + 32].hex()
-                       for i in range(0, 32 * n, 32))
-    ghost_verify = ~0 & ~(1 | 2 | 8 | 16)  # not digest, size, linkto, mtime
-    h.add(t.FILESIZES, T.INT32, _ints(files.sizes))
-    h.add(t.FILEMODES, T.INT16, _ints(files.modes))
-    h.add(t.FILERDEVS, T.INT16, Raw(bytes(2 * n), n))
-    h.add(t.FILEMTIMES, T.INT32, _ints(files.mtimes))
-    h.add(t.FILEDIGESTS, T.STRING_ARRAY, digests)
-    h.add(t.FILELINKTOS, T.STRING_ARRAY, _strings(e.link_target for e in entries))
-    h.add(t.FILEFLAGS, T.INT32, _ints(array("I", (e.flags for e in entries))))
-    h.add(t.FILEUSERNAME, T.STRING_ARRAY, _strings(e.owner for e in entries))
-    h.add(t.FILEGROUPNAME, T.STRING_ARRAY, _strings(e.group for e in entries))
-    h.add(t.FILEVERIFYFLAGS, T.INT32, _ints(array(
-        "I", (ghost_verify & 0xFFFFFFFF if e.ghost else 0xFFFFFFFF for e in entries))))
-    h.add(t.FILEDEVICES, T.INT32, _ints(array("I", [1]) * n))
-    h.add(t.FILEINODES, T.INT32, _ints(array("I", range(1, n + 1))))
-    h.add(t.FILELANGS, T.STRING_ARRAY, Raw(bytes(n), n))
-    h.add(t.DIRINDEXES, T.INT32, _ints(dirindexes))
-    h.add(t.BASENAMES, T.STRING_ARRAY, _strings(e.path[e.path.rindex("/") + 1:]
-                                                 for e in entries))
-    h.add(t.DIRNAMES, T.STRING_ARRAY, _strings(dirnames))
+    ghost_verify = ~0 & ~(1 | 2 | 8 | 16) & 0xFFFFFFFF  # not digest, size, linkto, mtime
+
+    def digests() -> Raw:
+        raw = files.digests
+        return _joined(b"" if raw[k:k + 32] == _NO_DIGEST else raw[k:k + 32].hex().encode()
+                       for k in range(0, 32 * n, 32))
+
+    def column(values) -> Lazy:
+        return Lazy(lambda: _ints(array("I", values())))
+
+    def owners(which: int) -> Lazy:
+        names = [_checked(o[which]).encode("utf-8", "surrogateescape") + b"\0"
+                 for o in table.owners]
+        return Lazy(lambda: Raw(b"".join(names[table.who[i]] for i in order), n))
+
+    h.add(t.FILESIZES, T.INT32, Lazy(lambda: _ints(files.sizes)))
+    h.add(t.FILEMODES, T.INT16, Lazy(lambda: _ints(files.modes)))
+    h.add(t.FILERDEVS, T.INT16, Lazy(lambda: Raw(bytes(2 * n), n)))
+    h.add(t.FILEMTIMES, T.INT32, Lazy(lambda: _ints(files.mtimes)))
+    h.add(t.FILEDIGESTS, T.STRING_ARRAY, Lazy(digests))
+    h.add(t.FILELINKTOS, T.STRING_ARRAY, Lazy(lambda: _strings(
+        table.links.get(i, "") for i in order)))
+    h.add(t.FILEFLAGS, T.INT32, column(lambda: (table.flags[i] for i in order)))
+    h.add(t.FILEUSERNAME, T.STRING_ARRAY, owners(0))
+    h.add(t.FILEGROUPNAME, T.STRING_ARRAY, owners(1))
+    h.add(t.FILEVERIFYFLAGS, T.INT32, column(lambda: (
+        ghost_verify if table.flags[i] & t.FILE_GHOST else 0xFFFFFFFF for i in order)))
+    h.add(t.FILEDEVICES, T.INT32, Lazy(lambda: _ints(array("I", [1]) * n)))
+    h.add(t.FILEINODES, T.INT32, Lazy(lambda: _ints(array("I", range(1, n + 1)))))
+    h.add(t.FILELANGS, T.STRING_ARRAY, Lazy(lambda: Raw(bytes(n), n)))
+    h.add(t.DIRINDEXES, T.INT32, Lazy(lambda: _ints(dirindexes)))
+    h.add(t.BASENAMES, T.STRING_ARRAY, Lazy(lambda: _joined(
+        table.name_bytes(i) for i in order)))
+    h.add(t.DIRNAMES, T.STRING_ARRAY, Lazy(lambda: _strings(table.dirs[d] for d in dirnames)))
     h.add(t.FILEDIGESTALGO, T.INT32, t.DIGEST_SHA256)
+
+
+def _joined(values: Iterable[bytes]) -> Raw:
+    """A string array of already encoded values (none holds a NUL: names come from
+    ``str`` paths checked by :func:`_strings` rules below, digests are hex)."""
+    out = bytearray()
+    count = 0
+    for v in values:
+        if b"\0" in v:
+            raise ValueError(f"NUL byte in header string {v!r}")
+        out += v
+        out += b"\0"
+        count += 1
+    return Raw(out, count)  # type: ignore[arg-type]
+
+
+def _checked(value: str) -> str:
+    if "\0" in value:
+        raise ValueError(f"NUL byte in header string {value!r}")
+    return value
 
 
 def _ints(values: array) -> Raw:

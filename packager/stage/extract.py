@@ -24,12 +24,14 @@ import os
 import posixpath
 import shutil
 import stat
+import subprocess
 import tarfile
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
+from zlib import error as zlib_error
 
 from packager.errors import UserError
 
@@ -46,6 +48,7 @@ class Member:
     mtime: int
     target: str = ""  # symlink target, or the member a hardlink points to
     open: Callable[[], BinaryIO] | None = None
+    written: bool = False  # a file already written while a tar stream was read
 
 
 @dataclass(frozen=True)
@@ -73,45 +76,127 @@ def extract(archive: Path | str, dest: Path | str, strip_components: int = 0,
         raise UserError(f"{dest}: already exists; extraction needs a fresh directory")
     if not dest.parent.is_dir():
         raise UserError(f"{dest.parent}: no such directory")
-    with _open_members(archive) as members:
-        plan = _plan(archive, members, strip_components, prefix)
-        tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.extract-"))
-        try:
+    tmp = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.extract-"))
+    try:
+        if _is_zip(archive):
+            with _open_members(archive) as members:
+                plan = _plan(archive, members, strip_components, prefix)
+                counts = _write(archive, plan, tmp, prefix)
+        else:
+            members = _stream_tar(archive, tmp, strip_components)
+            plan = _plan(archive, members, strip_components, prefix)
             counts = _write(archive, plan, tmp, prefix)
-            os.chmod(tmp, 0o755)
-            os.rename(tmp, dest)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
+        os.chmod(tmp, 0o755)
+        os.rename(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return Extracted(dest, *counts)
+
+
+def _is_zip(archive: Path) -> bool:
+    try:
+        with open(archive, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise UserError(f"{archive}: cannot read: {exc.strerror}") from None
+    return head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+
+
+def _stream_tar(archive: Path, tmp: Path, strip: int) -> list[tuple[str, Member | None, str]]:
+    """Read a tar once, as a stream, writing its regular files into ``tmp`` on the way.
+
+    A compressed tar read at random (to list it, then again to write each member) was
+    decompressed twice, in this process: 3.4x the time of ``pigz -dc | tar -x`` on the
+    real-size python-env artifact. Here gzip is decompressed by ``pigz`` in a process of
+    its own (the other core), once. Safety is the same as :func:`_plan` then
+    :func:`_write` give: a member is written only after its name passed the checks of
+    ``_plan``'s first loop (in archive order, so the same member is refused first); no
+    symlink exists in ``tmp`` while files are written (symlinks and hardlinks come after,
+    from the list returned here); and ``tmp`` is removed when ``_plan`` then refuses a
+    member for what the whole archive shows (a file below a symlink...).
+    """
+    members: list[tuple[str, Member | None, str]] = []
+    seen: dict[str, str] = {}
+    made: set[str] = set()
+    blocked: OSError | None = None
+    proc = None
+    with open(archive, "rb") as fh:
+        magic = fh.read(2)
+    try:
+        if magic == b"\x1f\x8b" and shutil.which("pigz"):
+            proc = subprocess.Popen(["pigz", "-dc", str(archive)], stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE)
+            tf = tarfile.open(fileobj=proc.stdout, mode="r|", bufsize=_COPY_CHUNK)
+        else:
+            tf = tarfile.open(archive, "r|*", bufsize=_COPY_CHUNK)
+        with tf:
+            for raw, member, reason in _tar_members(tf):
+                members.append((raw, member, reason))
+                if member is None:
+                    raise _refuse(archive, raw, reason)
+                name = _normalise(archive, raw, strip)
+                if not name:
+                    continue
+                kind = seen.get(name)
+                if kind is not None and not kind == member.kind == "dir":
+                    raise _refuse(archive, raw, f"appears twice (as {kind} and {member.kind})")
+                seen[name] = member.kind
+                if member.kind != "file" or blocked is not None:
+                    continue
+                path = os.path.join(tmp, name)
+                parent = os.path.dirname(path)
+                try:
+                    if parent not in made:
+                        os.makedirs(parent, exist_ok=True)
+                        made.add(parent)
+                    assert member.open is not None
+                    with member.open() as src, open(path, "wb") as out:
+                        shutil.copyfileobj(src, out, _COPY_CHUNK)
+                except (NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+                    blocked = exc  # a file where a directory must be: _plan names it
+                    continue
+                os.chmod(path, member.mode & 0o777)
+                os.utime(path, (member.mtime, member.mtime))
+                members[-1] = (raw, Member(member.name, "file", member.mode, member.mtime,
+                                           written=True), "")
+        if proc is not None:
+            err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+            if proc.wait() != 0:
+                raise UserError(f"{archive}: not a readable tar or zip archive ({err})")
+    except (tarfile.TarError, EOFError, zlib_error, OSError) as exc:
+        if isinstance(exc, UserError):
+            raise
+        raise UserError(f"{archive}: not a readable tar or zip archive ({exc})") from None
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    if blocked is not None:
+        _plan(archive, members, strip, None)  # names the member in the way
+        raise UserError(f"{archive}: cannot be extracted: {blocked}")
+    return members
 
 
 # -- reading archives ----------------------------------------------------------------------
 
 
 class _open_members:  # noqa: N801 - a context manager used like a function
-    """Open a tar or zip archive and yield its members as ``Member`` objects."""
+    """Open a zip archive (read at random: each member once) as ``Member`` objects. Tars
+    are read as a stream instead (:func:`_stream_tar`)."""
 
     def __init__(self, archive: Path) -> None:
         self.archive = archive
-        self.handle: tarfile.TarFile | zipfile.ZipFile | None = None
+        self.handle: zipfile.ZipFile | None = None
 
     def __enter__(self) -> list[tuple[str, Member | None, str]]:
-        archive = self.archive
         try:
-            with open(archive, "rb") as fh:
-                head = fh.read(8)
-        except OSError as exc:
-            raise UserError(f"{archive}: cannot read: {exc.strerror}") from None
-        try:
-            if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
-                self.handle = zipfile.ZipFile(archive)
-                return list(_zip_members(archive, self.handle))
-            self.handle = tarfile.open(archive, "r:*")
-            return list(_tar_members(self.handle))
-        except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as exc:
+            self.handle = zipfile.ZipFile(self.archive)
+            return list(_zip_members(self.archive, self.handle))
+        except (zipfile.BadZipFile, EOFError, OSError) as exc:
             self.__exit__()
-            raise UserError(f"{archive}: not a readable tar or zip archive ({exc})") from None
+            raise UserError(f"{self.archive}: not a readable tar or zip archive ({exc})") \
+                from None
 
     def __exit__(self, *exc: object) -> None:
         if self.handle is not None:
@@ -209,7 +294,8 @@ def _plan(archive: Path, members: list[tuple[str, Member | None, str]],
         name = _normalise(archive, raw, strip)
         if name is None or name == "":
             continue  # the archive's own root ("./") or a stripped leading directory
-        member = Member(name, member.kind, member.mode, member.mtime, member.target, member.open)
+        member = Member(name, member.kind, member.mode, member.mtime, member.target, member.open,
+                        member.written)
         previous = by_name.get(name)
         if previous is not None:
             if previous.kind == member.kind == "dir":
@@ -327,13 +413,15 @@ def _write(archive: Path, plan: list[Member], root: Path,
         if member.kind == "dir":
             path.mkdir(parents=True, exist_ok=True)
             dirs[member.name] = member
-        elif member.kind == "file":
+        elif member.kind == "file" and not member.written:
             path.parent.mkdir(parents=True, exist_ok=True)
             assert member.open is not None
             with member.open() as src, open(path, "wb") as out:
                 shutil.copyfileobj(src, out, _COPY_CHUNK)
             os.chmod(path, member.mode & 0o777)
             os.utime(path, (member.mtime, member.mtime))
+            files += 1
+        elif member.kind == "file":
             files += 1
     for member in plan:  # copies of hardlinked files, once every file exists
         if member.kind == "hardlink":

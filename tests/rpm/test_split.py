@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import random
 import shutil
 from pathlib import Path
 
 import pytest
 
 from packager.rpm import Compression, build_rpm
+from packager.rpm.filetable import FileTable
 from packager.rpm.header import HEADER_DATA_MAX
 from packager.rpm.model import FileEntry, Package
 from packager.rpm.split import BUDGET, split_package
@@ -112,3 +116,54 @@ def test_a_single_package_over_16_mib_is_refused_before_writing(tmp_path):
     msg = str(exc.value)
     assert "\n" not in msg and "120000 files" in msg and "16 MiB" in msg
     assert not list((tmp_path / "out").glob("*.rpm"))
+
+
+def _uneven_venv() -> list[FileEntry]:
+    """40 packages of 3 to 200 modules, sub-packages, symlinks, empty directories, two
+    owners, names of 3 to 33 characters: a tree whose split divides directories unevenly."""
+    rng = random.Random(5)
+    files: list[FileEntry] = []
+
+    def d(p: str) -> None:
+        files.append(FileEntry(p, "dir"))
+
+    d("/opt/v")
+    d("/opt/v/lib")
+    d("/opt/v/lib/site-packages")
+    for p in range(40):
+        top = f"/opt/v/lib/site-packages/pkg{p:02d}"
+        d(top)
+        n = rng.choice([3, 10, 40, 200])
+        subs = [f"{top}/s{k}" for k in range(rng.randint(0, 4))]
+        for s in subs:
+            d(s)
+        for m in range(n):
+            where = rng.choice([top] + subs)
+            name = f"m{m}{'_' * rng.randint(0, 30)}.py"
+            files.append(FileEntry(f"{where}/{name}", "file", source="/dev/null",
+                                   owner=rng.choice(["root", "app"])))
+        if p % 7 == 0:
+            files.append(FileEntry(f"{top}/link", "symlink", link_target="m0.py"))
+            d(f"{top}/emptydir")
+    files.append(FileEntry("/opt/v/bin", "dir"))
+    files.append(FileEntry("/opt/v/bin/python", "file", source="/dev/null"))
+    files.append(FileEntry("/opt/v/lib/site-packages/top.pth", "file", source="/dev/null"))
+    return files
+
+
+#: sha256 of the parts (names, summaries, sorted paths) at three budgets, as the split of
+#: one FileEntry object per file made them (commit 28594ec), before it read the columns
+#: of packager.rpm.filetable; computed by that commit's code.
+SPLIT_GOLDEN = "bd66cb10227b1be247c9a7ab67f1d08f0ff2fd30437641e9eae4552e91c58bf8"
+
+
+@pytest.mark.parametrize("columns", [False, True], ids=["entry-list", "table"])
+def test_the_split_over_columns_makes_the_parts_of_before(columns):
+    files = _uneven_venv()
+    pkg = Package("demo", "1", "1", "s", files=FileTable(files) if columns else files)
+    out = []
+    for budget in (48 << 10, 96 << 10, 200 << 10):
+        parts = split_package(pkg, budget=budget)
+        out.append([(p.name, p.summary, sorted(e.path for e in p.files)) for p in parts])
+    assert [len(parts) for parts in out] == [12, 5, 3]
+    assert hashlib.sha256(json.dumps(out).encode()).hexdigest() == SPLIT_GOLDEN
