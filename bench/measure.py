@@ -8,6 +8,7 @@ its peer (rpmbuild, bare cpio|pigz) on the very same files in the same run.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,6 +38,12 @@ def gnu_time(cmd: Sequence[str], *, cwd: Path | None = None, capture: bool = Fal
             raise SystemExit(f"{cmd[0]} failed ({r.returncode}): {r.stderr[-2000:]}")
         secs, rss = out.read().split()[-2:]
     return Timed(float(secs), int(rss), r.stdout or "")
+
+
+def spread(runs: Sequence[float]) -> dict:
+    """Median, min, max and every run: what a figure from a shared machine must show."""
+    return {"median": round(statistics.median(runs), 3), "min": round(min(runs), 3),
+            "max": round(max(runs), 3), "runs": [round(r, 3) for r in runs]}
 
 
 def best_of(commands: Mapping[str, Sequence[str]], repeat: int,

@@ -22,21 +22,18 @@ tree at a time) plus --fetch-mib.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.fetch import fetch_vs_curl  # noqa: E402
 from bench.measure import (  # noqa: E402
-    ROOT,
     best_of,
     extract_rpm,
     gnu_time,
@@ -138,72 +135,6 @@ def copy_rpms(work: Path, rpms: list[Path], repeat: int) -> float:
         best = min(best, gnu_time(["cp", "--reflink=never", *map(str, rpms), str(dest)]).seconds)
         shutil.rmtree(dest)
     return best
-
-
-def fetch_vs_curl(work: Path, size_mib: int, repeat: int) -> dict:
-    """fate-pkg fetch against curl from the same loopback server; then kill-at-half + resume."""
-    srv = work / "srv"
-    srv.mkdir()
-    blob = srv / "fate-bench-artifact.bin"
-    digest = hashlib.sha256()
-    with open(blob, "wb") as out:  # incompressible, like the release's tar.gz files
-        for _ in range(size_mib // 16):
-            chunk = os.urandom(16 << 20)
-            digest.update(chunk)
-            out.write(chunk)
-    size = blob.stat().st_size
-    manifest = work / "fetch-release.yaml"
-    manifest.write_text(
-        "release: fate-bench-fetch\nversion: 1.4.5\nartifacts:\n"
-        f"- name: {blob.name}\n  url: http://127.0.0.1:1/{blob.name}\n  size: {size}\n"
-        f"  sha256: {digest.hexdigest()}\n  component: python\n")
-    reqlog = work / "requests.jsonl"
-    server = subprocess.Popen([PY, str(ROOT / "bench/fileserver.py"), str(srv), str(reqlog)],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        port = int(server.stdout.readline())
-        mirror = f"http://127.0.0.1:{port}"
-
-        def fetch(cache: Path) -> list[str]:
-            return [PY, "-m", "packager.cli", "fetch", "--release", str(manifest), "--cache",
-                    str(cache), "--mirror", mirror, "--json"]
-
-        best_f = best_c = float("inf")
-        for _ in range(max(1, repeat)):  # interleaved, each into an empty target
-            best_c = min(best_c, gnu_time(["curl", "-sSf", "-o", str(work / "curl.out"),
-                                           f"{mirror}/{blob.name}"]).seconds)
-            (work / "curl.out").unlink()
-            best_f = min(best_f, gnu_time(fetch(work / "fetch-cache")).seconds)
-            shutil.rmtree(work / "fetch-cache")
-
-        cache = work / "resume-cache"
-        reqlog.unlink(missing_ok=True)
-        proc = subprocess.Popen(fetch(cache), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-        part = None
-        while proc.poll() is None:
-            parts = list(cache.rglob("*.part"))
-            if parts and parts[0].stat().st_size >= size // 2:
-                part = parts[0]
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.01)
-        proc.wait()
-        if part is None:
-            raise SystemExit("fetch finished before it could be killed at half")
-        on_disk = part.stat().st_size
-        reqlog.unlink(missing_ok=True)
-        resume = gnu_time(fetch(cache))
-        asked = [json.loads(line) for line in reqlog.read_text().splitlines()]
-        refetched = sum(max(0, on_disk - r["start"]) for r in asked)
-        shutil.rmtree(cache)
-    finally:
-        server.terminate()
-        server.wait()
-    blob.unlink()
-    return {"fetch_bytes": size, "fetch_s": best_f, "curl_s": best_c, "resume_s": resume.seconds,
-            "resume_on_disk": on_disk, "resume_requests": len(asked),
-            "resume_refetched_bytes": refetched}
 
 
 def compressor_alone(work: Path, rpms: list[Path], kind: str, level: int) -> dict:

@@ -8,14 +8,34 @@ from __future__ import annotations
 
 import argparse
 import sys
+from types import ModuleType
 from typing import Sequence
 
 from packager import __version__
-from packager.commands import build, check, fetch, inspect, rpm, units, verify
 from packager.onhost import command
 
-#: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = (fetch, rpm, inspect, units, build, check, verify)
+#: Subcommands (each ``packager/commands/<name>.py``), in the order ``--help`` lists them.
+NAMES = ("fetch", "rpm", "inspect", "units", "build", "check", "verify")
+
+
+def _module(name: str) -> ModuleType:
+    """A subcommand's module, imported only when it is needed: ``fate-pkg fetch`` then
+    does not load the build, the lint and the bundle (half a second of each start)."""
+    if name == "fetch":
+        from packager.commands import fetch as module
+    elif name == "rpm":
+        from packager.commands import rpm as module
+    elif name == "inspect":
+        from packager.commands import inspect as module
+    elif name == "units":
+        from packager.commands import units as module
+    elif name == "build":
+        from packager.commands import build as module
+    elif name == "check":
+        from packager.commands import check as module
+    else:
+        from packager.commands import verify as module
+    return module
 
 EPILOG = """\
 examples:
@@ -29,7 +49,9 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; ``only`` (a subcommand's name) registers that subcommand
+    alone, which parses its own arguments exactly as the whole parser would."""
     parser = argparse.ArgumentParser(
         prog="fate-pkg",
         description="Build CentOS 7 RPMs and an offline bundle from a FATE release.",
@@ -38,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"fate-pkg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(sub)
+    for name in (only,) if only in NAMES else NAMES:
+        _module(name).register(sub)
     _version_everywhere(parser)
     return parser
 
@@ -55,7 +77,9 @@ def _version_everywhere(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return command.main("fate-pkg", build_parser(), argv, lambda args: args.func(args),
+    argv = sys.argv[1:] if argv is None else list(argv)
+    return command.main("fate-pkg", build_parser(argv[0] if argv else None), argv,
+                        lambda args: args.func(args),
                         "nothing half-written was left in the output")
 
 

@@ -12,12 +12,46 @@ _CHUNK = 1 << 20
 
 
 def sha256_file(path: Path | str) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks (bounded memory for GB-sized files)."""
+    """Hex sha256 of a file, read in 1 MiB chunks (bounded memory for GB-sized files) into
+    one reused buffer."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
+    buf = bytearray(_CHUNK)
+    view = memoryview(buf)
+    with open(path, "rb", buffering=0) as f:
+        while n := f.readinto(buf):
+            h.update(view[:n])
     return h.hexdigest()
+
+
+def identity(path: Path | str) -> list[int]:
+    """What tells that a file is still the one hashed: device, inode, size, mtime (ns).
+
+    Our writers replace a file by renaming a new one over it (a new inode), and anything
+    that rewrites it in place moves its mtime. The ctime is left out on purpose: a hard
+    link to the file (a bundle's, a cache's) changes it without changing a byte.
+    """
+    st = os.stat(path)
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns]
+
+
+def digest_record(path: Path | str) -> dict:
+    """``{"sha256", "identity"}`` of a file, to keep in a state file beside its name: a
+    later step takes the sha256 from :func:`recorded_digest` instead of reading the file
+    again. The identity is taken before and after hashing; a file that changed meanwhile
+    gets no record."""
+    before = identity(path)
+    sha = sha256_file(path)
+    return {"sha256": sha, "identity": before} if identity(path) == before else {}
+
+
+def recorded_digest(path: Path | str, record: dict) -> str | None:
+    """The sha256 a :func:`digest_record` kept, if ``path`` is still that file."""
+    sha = record.get("sha256")
+    try:
+        same = record.get("identity") == identity(path)
+    except OSError:
+        return None
+    return sha if same and isinstance(sha, str) and len(sha) == 64 else None
 
 
 def load_state(path: Path) -> dict:

@@ -30,7 +30,7 @@ from packager.assemble.stage import STAGED_DIRS, Stager
 from packager.assemble.steps import STEPS, StepContext
 from packager.errors import UserError
 from packager.fetch.cache import Cache
-from packager.filestate import load_state, save_state, sha256_file
+from packager.filestate import digest_record, load_state, save_state, sha256_file
 from packager.release import Release, releases_for
 from packager.rpm import BuildResult, Compression, Package, Signer, build_rpm
 from packager.rpm.split import BUDGET, split_package
@@ -171,7 +171,9 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         cleaner: threading.Thread | None = None
         try:
             with space.full_disk_reported(opts.out_dir, need, inputs):
-                built = _build(todo, releases, contexts, opts, sde, work, note, phases)
+                digests: dict[str, dict] = {}
+                built = _build(todo, releases, contexts, opts, sde, work, note, phases,
+                               digests)
                 # The staged trees are not read again (the lint reads the RPMs): remove them
                 # beside the lint rather than after it. 10^5 unlinks took 8 s at scale 0.1.
                 cleaner = threading.Thread(target=_remove_staged, args=(work,), daemon=True)
@@ -192,7 +194,8 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
                 for i, result in enumerate(results):
                     final = opts.out_dir / result.path.name
                     os.replace(result.path, final)
-                    entry = {"file": final.name, "fingerprint": fingerprints[spec_name]}
+                    entry = {"file": final.name, "fingerprint": fingerprints[spec_name],
+                             **digests.get(final.name, {})}
                     if i == 0:
                         entry["parts"] = [r.name for r in results[1:]]
                     else:
@@ -250,9 +253,14 @@ def step_contexts(specs: list[BuildSpec], releases: list[Release],
 
 def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, StepContext],
            opts: BuildOptions, sde: int | None, work: Path,
-           note: Callable[[str, str], None], phases: dict[str, float]
-           ) -> dict[str, list[BuildResult]]:
-    """Each spec's RPMs, the parent first; a package over the header budget is split."""
+           note: Callable[[str, str], None], phases: dict[str, float],
+           digests: dict[str, dict]) -> dict[str, list[BuildResult]]:
+    """Each spec's RPMs, the parent first; a package over the header budget is split.
+
+    ``digests`` gets each RPM's sha256 (by file name, with the file's identity), hashed by
+    the worker that wrote it while its bytes are in the page cache and the other worker
+    compresses: the bundle's repodata and SHA256SUMS take it from the build state
+    instead of reading gigabytes again (packager/bundle/writer.py)."""
     t0 = time.monotonic()
     stager = Stager(opts.cache, releases, work, STEPS, contexts)
     packages = []
@@ -291,10 +299,12 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
         spec, pkg = item
         note("rpm", spec.name)
         try:
-            return build_rpm(pkg, work / "rpms", compression=comp, sde=sde,
-                             signer=opts.signer, on_bytes=bar.update, checked=True)
+            result = build_rpm(pkg, work / "rpms", compression=comp, sde=sde,
+                               signer=opts.signer, on_bytes=bar.update, checked=True)
         except BuildError as exc:
             raise UserError(str(exc)) from None
+        digests[result.path.name] = digest_record(result.path)
+        return result
 
     try:
         with ThreadPoolExecutor(max_workers=jobs) as pool:

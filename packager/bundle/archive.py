@@ -17,6 +17,7 @@ import os
 import stat
 import tarfile
 from pathlib import Path
+from typing import Mapping
 
 from packager.filestate import copy_range
 
@@ -24,23 +25,31 @@ _BLOCK = tarfile.BLOCKSIZE
 _RECORD = tarfile.RECORDSIZE
 
 
-def _members(root: Path) -> list[Path]:
-    out = [root]
+def _members(root: Path, extra: Mapping[str, Path]) -> list[tuple[str, Path, bool]]:
+    """(name in the tar, file to read, whether a symlink there is followed) of every
+    member, sorted by name. In the tree a symlink is refused; ``extra`` may name one."""
+    top = root.parent
+    out = [(root.name, root, False)]
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
-            out.append(Path(dirpath) / name)
-    return sorted(out, key=lambda p: p.relative_to(root.parent).as_posix())
+            path = Path(dirpath) / name
+            out.append((path.relative_to(top).as_posix(), path, False))
+    out += [(f"{root.name}/{rel}", path, True) for rel, path in extra.items()]
+    return sorted(out)
 
 
-def write_tar(root: Path, dest: Path, mtime: int) -> None:
+def write_tar(root: Path, dest: Path, mtime: int, extra: Mapping[str, Path] | None = None
+              ) -> None:
     """Write ``root`` (its own name as the top directory) into ``dest``, as tarfile would
-    (GNU headers, two zero blocks, padded to a 10 KiB record)."""
+    (GNU headers, two zero blocks, padded to a 10 KiB record). ``extra`` adds files from
+    elsewhere by their path under ``root`` (the bundle's RPMs, read from dist/ and the
+    cache where they are: no copy and no link of gigabytes first)."""
     written = 0
     with open(dest, "wb", buffering=0) as out:
         fd = out.fileno()
-        for path in _members(root):
-            st = path.lstat()
-            info = tarfile.TarInfo(path.relative_to(root.parent).as_posix())
+        for arcname, path, follow in _members(root, extra or {}):
+            st = os.stat(path, follow_symlinks=follow)
+            info = tarfile.TarInfo(arcname)
             info.mtime = mtime
             info.uid = info.gid = 0
             info.uname = info.gname = ""

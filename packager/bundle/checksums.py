@@ -19,17 +19,18 @@ SIGNATURE = "SHA256SUMS.asc"
 
 
 def write_sums(top: Path, known: Mapping[str, str] | None = None) -> Path:
-    """Hash every file under ``top`` (sorted paths, relative to ``top``); ``known`` gives
-    the sha256 of some already (the RPMs, from the repodata pass)."""
+    """One line per file of the bundle, sorted by path relative to ``top``: every file
+    under ``top`` (hashed here) and every path ``known`` gives the sha256 of (the RPMs,
+    which the tar takes from dist/ and the cache rather than from ``top``)."""
     known = known or {}
+    here = {p.relative_to(top).as_posix(): p for p in top.rglob("*") if p.is_file()}
     lines = []
-    for path in sorted(p for p in top.rglob("*") if p.is_file()):
-        rel = path.relative_to(top).as_posix()
+    for rel in sorted(here.keys() | known.keys(), key=lambda r: r.split("/")):  # as Paths
         if rel in (SUMS, SIGNATURE):
             continue
         if any(c in rel for c in "\\\n"):
             raise UserError(f"{rel}: a file name sha256sum would escape")
-        lines.append(f"{known.get(rel) or sha256_file(path)}  {rel}\n")
+        lines.append(f"{known.get(rel) or sha256_file(here[rel])}  {rel}\n")
     out = top / SUMS
     out.write_text("".join(lines))
     return out

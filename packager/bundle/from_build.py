@@ -15,10 +15,12 @@ from packager import resources
 from packager.assemble.pipeline import STATE_FILE, BuildOptions, BuildReport
 from packager.bundle.profile import Profile, load_profile
 from packager.bundle.writer import BundleInput, BundleResult, os_closure_rpms, write_bundle
+from packager.filestate import recorded_digest
 
 
 def dist_rpms(out_dir: Path) -> dict[str, BundleInput]:
-    """Every RPM the build state records in dist/ (also those an ``--only`` build kept)."""
+    """Every RPM the build state records in dist/ (also those an ``--only`` build kept),
+    with the sha256 the build recorded when the file is still the one it hashed."""
     try:
         state = json.loads((out_dir / STATE_FILE).read_text())
     except (OSError, ValueError):
@@ -27,7 +29,8 @@ def dist_rpms(out_dir: Path) -> dict[str, BundleInput]:
     for name, entry in state.items():
         path = out_dir / entry["file"]
         if path.is_file():
-            out[name] = BundleInput(path, entry["fingerprint"])
+            out[name] = BundleInput(path, entry["fingerprint"],
+                                    sha256=recorded_digest(path, entry) or "")
     return out
 
 

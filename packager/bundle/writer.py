@@ -5,6 +5,12 @@ Layout under one top directory of the same name: ``rpms/`` (ours + the OS closur
 ``packages.txt``, ``party.yaml.example``, ``party.schema.json``, ``README``,
 ``SHA256SUMS`` (+ ``SHA256SUMS.asc``).
 
+Written at about the cost of copying its RPMs (README, Performance): the RPMs go into the
+tar straight from dist/ and the cache (no links: a link would change a cache blob's ctime
+and void its verified stamp), by ``copy_file_range``; their sha256 (repodata, SHA256SUMS) is
+the one the build recorded for the very same file (``BundleInput.sha256``), or the cache's
+verified blob name; only an RPM with neither is read to be hashed.
+
 Incremental like the RPMs: the bundle's fingerprint (its RPMs' build fingerprints, the OS
 closure's sha256s, the shipped files, this code, SDE, key) is kept in
 ``dist/.fate-pkg-bundle.json``; an unchanged bundle is not rewritten. It is assembled in a
@@ -57,6 +63,9 @@ class BundleInput:
     path: Path  # in dist/, or the cache's blob (named by its sha256)
     identity: str  # the RPM build fingerprint, or the closure's pinned sha256
     name: str = ""  # file name in the bundle (default: the path's)
+    #: its sha256 when known without reading it (the build state's record for this very
+    #: file, see filestate.recorded_digest; a verified cache blob's name); "" = hash it
+    sha256: str = ""
 
     @property
     def filename(self) -> str:
@@ -89,7 +98,7 @@ def os_closure_rpms(cache: Cache) -> list[BundleInput]:
         if blob is None:
             missing.append(art.name)
         else:
-            out.append(BundleInput(blob, art.sha256 or "", art.name))
+            out.append(BundleInput(blob, art.sha256 or "", art.name, blob.name))
     if missing:
         raise UserError(f"{path} lists {len(missing)} OS package(s) the cache lacks: "
                         f"{', '.join(missing[:5])}{' ...' if len(missing) > 5 else ''}; "
@@ -124,10 +133,10 @@ def write_bundle(out_dir: Path, version: str, profile: Profile, ours: dict[str, 
     work = Path(tempfile.mkdtemp(prefix=".fate-pkg-bundle-", dir=out_dir))
     try:
         top = work / name
-        _assemble(top, version, profile, chosen + os_rpms, sde, signer, public_key,
-                  bool(os_rpms))
+        members = _rpm_members(chosen + os_rpms)
+        _assemble(top, version, profile, members, sde, signer, public_key, bool(os_rpms))
         tmp = work / final.name
-        write_tar(top, tmp, sde)
+        write_tar(top, tmp, sde, {rel: item.path for rel, item in members.items()})
         os.replace(tmp, final)
         old = entry.get("file")
         if old and old != final.name:
@@ -152,13 +161,15 @@ def _gpgkey_line(signed: bool, has_os_rpms: bool) -> str:
     return "gpgkey=" + " ".join(keys)
 
 
-def _assemble(top: Path, version: str, profile: Profile, rpms: list[BundleInput], sde: int,
-              signer: Signer | None, public_key: bytes | None, has_os_rpms: bool) -> None:
-    rpm_dir = top / "rpms"
-    rpm_dir.mkdir(parents=True)
-    for item in rpms:
-        _link_or_copy(item.path, rpm_dir / item.filename)
-    digests = write_repodata(top, sorted(f"rpms/{p.name}" for p in rpm_dir.iterdir()), sde)
+def _assemble(top: Path, version: str, profile: Profile, members: dict[str, BundleInput],
+              sde: int, signer: Signer | None, public_key: bytes | None,
+              has_os_rpms: bool) -> None:
+    """Everything but the RPMs under ``top``; ``members`` (``rpms/<name>`` -> RPM) join
+    them in the tar, SHA256SUMS and the repodata from where they are."""
+    (top / "rpms").mkdir(parents=True)
+    digests = {rel: item.sha256 or sha256_file(item.path) for rel, item in members.items()}
+    write_repodata(top, {rel: (item.path, digests[rel]) for rel, item in members.items()},
+                   sde)
     values = {
         "@VERSION@": version,
         "@PROFILE@": profile.name,
@@ -199,12 +210,9 @@ def _key_fingerprint(signer: Signer) -> str:
         raise UserError(str(exc)) from None
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
-    """A hard link when dist/ and the cache share a file system: no copy of gigabytes."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
+def _rpm_members(rpms: list[BundleInput]) -> dict[str, BundleInput]:
+    """``rpms/<file name>`` -> the RPM (a later one of the same name wins)."""
+    return {f"rpms/{item.filename}": item for item in rpms}
 
 
 def _fingerprint(name: str, profile: Profile, ours: list[BundleInput],

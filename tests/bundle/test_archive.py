@@ -33,8 +33,9 @@ def _tree(tmp_path):
 def _reference(top):
     """The same archive written by tarfile itself (data copied in user space)."""
     out = io.BytesIO()
+    paths = [top, *top.rglob("*")]
     with tarfile.open(fileobj=out, mode="w", format=tarfile.GNU_FORMAT) as tar:
-        for path in archive._members(top):
+        for path in sorted(paths, key=lambda p: p.relative_to(top.parent).as_posix()):
             info = tar.gettarinfo(str(path), path.relative_to(top.parent).as_posix())
             info.mtime, info.uid, info.gid, info.uname, info.gname = SDE, 0, 0, "", ""
             info.mode = 0o755 if info.isdir() or path.stat().st_mode & 0o111 else 0o644
@@ -57,6 +58,23 @@ def test_same_bytes_as_tarfile_and_gnu_tar_reads_it(tmp_path):
     assert r.returncode == 0 and r.stderr == ""
     for p in (top / "rpms").iterdir():
         assert (out / top.name / "rpms" / p.name).read_bytes() == p.read_bytes()
+
+
+def test_files_added_from_elsewhere_are_members_in_their_place(tmp_path):
+    """The bundle's RPMs are read where they are (dist/, the cache): the tar is the same as
+    if they had been copied into the tree first."""
+    top = _tree(tmp_path)
+    expected = _reference(top)
+    elsewhere = tmp_path / "dist"
+    elsewhere.mkdir()
+    extra = {}
+    for p in sorted((top / "rpms").iterdir()):
+        moved = elsewhere / f"blob-{p.name}"  # named otherwise, like a cache blob
+        p.rename(moved)
+        extra[f"rpms/{p.name}"] = moved
+    dest = tmp_path / "b.tar"
+    archive.write_tar(top, dest, SDE, extra)
+    assert dest.read_bytes() == expected
 
 
 def test_user_space_copy_when_the_kernel_cannot(tmp_path, monkeypatch):

@@ -27,6 +27,7 @@ class Served:
     delay: float = 0.0  # sleep before sending the body (to see parallel downloads)
     throttle: int = 0  # send the body in pieces of this size, 20 ms apart
     ranges: bool = True  # False: ignore Range like a server that cannot resume
+    headers: dict = field(default_factory=dict)  # more response headers (Content-Encoding)
 
     def __post_init__(self) -> None:
         if not self.etag:
@@ -123,6 +124,8 @@ def _handler(mirror: Mirror) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(body)))
             self.send_header("ETag", served.etag)
             self.send_header("Accept-Ranges", "bytes")
+            for key, value in served.headers.items():
+                self.send_header(key, value)
             self.end_headers()
             if served.delay:
                 time.sleep(served.delay)

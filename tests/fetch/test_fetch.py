@@ -337,3 +337,42 @@ def test_commit_trusts_the_downloads_digest_and_checks_it_against_the_pin(
     part.write_bytes(mirror.files[JDK].data)
     blob, sha, _ = cache.commit(part, art, hashlib.sha256(mirror.files[JDK].data).hexdigest())
     assert blob.read_bytes() == mirror.files[JDK].data and sha == art.sha256
+
+
+def test_a_tar_gz_labelled_gzip_encoded_is_saved_as_sent(tmp_path: Path, mirror: Mirror) -> None:
+    """A classic mirror misconfiguration (``AddEncoding x-gzip .gz``): the .tar.gz comes
+    with ``Content-Encoding: gzip``. Its bytes are the artifact; unpacking them on the way
+    (what requests' iter_content did) fails the pinned size and sha256."""
+    import gzip
+
+    served = mirror.files[JDK]
+    served.data = gzip.compress(make_bytes(JDK, 50_000), mtime=0)
+    served.headers = {"Content-Encoding": "gzip"}
+    manifest = write_manifest(tmp_path / "gen-1.0.yaml", mirror, names=[JDK])
+    original = make_bytes(JDK, SIZES[JDK])
+    manifest.write_text(manifest.read_text()
+                        .replace(f"size: {SIZES[JDK]}", f"size: {len(served.data)}")
+                        .replace(hashlib.sha256(original).hexdigest(),
+                                 hashlib.sha256(served.data).hexdigest()))
+    got, _ = _fetch(tmp_path, mirror)
+    assert got[JDK].status == "downloaded", got[JDK].error
+    assert Path(got[JDK].path).read_bytes() == served.data
+
+
+def test_a_slow_link_still_makes_progress_in_small_reads(tmp_path: Path, mirror: Mirror) -> None:
+    """One socket read per step (``read1``), not one full 1 MiB buffer: on a link that
+    trickles, the progress callback (which is also where Ctrl-C stops a worker) runs as
+    bytes arrive."""
+    import requests
+
+    from packager.fetch.download import download
+
+    served = mirror.files[JDK]
+    served.throttle = 64 * 1024  # 64 KiB every 20 ms
+    seen: list[int] = []
+    part = tmp_path / "jdk.part"
+    result = download(requests.Session(), f"{mirror.url}/{JDK}", part,
+                      policy=Policy(chunk=1 << 20), on_bytes=seen.append)
+    assert part.read_bytes() == served.data
+    assert result.sha256 == hashlib.sha256(served.data).hexdigest()
+    assert len(seen) >= len(served.data) // (128 * 1024), seen
