@@ -147,7 +147,7 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
     for stale in opts.out_dir.glob(".fate-pkg-work-*"):  # left by a killed build
         shutil.rmtree(stale, ignore_errors=True)
     state = load_state(opts.out_dir / STATE_FILE)
-    contexts = step_contexts(specs, releases, opts)
+    contexts = step_contexts(specs, releases, opts, sde)
     fingerprints = {s.name: _fingerprint(s, releases, contexts, opts, sde) for s in specs}
     todo = [s for s in specs if not _up_to_date(state, s.name, fingerprints[s.name],
                                                 opts.out_dir)]
@@ -236,7 +236,7 @@ def _others_in_dist(state: dict, specs: list[BuildSpec], out_dir: Path) -> list[
 
 
 def step_contexts(specs: list[BuildSpec], releases: list[Release],
-                  opts: BuildOptions) -> dict[str, StepContext]:
+                  opts: BuildOptions, sde: int | None = None) -> dict[str, StepContext]:
     """Each build step's context; its config is the ``stage:`` block that names it.
 
     A step configured by two specs differently would build a different tree depending on
@@ -253,7 +253,7 @@ def step_contexts(specs: list[BuildSpec], releases: list[Release],
                                 f"{config[name][0]}; configure a step in one spec")
             config[name] = (str(spec.path), cfg)
     return {name: StepContext(releases, config.get(name, ("", {}))[1], opts.account,
-                              releases[0].version) for name in STEPS}
+                              releases[0].version, sde) for name in STEPS}
 
 
 def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, StepContext],

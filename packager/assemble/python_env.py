@@ -6,8 +6,9 @@ Steps as ansible-nfate does them (reference §1.3 [1.7 proxy]): run the Minicond
 requirements.txt --no-index --find-links WHEELS --only-binary=:all:`` would (sdists are
 refused: nothing compiles on the build host for the target), with
 :mod:`packager.assemble.wheels`: the same tree, in a fraction of pip's time. Everything is
-installed under ``STAGE/root/<final prefix>`` and then relocated
-(:mod:`packager.assemble.relocate`), with no network for any child process.
+installed under ``STAGE/root/<final prefix>``, relocated (:mod:`packager.assemble.relocate`)
+and byte-compiled for the final prefix by the release's Python 3.6
+(:mod:`packager.assemble.bytecode`), with no network for any child process.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection
 
+from packager.assemble.bytecode import compile_trees
 from packager.assemble.isolate import offline_command, offline_env
 from packager.assemble.relocate import relocate
 from packager.assemble.wheels import install, resolve, wheelhouse
@@ -38,7 +40,10 @@ class PythonEnvSpec:
     venv_prefix: str
 
 
-def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
+def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path,
+                     sde: int | None = None) -> None:
+    """``sde``: the build's SOURCE_DATE_EPOCH, the one the RPM writer clamps mtimes to (the
+    byte code records its sources' mtimes)."""
     conda = stage_root / spec.conda_prefix.lstrip("/")
     venv = stage_root / spec.venv_prefix.lstrip("/")
     sdists = [p.name for p in spec.wheels.iterdir()
@@ -63,15 +68,17 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path) -> None:
             _run([str(py), "-m", "venv", str(venv)], out, "venv", env)
         # What `pip install --no-index --no-compile --only-binary=:all: --find-links WHEELS
         # -r requirements.txt` did, in this process (packager.assemble.wheels: the same tree
-        # and RECORD, each file written once). No byte code: relocation would delete it (it
-        # embeds the staging path), see docs/architecture.md for why none is shipped.
+        # and RECORD, each file written once). Byte code is made after relocation (it
+        # would embed the staging path), below.
         verbatim = install_requirements(spec.requirements, spec.wheels, venv, out)
-    prefix = str(stage_root)
-    leftovers: list[Path] = []
-    for tree in (conda, venv):  # "STAGE/root/data/..." -> "/data/..." everywhere
-        done = relocate(tree, prefix, "", skip=verbatim)
-        normalise_dist_info(tree, done.changed)
-        leftovers += done.leftovers
+        prefix = str(stage_root)
+        leftovers: list[Path] = []
+        for tree in (conda, venv):  # "STAGE/root/data/..." -> "/data/..." everywhere
+            done = relocate(tree, prefix, "", skip=verbatim)
+            normalise_dist_info(tree, done.changed)
+            leftovers += done.leftovers
+        if not leftovers:
+            leftovers = compile_trees(py, [conda, venv], stage_root, sde, out).leftovers
     if leftovers:
         raise UserError(f"python env: staging path left in {leftovers[0]} (and "
                         f"{len(leftovers) - 1} more) after relocation")

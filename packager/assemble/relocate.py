@@ -5,7 +5,8 @@ symlinks and sometimes binaries. We install at ``STAGE + FINAL`` and rewrite eve
 of that to ``FINAL`` — text by plain replacement, binaries the way conda does (the C string
 is rewritten and padded with NULs, which only works because the new prefix is shorter), and
 symlink targets. Byte-compiled files embed the staging path inside length-prefixed strings,
-so they are removed instead: Python recompiles in memory on the target.
+so they are removed instead; the python-env step compiles them again afterwards, for the
+final prefix (:mod:`packager.assemble.bytecode`).
 """
 
 from __future__ import annotations

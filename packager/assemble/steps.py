@@ -46,6 +46,7 @@ class StepContext:
     config: dict[str, Any] = field(default_factory=dict)  # the spec's ``stage: {name: ...}``
     account: tuple[str, str] = ("app", "apps")
     version: str = ""
+    sde: int | None = None  # the build's SOURCE_DATE_EPOCH (what the RPM writer clamps to)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ class PythonEnvStep:
             requirements=wheels / cfg.get("requirements", "requirements.txt"),
             conda_prefix=cfg["conda_prefix"], venv_prefix=cfg["venv_prefix"],
         )
-        build_python_env(spec, out, stager.work / "python-env.log")
+        build_python_env(spec, out, stager.work / "python-env.log", ctx.sde)
 
     @staticmethod
     def _config(ctx: StepContext) -> dict[str, Any]:

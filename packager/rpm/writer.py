@@ -281,7 +281,7 @@ def _write_payload(
         if kind == 0:  # file
             mode = stat.S_IFREG | (table.perm(i) & 0o7777)
             if ghost:
-                files.add(mode, 0, _clamp(mtime or build_time, sde))
+                files.add(mode, 0, clamp_mtime(mtime or build_time, sde))
                 continue
             src = table.source(i)
             try:
@@ -298,7 +298,7 @@ def _write_payload(
                 if size > MAX_FILE_SIZE:
                     raise BuildError(
                         f"{path}: {size} bytes; rpm 4.11 needs every file below 4 GiB")
-                mtime = _clamp(st.st_mtime_ns // 10**9 if mtime is None else mtime, sde)
+                mtime = clamp_mtime(st.st_mtime_ns // 10**9 if mtime is None else mtime, sde)
                 if size <= _READ_WHOLE:
                     data = os.read(fd, size + 1)
                     if len(data) != size:
@@ -316,13 +316,13 @@ def _write_payload(
             files.add(mode, size, mtime, digest)
         elif kind == 1:  # dir
             mode = stat.S_IFDIR | (table.perm(i) & 0o7777)
-            mtime = _clamp(build_time if mtime is None else mtime, sde)
+            mtime = clamp_mtime(build_time if mtime is None else mtime, sde)
             if not ghost:
                 cpio.add(name, ino, mode, mtime)
             files.add(mode, 0, mtime)
         else:  # symlink
             mode = stat.S_IFLNK | 0o777
-            mtime = _clamp(build_time if mtime is None else mtime, sde)
+            mtime = clamp_mtime(build_time if mtime is None else mtime, sde)
             target = table.links[i].encode("utf-8", "surrogateescape")
             if not ghost:
                 cpio.add(name, ino, mode, mtime, target)
@@ -362,7 +362,9 @@ def _stream_file(cpio: CpioWriter, fd: int, path: str, src, name: str, ino: int,
     return digest.digest()
 
 
-def _clamp(mtime: int, sde: int | None) -> int:
+def clamp_mtime(mtime: int, sde: int | None) -> int:
+    """The mtime an RPM records for a file: never after SOURCE_DATE_EPOCH (also what the
+    python-env step sets on sources before byte-compiling them)."""
     return min(int(mtime), sde) if sde is not None else int(mtime)
 
 

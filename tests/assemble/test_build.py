@@ -19,6 +19,7 @@ from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.rpm import read_rpm
 from packager.rpm import tags as t
+from support import py36
 from support.rpmtool import make_scratch_root, rpm_in_root, run_rpm, uid_of
 
 from .conftest import SDE, sample_options, seeded_cache
@@ -117,6 +118,69 @@ def test_python_env_is_relocated_to_its_final_prefix(sample_build, tmp_path):
         elif p.is_file():
             assert b"fate-pkg-work" not in p.read_bytes(), p
     assert list(venv.glob("lib/python3*/site-packages/fate_sample_mysql*")), "wheels installed"
+
+
+# imported by the host's 3.6 from the installed env: the FATE venv's wheels, pip and
+# pkg_resources (~100 modules), and Miniconda's own site-packages (virtualenv)
+_IMPORTS = ("fate_sample_kit.service", "fate_sample_mysql", "pip._internal", "pkg_resources",
+            "virtualenv.__main__")
+# co_filename as the .pyc holds it (a loaded module's is fixed up to where it was found)
+_CO_FILENAMES = """
+import marshal, sys
+for name in sys.argv[1:]:
+    with open(sys.modules[name].__cached__, "rb") as f:
+        print(name, marshal.loads(f.read()[12:]).co_filename)
+"""
+
+
+def test_installed_python_env_runs_from_its_byte_code(sample_build, tmp_path):
+    """Installed root-owned, read-only: CPython 3.6 loads every module of the env from
+    the shipped .pyc (fresh: mtime and size as installed) and compiles none; the code
+    names its final path. Before, nothing was shipped: each start compiled in memory."""
+    _, dist, _ = sample_build
+    path = rpms(dist)["fate-python"]
+    root = tmp_path / "root"
+    if os.geteuid() == 0:  # as on the host: rpm sets each file's mtime from the header
+        (root / "var/lib/rpm").mkdir(parents=True)
+        rpm_in_root(root, "-i", "--nodeps", "--noscripts", str(path))
+    else:
+        root.mkdir()
+        subprocess.run(f"rpm2cpio {path} | cpio -idm --quiet", shell=True, cwd=root,
+                       check=True)
+    env = root / "data/projects/fate/common"
+    sites = [str(env / "python/venv/lib/python3.6/site-packages"),
+             str(env / "miniconda3/lib/python3.6/site-packages")]
+    code = (f"import sys; sys.path[:0] = {sites!r}; import {', '.join(_IMPORTS)}; "
+            f"exec({_CO_FILENAMES!r})")
+    cmd = [str(py36.python36()), "-S", "-v", "-c", code, "fate_sample_mysql",
+           "virtualenv.__main__"]
+    # read-only as for the unprivileged service user: a bind mount (root writes anywhere)
+    ro = ["unshare", "-m", "sh", "-c", 'mount --bind -r "$0" "$0" && exec "$@"', str(root)] \
+        if os.geteuid() == 0 else []
+    if not ro:
+        subprocess.run(["chmod", "-R", "a-w", str(root)], check=True)
+    r = subprocess.run(ro + cmd, capture_output=True, text=True)
+    if not ro:
+        subprocess.run(["chmod", "-R", "u+w", str(root)], check=True)
+    assert r.returncode == 0, [ln for ln in r.stderr.splitlines()
+                               if not ln.startswith(("#", "import "))]
+    lines = [ln for ln in r.stderr.splitlines() if str(root) in ln]
+    from_pyc = [ln for ln in lines if ln.startswith("# code object from '") and
+                ln.endswith(".cpython-36.pyc'")]
+    from_source = [ln for ln in lines if ln.startswith("# code object from ") and
+                   ln not in from_pyc]
+    assert not from_source, from_source[:5]
+    assert not [ln for ln in lines if "bytecode is stale" in ln or "could not create" in ln]
+    assert len(from_pyc) > 100, "\n".join(lines[:20])
+    assert any("/miniconda3/" in ln for ln in from_pyc) and any(
+        "/venv/lib/python3.6/site-packages/fate_sample_kit/" in ln for ln in from_pyc)
+    finals = dict(ln.split() for ln in r.stdout.splitlines())
+    assert finals["fate_sample_mysql"] == (
+        "/data/projects/fate/common/python/venv/lib/python3.6/site-packages/"
+        "fate_sample_mysql/__init__.py")
+    assert finals["virtualenv.__main__"] == (
+        "/data/projects/fate/common/miniconda3/lib/python3.6/site-packages/virtualenv/"
+        "__main__.py")
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chroot scriptlets need root")
