@@ -61,8 +61,9 @@ def test_packages_require_each_other_as_the_specs_say(sample_build):
     pre = scripts.split("preinstall scriptlet", 1)[1].split("scriptlet", 1)[0]
     assert "rpm -q --qf '%{POSTUN}\\n' fate-eggroll" in pre, "asks for the installed %postun"
     posttrans = scripts.split("posttrans scriptlet", 1)[1]
-    order = ["fate-mysql.service", "fate-clustermanager.service", "fate-nodemanager.service",
-             "fate-rollsite.service", "fate-flow.service", "fate-board.service"]
+    # issue 15's order: MySQL -> clustermanager, rollsite -> nodemanagers -> fate_flow -> board
+    order = ["fate-mysql.service", "fate-clustermanager.service", "fate-rollsite.service",
+             "fate-nodemanager.service", "fate-flow.service", "fate-board.service"]
     restarts = [ln.split()[2] for ln in posttrans.splitlines() if "systemctl restart" in ln]
     assert restarts == order
     common = run_rpm("-qp", "--scripts", str(found["fate-common"])).stdout
