@@ -91,12 +91,26 @@ def install_requirements(requirements: Path, wheels: Path, venv: Path, log) -> s
     if len(libs) != 1:
         raise UserError(f"python env: {venv} has no single lib/pythonX.Y/site-packages")
     major, _, minor = libs[0].parent.name[len("python"):].partition(".")
-    chosen = resolve(requirements, wheelhouse(wheels), (int(major), int(minor)))
+    chosen = resolve(requirements, wheelhouse(wheels), (int(major), int(minor)),
+                     _full_version(venv))
     log.write(f"$ install {len(chosen)} wheels from {wheels} (-r {requirements.name})\n")
     verbatim = install(chosen, venv)
     log.write("".join(f"  {w.path.name}\n" for w in chosen) +
               f"  {len(verbatim)} files copied as they are\n")
     return verbatim
+
+
+def _full_version(venv: Path) -> str:
+    """The venv's Python as X.Y.Z (Requires-Python may name a micro version: ``>=3.6.1``),
+    asked of its interpreter; "" when there is none to ask (then X.Y.0 is assumed)."""
+    python = venv / "bin" / "python"
+    if not python.exists():
+        return ""
+    r = subprocess.run(offline_command([str(python), "-c", "import platform; "
+                                        "print(platform.python_version())"]),
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                       env=offline_env({}))
+    return r.stdout.strip() if r.returncode == 0 else ""
 
 
 def normalise_dist_info(tree: Path, changed: Collection[str] | None = None) -> None:

@@ -41,6 +41,7 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag, compatible_tags, cpython_tags
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -99,10 +100,14 @@ def wheelhouse(directory: Path) -> dict[str, list[Wheel]]:
     return out
 
 
-def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int, int]
-            ) -> list[Wheel]:
-    """The wheels to install: the pins, then what their ``Requires-Dist`` needs."""
+def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int, int],
+            full_version: str = "") -> list[Wheel]:
+    """The wheels to install: the pins, then what their ``Requires-Dist`` needs; each one's
+    ``Requires-Python`` must admit ``full_version`` (the target interpreter's X.Y.Z, else
+    X.Y.0), as pip checks it: a wheel tagged ``py3-none-any`` can still need a newer Python,
+    and on the host that fails only at import time."""
     tags = target_tags(python)
+    full_version = full_version or f"{python[0]}.{python[1]}.0"
     problems: list[str] = []
     chosen: dict[str, Wheel] = {}
     extras: dict[str, set[str]] = {}  # extras asked for, whose Requires-Dist count too
@@ -124,7 +129,7 @@ def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int
             chosen[wheel.name] = wheel
             extras[wheel.name] = set(req.extras)
     env = {"python_version": f"{python[0]}.{python[1]}",
-           "python_full_version": f"{python[0]}.{python[1]}.0", "sys_platform": "linux",
+           "python_full_version": full_version, "sys_platform": "linux",
            "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix",
            "implementation_name": "cpython", "platform_python_implementation": "CPython"}
     queue = list(chosen.values())
@@ -150,6 +155,17 @@ def resolve(requirements: Path, house: dict[str, list[Wheel]], python: tuple[int
             chosen[name] = found
             extras[name] = set(dep.extras)
             queue.append(found)
+    for wheel in chosen.values():
+        needs = (_metadata(wheel).get("Requires-Python") or "").strip()
+        try:
+            fits = not needs or SpecifierSet(needs).contains(full_version, prereleases=True)
+        except InvalidSpecifier:
+            problems.append(f"{wheel.path.name}: Requires-Python {needs!r} is not a version "
+                            "specifier")
+            continue
+        if not fits:
+            problems.append(f"{wheel.path.name}: Requires-Python {needs}, and the release's "
+                            f"Python is {full_version}")
     if problems:
         raise UserError("python env: requirements cannot be installed offline:\n" +
                         "\n".join("  " + p for p in problems))

@@ -31,12 +31,14 @@ from support import py36
 
 
 def _wheel(house: Path, name: str, version: str, members: dict[str, tuple[bytes, int]],
-           requires: tuple[str, ...] = (), entry_points: str = "") -> None:
+           requires: tuple[str, ...] = (), entry_points: str = "",
+           requires_python: str = "") -> None:
     dist = name.replace("-", "_")
     info = f"{dist}-{version}.dist-info"
     files = dict(members)
     meta = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n" + \
-        "".join(f"Requires-Dist: {r}\n" for r in requires)
+        "".join(f"Requires-Dist: {r}\n" for r in requires) + \
+        (f"Requires-Python: {requires_python}\n" if requires_python else "")
     files[f"{info}/METADATA"] = (meta.encode(), 0o644)
     files[f"{info}/WHEEL"] = (b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
                               b"Tag: py3-none-any\n", 0o644)
@@ -199,3 +201,25 @@ def test_an_extra_asked_for_brings_its_dependencies(house, tmp_path):
     req.write_text("extra-user[full]==1.0\n")
     chosen = resolve(req, wheelhouse(house), (3, 6))
     assert [(w.name, str(w.version)) for w in chosen] == [("extra-user", "1.0"), ("ns-b", "1.1")]
+
+
+@pytest.mark.parametrize(("needs", "full", "refused"), [
+    (">=3.7", "3.6.15", True),         # a py3-none-any wheel of a release after 3.6's
+    (">=3.6.1", "3.6.15", False),      # a micro version: the interpreter's own decides
+    (">=3.6.1", "", True),             # not known: X.Y.0 is assumed
+    (">=2.7, !=3.0.*, !=3.1.*", "3.6.15", False),
+    ("!=3.6.*", "3.6.15", True),
+])
+def test_requires_python_is_checked_against_the_releases_python(tmp_path, needs, full, refused):
+    house = tmp_path / "h"
+    house.mkdir()
+    _wheel(house, "newer", "1.0", {"newer.py": (b"X = 1\n", 0o644)}, requires_python=needs)
+    req = house / "requirements.txt"
+    req.write_text("newer==1.0\n")
+    if not refused:
+        assert [w.name for w in resolve(req, wheelhouse(house), (3, 6), full)] == ["newer"]
+        return
+    with pytest.raises(UserError) as err:
+        resolve(req, wheelhouse(house), (3, 6), full)
+    assert f"newer-1.0-py3-none-any.whl: Requires-Python {needs}, and the release's Python " \
+        f"is {full or '3.6.0'}" in str(err.value)
