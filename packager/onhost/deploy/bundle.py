@@ -45,15 +45,12 @@ class Bundle(NamedTuple):
     packages: Dict[str, Package]   # by name (the first of a name in primary.xml)
     entries: List[Package]         # every package of primary.xml, in its order
     listed: List[str]              # the files SHA256SUMS lists
+    providers: Dict[str, List[Package]]  # each name, provide and file: who provides it
 
     def closure(self, names: Iterable[str]) -> List[Package]:
         """The packages ``names`` need: each of them and, for every requirement, every
         package of the bundle that provides it (FATE's and the OS closure's alike), so
         that whichever provider yum picks, its file is on the host."""
-        provider: Dict[str, List[Package]] = {}
-        for pkg in self.entries:
-            for item in pkg.provides:
-                provider.setdefault(item, []).append(pkg)
         wanted = set(names)
         todo = [p for p in self.entries if p.name in wanted]
         seen: Dict[str, Package] = {}
@@ -63,7 +60,7 @@ class Bundle(NamedTuple):
                 continue
             seen[pkg.location] = pkg
             for req in sorted(pkg.requires):
-                todo.extend(provider.get(req, ()))
+                todo.extend(self.providers.get(req, ()))
         return [p for p in self.entries if p.location in seen]
 
     def host_files(self, names: Iterable[str]) -> List[str]:
@@ -185,9 +182,12 @@ def load(path: str) -> Bundle:
             _entries(fmt, "provides") | files | {name},
             _entries(fmt, "requires") | _entries(fmt, "recommends")))
     packages: Dict[str, Package] = {}
+    providers: Dict[str, List[Package]] = {}  # once: an OS closure lists ~10^5 files
     for entry in entries:
         packages.setdefault(entry.name, entry)
-    return Bundle(path, os.path.basename(path), packages, entries, listed)
+        for item in entry.provides:
+            providers.setdefault(item, []).append(entry)
+    return Bundle(path, os.path.basename(path), packages, entries, listed, providers)
 
 
 def _entries(fmt: Optional[ET.Element], kind: str) -> Set[str]:
