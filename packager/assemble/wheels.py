@@ -36,8 +36,10 @@ import re
 import shutil
 import stat
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from email.parser import HeaderParser
+from multiprocessing import get_context
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
@@ -65,6 +67,9 @@ if __name__ == '__main__':
 """
 _ENTRY = re.compile(r"^(?P<module>[\w.]+)\s*:\s*(?P<func>[\w.]+)\s*(?:\[[^\]]*\])?$")
 _CHUNK = 1 << 20
+#: Bytes of wheels from which they are installed by several processes: below it, starting
+#: them (a spawned interpreter each, ~0.2 s) costs more than it saves.
+PARALLEL_FROM = 64 << 20
 
 
 @dataclass(frozen=True)
@@ -193,20 +198,92 @@ def _dist_info(zf: zipfile.ZipFile, path: Path) -> str:
     return found[0]
 
 
-def install(wheels: list[Wheel], venv: Path) -> set[str]:
+def install(wheels: list[Wheel], venv: Path, jobs: int | None = None,
+            parallel_from: int = PARALLEL_FROM) -> set[str]:
     """Install ``wheels`` into ``venv`` (made by venv/virtualenv). Returns the files copied
     from the wheels unchanged (normalised absolute paths): they cannot hold the staging
-    prefix, so relocation need not read them (3.5 GiB at the real size)."""
+    prefix, so relocation need not read them (3.5 GiB at the real size).
+
+    Wheels that write no common path are independent: with more than ``parallel_from``
+    bytes of wheels they are installed by ``jobs`` processes (default: every core). The
+    per-member work is Python holding the GIL (scale 1: 44 s of the build's one thread, for
+    70k members). Wheels that share a path (two wheels shipping one file, one script name)
+    go to the same process in the given order, so the later one still wins, as with pip;
+    the tree is the same whatever the number of processes (tested)."""
     libs = sorted(venv.glob("lib/python*/site-packages"))
     if len(libs) != 1:
         raise UserError(f"{venv}: no single lib/pythonX.Y/site-packages")
     site = libs[0]
+    jobs = jobs or os.cpu_count() or 1
+    groups = _independent_groups(wheels, venv, site)
+    if jobs < 2 or len(groups) < 2 or sum(w.path.stat().st_size for w in wheels) < parallel_from:
+        return _install_group(wheels, venv, site)
+    # the biggest first, so no process starts a long group when the others are done
+    groups.sort(key=lambda g: -sum(w.path.stat().st_size for w in g))
+    verbatim: set[str] = set()
+    # spawn, not fork: the build may hold threads (progress, writers) when it stages
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        for done in pool.map(_install_group, groups, [venv] * len(groups),
+                             [site] * len(groups)):
+            verbatim |= done
+    return verbatim
+
+
+def _install_group(wheels: list[Wheel], venv: Path, site: Path) -> set[str]:
     python = site.parent.name[len("python"):]
     exe = os.fsencode(venv / "bin" / "python")
     verbatim: set[str] = set()
     for w in wheels:
         _install_one(w, venv, site, python, exe, verbatim)
     return verbatim
+
+
+def _independent_groups(wheels: list[Wheel], venv: Path, site: Path) -> list[list[Wheel]]:
+    """``wheels`` cut into groups no two of which write a common path (each group in the
+    given order). The paths are over-approximated (every member, every entry point's
+    script), which can only merge groups, never split two wheels that collide."""
+    owner: dict[str, int] = {}
+    parent = list(range(len(wheels)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, wheel in enumerate(wheels):
+        for path in _claimed_paths(wheel, venv, site):
+            j = owner.setdefault(path, i)
+            if j != i:
+                a, b = root(i), root(j)
+                parent[max(a, b)] = min(a, b)
+    groups: dict[int, list[Wheel]] = {}
+    for i, wheel in enumerate(wheels):
+        groups.setdefault(root(i), []).append(wheel)
+    return list(groups.values())
+
+
+def _claimed_paths(wheel: Wheel, venv: Path, site: Path) -> set[str]:
+    """Every path (relative to ``venv``) that installing ``wheel`` may write."""
+    lib = os.path.relpath(site, venv)
+    with zipfile.ZipFile(wheel.path) as zf:
+        info = _dist_info(zf, wheel.path)
+        data_dir = info[:-len(".dist-info")] + ".data"
+        names = zf.namelist()
+        console, gui = _entry_points(zf.read(f"{info}/entry_points.txt").decode("utf-8")
+                                     if f"{info}/entry_points.txt" in names else "")
+    claimed = {f"bin/{n}" for n in [*console, *gui]}
+    for name in names:
+        top, _, rest = name.partition("/")
+        if top != data_dir:
+            claimed.add(os.path.normpath(f"{lib}/{name}"))
+            continue
+        kind, _, inner = rest.partition("/")
+        base = {"purelib": lib, "platlib": lib, "scripts": "bin", "data": "."}.get(kind)
+        # headers go below include/site/pythonX.Y/<the wheel's own name>: never shared
+        if base is not None and inner:
+            claimed.add(os.path.normpath(f"{base}/{inner}"))
+    return claimed
 
 
 def _install_one(wheel: Wheel, venv: Path, site: Path, python: str, exe: bytes,

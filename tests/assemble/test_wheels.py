@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from packager.assemble import wheels
 from packager.assemble.isolate import offline_env
 from packager.assemble.python_env import install_requirements, normalise_dist_info
 from packager.assemble.relocate import relocate
@@ -223,3 +224,37 @@ def test_requires_python_is_checked_against_the_releases_python(tmp_path, needs,
         resolve(req, wheelhouse(house), (3, 6), full)
     assert f"newer-1.0-py3-none-any.whl: Requires-Python {needs}, and the release's Python " \
         f"is {full or '3.6.0'}" in str(err.value)
+
+
+def test_installing_in_processes_writes_what_one_process_writes(house, tmp_path):
+    """Wheels that write the same path (one file, one entry-point script) stay in one
+    process, in order: the later one wins, as it does installed one by one."""
+    shutil.copytree(house, tmp_path / "h")
+    h = tmp_path / "h"
+    for name, value in (("clash-a", b"A"), ("clash-b", b"B")):
+        _wheel(h, name, "1.0", {"shared/data.txt": (value + b"\n", 0o644),
+                                f"{name.replace('-', '_')}.py": (b"def main(): pass\n", 0o644)},
+               entry_points=f"[console_scripts]\ntool = {name.replace('-', '_')}:main\n")
+    (h / "requirements.txt").write_text("demo-tool==1.0\nns-a==2.0\nclash-a==1.0\n"
+                                        "clash-b==1.0\nextra-user==1.0\n")
+    chosen = resolve(h / "requirements.txt", wheelhouse(h), (3, 6))
+    trees, records = {}, {}
+    for jobs in (1, 2):  # the same venv path: scripts name their interpreter
+        shutil.rmtree(tmp_path / "venv", ignore_errors=True)
+        venv = _venv_dir(tmp_path)
+        site = venv / "lib/python3.6/site-packages"
+        if jobs == 2:
+            groups = wheels._independent_groups(chosen, venv, site)
+            together = [g for g in groups if any(w.name == "clash-a" for w in g)][0]
+            assert [w.name for w in together] == ["clash-a", "clash-b"]
+            assert len(groups) >= 3  # the test must run the processes' path
+        verbatim = wheels.install(chosen, venv, jobs=jobs, parallel_from=0)
+        trees[jobs] = _new_files(venv, set())
+        records[jobs] = {os.path.relpath(p, venv) for p in verbatim}
+    assert trees[2]["lib/python3.6/site-packages/shared/data.txt"][1] == b"B\n"
+    assert b"clash_b" in trees[2]["bin/tool"][1]
+    assert sorted(trees[2]) == sorted(trees[1])
+    for rel in trees[1]:
+        assert (rel, oct(trees[2][rel][0]), trees[2][rel][1]) == \
+            (rel, oct(trees[1][rel][0]), trees[1][rel][1])
+    assert records[2] == records[1]
