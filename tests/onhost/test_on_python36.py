@@ -2,11 +2,12 @@
 
 CentOS 7's python3 is 3.6; vermin sees syntax and library names, not behaviour (argparse,
 subprocess, ssl, json, the vendored Jinja2/MarkupSafe/PyYAML on 3.6). So the tests of
-configure, ctl, waitport/probe, the supervisor rendering and the ansible var-file import
-run a second time in ``.venv36`` (pytest 7.0.1, nothing else), in a copy where
-``packager`` is the fate-tools tree made by the build's own tools step:
-``usr/lib/fate-tools/packager/onhost`` and ``usr/lib/fate-tools/vendor``, on PYTHONPATH
-exactly as the wrappers in /usr/bin set it. The checkout is not importable there.
+configure, ctl, waitport/probe, the supervisor rendering, the ansible var-file import and
+fate-deploy (the control host's python3 runs it) run a second time in ``.venv36`` (pytest
+7.0.1, nothing else), in a copy where ``packager`` is the fate-tools tree made by the
+build's own tools step: ``usr/lib/fate-tools/packager/onhost`` and
+``usr/lib/fate-tools/vendor``, on PYTHONPATH exactly as the wrappers in /usr/bin set it.
+The checkout is not importable there.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ ONHOST_TESTS = (
     "tests/configure/test_validation.py",
     "tests/units/test_ctl.py", "tests/units/test_waitport.py", "tests/units/test_probe.py",
     "tests/units/test_supervisor.py",
+    "tests/deploy/test_deploy.py", "tests/deploy/test_deploy_run.py",
 )
 SUPPORT = ("tests/__init__.py", "tests/configure/__init__.py", "tests/configure/conftest.py",
            "tests/configure/data", "tests/units/__init__.py", "tests/units/conftest.py",
+           "tests/deploy/__init__.py", "tests/support/__init__.py", "tests/support/deploy.py",
            "bundles")
 #: Run first inside the 3.6 session: what is imported is the staged tree, not the checkout.
 LAYOUT_CHECK = '''
