@@ -20,7 +20,8 @@ from packager.onhost.deploy.inventory import (
 )
 from packager.onhost.deploy.plan import make_plan
 from packager.onhost.deploy.run import OutputReader
-from tests.support.deploy import SEED_HOSTS, fake_bundle, seed_party
+from tests.support.deploy import SEED_HOSTS, c_locale_env, fake_bundle, seed_party
+from tests.support.units import REPO
 
 
 def test_the_seeds_inventory_is_taken_as_written(tmp_path):
@@ -248,10 +249,12 @@ def test_what_the_roles_print_for_the_summary_is_read_back():
 
 def test_a_signed_bundle_is_checked_with_its_own_key(tmp_path):
     """SHA256SUMS.asc against the bundle's RPM-GPG-KEY-fate, with gpg as the controller
-    has it; a signature by another key is refused before any host is touched."""
+    has it, also in the C locale with a user id gpg reports in UTF-8; a signature by another
+    key is refused before any host is touched."""
     import hashlib
     import shutil
     import subprocess
+    import sys
 
     from packager.onhost.deploy import bundle
 
@@ -261,12 +264,11 @@ def test_a_signed_bundle_is_checked_with_its_own_key(tmp_path):
     path = Path(fake_bundle(tmp_path, {"fate-tools": ((), (), ())}))
     quiet = {"check": True, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
 
-    def new_key(name: str) -> Path:
+    def new_key(name: str, uid: str) -> Path:
         home = tmp_path / name
         home.mkdir(mode=0o700)
         subprocess.run([gpg, "--homedir", str(home), "--batch", "--passphrase", "",
-                        "--quick-gen-key", f"{name} <{name}@fate-pkg.invalid>", "ed25519",
-                        "sign", "never"], **quiet)
+                        "--quick-gen-key", uid, "ed25519", "sign", "never"], **quiet)
         return home
 
     def sign(home: Path) -> None:
@@ -274,13 +276,22 @@ def test_a_signed_bundle_is_checked_with_its_own_key(tmp_path):
                         "--detach-sign", "-o", str(path / "SHA256SUMS.asc"),
                         str(path / "SHA256SUMS")], **quiet)
 
-    ours = new_key("ours")
+    def load_in_the_c_locale() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-s", "-c", "import sys; from packager.onhost.deploy import "
+             "bundle; print(' '.join(bundle.load(sys.argv[1]).listed))", str(path)],
+            cwd=str(REPO), env=c_locale_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, timeout=60)
+
+    ours = new_key("ours", "\u00c9quipe FATE \u670d\u52a1 <ours@fate-pkg.invalid>")
     key = subprocess.run([gpg, "--homedir", str(ours), "--armor", "--export"], **quiet).stdout
     (path / bundle.KEY_FILE).write_bytes(key)
     with open(str(path / "SHA256SUMS"), "a") as sums:
         sums.write(f"{hashlib.sha256(key).hexdigest()}  {bundle.KEY_FILE}\n")
     sign(ours)
     assert bundle.KEY_FILE in bundle.load(str(path)).listed
-    sign(new_key("other"))
+    proc = load_in_the_c_locale()
+    assert proc.returncode == 0 and bundle.KEY_FILE in proc.stdout.decode(), proc.stderr
+    sign(new_key("other", "other <other@fate-pkg.invalid>"))
     with pytest.raises(bundle.BundleError, match="not a good signature by RPM-GPG-KEY-fate"):
         bundle.load(str(path))

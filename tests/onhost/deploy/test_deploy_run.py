@@ -11,6 +11,8 @@ Python of its Ansible 2.9 instead.
 
 import json
 import stat
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -19,7 +21,8 @@ import yaml
 
 import packager.onhost
 from packager.onhost.deploy.cli import main
-from tests.support.deploy import SEED_HOSTS, fake_bundle, seed_party
+from tests.support.deploy import SEED_HOSTS, c_locale_env, fake_bundle, seed_party
+from tests.support.units import REPO
 
 A, B, C = "192.168.0.1", "192.168.0.2", "192.168.0.3"
 #: The RPMs the seed party needs (each host's are checked against the bundle).
@@ -61,6 +64,25 @@ RUN_FAILED = """\
 PLAY [install each host's packages from the bundle (install.sh)] ***
 TASK [fate_install : install.sh] ***
 fatal: [{b}]: FAILED! => {"changed": false, "msg": "non-zero return code", "rc": 1, "stderr": "install.sh: error: no space left on /var/lib/fate-deploy", "stdout": ""}
+PLAY RECAP *********
+{a}                : ok=3    changed=0    unreachable=0    failed=0    skipped=0
+{b}                : ok=2    changed=0    unreachable=0    failed=1    skipped=0
+"""
+
+
+#: A --check run as Ansible prints it in UTF-8 whatever the controller's locale: a diff of a
+#: config file with a non-ASCII comment, a host failing with a German yum message.
+RUN_CHECK_UTF8 = """\
+PLAY [configure the MySQL host first and fetch its secrets] ***
+TASK [fate_configure : the dry run, for the summary] ****
+ok: [{a}] => {
+    "fate_report": {
+        "check": "--- conf/service_conf.yaml\\n+# caf\u00e9 \u2014 \u670d\u52a1\\n"
+    }
+}
+PLAY [install each host's packages from the bundle (install.sh)] ***
+TASK [fate_install : install.sh] ***
+fatal: [{b}]: FAILED! => {"changed": false, "msg": "non-zero return code", "rc": 1, "stderr": "yum: Keine Berechtigung f\u00fcr /var/lib/rpm \u2013 abgebrochen", "stdout": ""}
 PLAY RECAP *********
 {a}                : ok=3    changed=0    unreachable=0    failed=0    skipped=0
 {b}                : ok=2    changed=0    unreachable=0    failed=1    skipped=0
@@ -205,6 +227,25 @@ def test_check_and_limit_reach_ansible_and_a_stranger_to_limit_is_refused(tmp_pa
     assert run(tmp_path, party, playbook(RUN_OK), "--limit", C) == 2
     assert f"--limit {C}: not an address of {party}" in capsys.readouterr().err
     assert len(playbook.calls()) == 1
+
+
+def test_in_the_c_locale_what_ansible_prints_in_utf8_is_read_and_shown(tmp_path, playbook):
+    """Ansible writes UTF-8 whatever the locale; on Python 3.6 in the C locale one byte above
+    127 must not end the run in a traceback, with the hosts half done and no summary."""
+    bundle_dir(tmp_path)
+    party = write_party(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-s", "-c", "import sys; from packager.onhost.deploy.cli import main; "
+         "sys.exit(main())", "run", str(party), "--bundle", str(tmp_path / "b"),
+         "--workdir", str(tmp_path / "work"), "--ansible-playbook",
+         str(playbook(RUN_CHECK_UTF8, rc=2)), "--check"],
+        cwd=str(REPO), env=c_locale_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert f"FAILED: {B} failed at 'install each host" in err and "Keine Berechtigung f" in err
+    assert f"--- {A}: fate-configure --check --diff" in out and "+# caf" in out
+    (log,) = (tmp_path / "work" / "logs").glob("deploy-*.log")
+    assert "Berechtigung f\u00fcr /var/lib/rpm \u2013" in log.read_text(encoding="utf-8")
 
 
 def test_a_missing_ansible_playbook_says_how_to_get_one(tmp_path, capsys):
