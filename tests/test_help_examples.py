@@ -30,8 +30,8 @@ from packager.onhost import waitport
 from packager.onhost.configure import cli as configure_cli
 from packager.onhost.ctl import cli as ctl_cli
 from tests.assemble.conftest import seeded_cache
-from tests.configure.conftest import make_root
 from tests.support import py36
+from tests.support.configure import DATA, make_root
 from tests.support.gpgkeys import make_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,16 +54,17 @@ NOT_RUN = {
     "--os-repo http://mirror.lan/centos/7/updates/x86_64/": NETWORK,
     "fate-pkg fetch && fate-pkg build --offline": NETWORK,
     "fate-pkg build --offline": REAL_RELEASE,
-    "fate-configure party.yaml": "applies to the host it runs on (tests/configure/test_apply.py "
-                                 "applies to scratch roots, tests/e2e to containers)",
+    "fate-configure party.yaml": "applies to the host it runs on (tests/onhost/configure/"
+                                 "test_apply.py applies to scratch roots, tests/e2e to "
+                                 "containers)",
     "fate-waitport --timeout 60 mysql://10.0.0.2:3306 grpc://127.0.0.1:4670":
         "waits a minute for the example's network",
     "fate-waitport --main-pid 4242 http://127.0.0.1:9380": "needs the example's process 4242 "
-        "(tests/units/test_waitport.py gives it a real one)",
+        "(tests/onhost/units/test_waitport.py gives it a real one)",
     "fate-waitport 10.0.0.2:3306 -- /usr/bin/java -jar app.jar": "waits two minutes for the "
                                                                  "example's network",
 }
-DAY2 = ("needs a configured party host with its MySQL running; tests/configure/"
+DAY2 = ("needs a configured party host with its MySQL running; tests/onhost/configure/"
         "test_backup_restore.py, test_certs.py and tests/e2e run it on real ones")
 NOT_RUN.update({example: DAY2 for example in (
     "fate-ctl backup", "fate-ctl backup --data -o /root/party.tar.gz",
@@ -183,7 +184,7 @@ def scratch(tmp_path_factory):
     seeded_cache(home / ".cache" / "fate-pkg")
     (work / "specs").symlink_to(REPO / "specs")
     for name in ("fate_guest", "base_init", "fate_init"):
-        shutil.copy(REPO / "tests/configure/data" / name, work / name)
+        shutil.copy(DATA / name, work / name)
     gnupg = home / ".gnupg"
     key = make_key(gnupg)
     tree = make_root(work / "host-tree")

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from configure.conftest import DATA, make_root
+
+from tests.support.configure import DATA, make_root
 
 REPO = Path(__file__).resolve().parents[2]
 SIGPIPE_EXIT = 141

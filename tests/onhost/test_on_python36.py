@@ -2,11 +2,12 @@
 
 CentOS 7's python3 is 3.6; vermin sees syntax and library names, not behaviour (argparse,
 subprocess, ssl, json, the vendored Jinja2/MarkupSafe/PyYAML on 3.6). So the tests of
-configure, ctl, waitport/probe, the supervisor rendering and the ansible var-file import
-run a second time in ``.venv36`` (pytest 7.0.1, nothing else), in a copy where
-``packager`` is the fate-tools tree made by the build's own tools step:
-``usr/lib/fate-tools/packager/onhost`` and ``usr/lib/fate-tools/vendor``, on PYTHONPATH
-exactly as the wrappers in /usr/bin set it. The checkout is not importable there.
+configure, ctl, waitport/probe, the supervisor rendering, the ansible var-file import and
+fate-deploy (the control host's python3 runs it) run a second time in ``.venv36`` (pytest
+7.0.1, nothing else), in a copy where ``packager`` is the fate-tools tree made by the
+build's own tools step: ``usr/lib/fate-tools/packager/onhost`` and
+``usr/lib/fate-tools/vendor``, on PYTHONPATH exactly as the wrappers in /usr/bin set it.
+The checkout is not importable there.
 """
 
 from __future__ import annotations
@@ -25,18 +26,24 @@ from packager.release import releases_for
 from support import py36
 
 REPO = Path(__file__).resolve().parents[2]
-#: The on-host test files (tests/configure/test_mysql.py needs the sample's mysqld and
-#: MariaDB set-up of the build side; it runs on the build venv only).
-ONHOST_TESTS = (
-    "tests/configure/test_apply.py", "tests/configure/test_import_schema.py",
-    "tests/configure/test_preflight.py", "tests/configure/test_render.py",
-    "tests/configure/test_supervisor.py", "tests/configure/test_units.py",
-    "tests/configure/test_validation.py",
-    "tests/units/test_ctl.py", "tests/units/test_waitport.py", "tests/units/test_probe.py",
-    "tests/units/test_supervisor.py",
-)
-SUPPORT = ("tests/__init__.py", "tests/configure/__init__.py", "tests/configure/conftest.py",
-           "tests/configure/data", "tests/units/__init__.py", "tests/units/conftest.py",
+#: Every test file under these runs on 3.6 too, but those of BUILD_SIDE.
+ONHOST_DIRS = ("tests/onhost/configure", "tests/onhost/units", "tests/onhost/deploy")
+#: On-host tests that need the build side; they run on the build venv only.
+BUILD_SIDE = {
+    "tests/onhost/configure/test_mysql.py": "the sample's mysqld (packager.sample)",
+    "tests/onhost/configure/test_backup_restore.py": "the sample's mysqld, via test_mysql",
+}
+ONHOST_TESTS = tuple(
+    rel for d in ONHOST_DIRS for rel in sorted(
+        str(p.relative_to(REPO)) for p in (REPO / d).glob("test_*.py"))
+    if rel not in BUILD_SIDE)
+#: What they import or read: the packages' __init__ and conftest files, the test data, the
+#: on-host test helpers (not the rest of tests/support: those are build side), the schema.
+SUPPORT = ("tests/__init__.py", "tests/onhost/__init__.py",
+           *(f"{d}/{f}" for d in ONHOST_DIRS for f in ("__init__.py", "conftest.py")
+             if (REPO / d / f).exists()),
+           "tests/onhost/configure/data", "tests/support/__init__.py",
+           "tests/support/configure.py", "tests/support/units.py", "tests/support/deploy.py",
            "bundles")
 #: Run first inside the 3.6 session: what is imported is the staged tree, not the checkout.
 LAYOUT_CHECK = '''
@@ -89,3 +96,10 @@ def test_onhost_tests_pass_on_python36_with_only_the_vendored_libraries(tmp_path
     summary = run.stdout.strip().splitlines()[-1]
     print(summary)
     assert " passed" in summary and " skipped" not in summary, tail
+
+
+def test_each_build_side_exception_is_an_on_host_test_file():
+    """A renamed or moved file left in BUILD_SIDE would exempt nothing, silently."""
+    for rel in BUILD_SIDE:
+        assert (REPO / rel).is_file() and rel.startswith(ONHOST_DIRS), rel
+    assert len(ONHOST_TESTS) >= 17, ONHOST_TESTS   # the directories were found

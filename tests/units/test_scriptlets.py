@@ -12,8 +12,7 @@ import pytest
 
 from packager.systemd_scriptlets import scriptlets
 from tests.support import old_scriptlets
-
-from .conftest import write_exe
+from tests.support.units import write_exe
 
 UNITS = ["fate-flow.service", "fate-board.service"]
 BUSYBOX = shutil.which("busybox")

@@ -11,8 +11,7 @@ import pytest
 
 from packager.onhost import catalogue, services
 from packager.units_lint import lint_files
-
-from .conftest import read_unit, values, write_exe
+from tests.support.units import read_unit, values, write_exe
 
 UNITS = ["fate-mysql", "fate-clustermanager", "fate-nodemanager", "fate-rollsite",
          "fate-flow", "fate-board"]

@@ -136,12 +136,13 @@ def _verify_signature(path: str) -> None:
         subprocess.run([gpg, "--homedir", home, "--batch", "--quiet", "--import",
                         os.path.join(path, KEY_FILE)], stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL, check=False)
+        # bytes: the status lines carry the key's user id in UTF-8, which Python 3.6 in the
+        # C locale would decode as ASCII (and fail on) with universal_newlines
         proc = subprocess.run([gpg, "--homedir", home, "--batch", "--status-fd", "1",
                                "--verify", os.path.join(path, "SHA256SUMS.asc"),
                                os.path.join(path, "SHA256SUMS")], stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, universal_newlines=True,  # noqa: UP021 (3.6)
-                              check=False)
-        if proc.returncode != 0 or "VALIDSIG" not in proc.stdout:
+                              stderr=subprocess.DEVNULL, check=False)
+        if proc.returncode != 0 or b"[GNUPG:] VALIDSIG " not in proc.stdout:
             raise BundleError(f"{path}: SHA256SUMS.asc is not a good signature by {KEY_FILE}")
     finally:
         shutil.rmtree(home, ignore_errors=True)

@@ -174,15 +174,19 @@ def run_playbook(workdir: str, ansible_playbook: str, check: bool, limit: Option
         log.write("$ " + " ".join(argv) + "\n")
         try:
             # umask 077: what Ansible writes here (the fetched secrets.yaml) is 0600
+            # bytes, not universal_newlines: that decodes with the locale's encoding, which
+            # is ASCII for Python 3.6 in the C locale (3.7 would pick UTF-8); Ansible writes
+            # UTF-8 whatever the locale, and one byte above 127 would end the run there
             proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, universal_newlines=True,
+                                    stderr=subprocess.STDOUT,
                                     preexec_fn=lambda: os.umask(0o077))
         except OSError as exc:
             raise ConfigError(f"cannot run {ansible_playbook}: {exc.strerror} "
                                     "(install ansible: yum install ansible, from EPEL or "
                                     "the bundle; or give --ansible-playbook PATH)") from None
         assert proc.stdout is not None
-        for line in proc.stdout:
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace")
             log.write(line)
             reader.feed(line)
         proc.wait()

@@ -7,8 +7,8 @@ import pytest
 
 from packager.onhost import probe
 from packager.sample.payload import PAYLOAD
+from tests.support.configure import DATA, party_file
 
-from .conftest import DATA, party_file
 from .mariadb import MariaDB, install_tree
 
 #: The real eggroll 2.0.2 schema as the sample release ships it (one copy in the repo).

@@ -3,8 +3,7 @@
 import json
 
 from packager.onhost.ctl import cli as ctl
-
-from .conftest import DATA, party_file
+from tests.support.configure import DATA, party_file
 
 
 def test_partition_hint_is_egg_times_nodemanagers(scratch_root, tmp_path, fc, capsys):

@@ -1,27 +1,18 @@
-"""Shared helpers for the units/fate-ctl tests: real sockets, a unit-file reader, fake systemctl."""
+"""What the unit-file and fate-ctl tests share (tests/units on the build side,
+tests/onhost/units on-host): a free port, a unit-file reader, executables written on the fly.
+
+Python 3.6 (the on-host tests run in the 3.6 pass of tests/onhost/test_on_python36.py too).
+The fixtures (a listening socket, a fake systemctl) are in tests/onhost/units/conftest.py.
+"""
 
 import socket
 import stat
 import sys
 from pathlib import Path
-from typing import Iterator, List, Tuple
-
-import pytest
+from typing import List, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-
-
-@pytest.fixture
-def listening() -> Iterator[socket.socket]:
-    """A real TCP server socket on 127.0.0.1 (port in ``.getsockname()[1]``)."""
-    srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-    try:
-        yield srv
-    finally:
-        srv.close()
 
 
 def closed_port() -> int:
@@ -55,21 +46,3 @@ def write_exe(path: Path, text: str) -> Path:
     path.write_text(text)
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
-
-
-@pytest.fixture
-def fake_systemctl(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A ``systemctl`` first on PATH: logs its argv, answers ``show UNIT -p ...`` from
-    ``<dir>/state/UNIT`` files (KEY=VALUE lines), LoadState=not-found otherwise."""
-    bindir = tmp_path / "fakebin"
-    state = bindir / "state"
-    state.mkdir(parents=True)
-    write_exe(bindir / "systemctl", f"""#!/bin/sh
-echo "$*" >> {bindir}/calls.log
-if [ "$1" = show ]; then
-    if [ -f "{state}/$2" ]; then cat "{state}/$2"; else echo LoadState=not-found; fi
-fi
-exit 0
-""")
-    monkeypatch.setenv("PATH", f"{bindir}:{Path(PYTHON).parent}:/usr/bin:/bin")
-    return bindir

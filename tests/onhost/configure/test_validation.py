@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import DATA, party_file, snapshot
+from tests.support.configure import DATA, party_file, snapshot
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()
 P = "party.yaml"

@@ -7,8 +7,7 @@ import stat
 import yaml
 
 from packager.onhost import __version__
-
-from .conftest import DATA, party_file, snapshot
+from tests.support.configure import DATA, party_file, snapshot
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()
 P = "party.yaml"

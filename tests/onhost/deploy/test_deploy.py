@@ -1,8 +1,8 @@
 # ruff: noqa: E501 - lines of Ansible output are kept whole
 """fate-deploy without hosts: the seed's inventory read as written, the plan from the
-party and the catalogue, the written files, and Ansible's output read back."""
+party and the catalogue, the written files, and Ansible's output read back.
 
-from __future__ import annotations
+On-host tests: they run on Python 3.6 too (tests/onhost/test_on_python36.py)."""
 
 import textwrap
 from pathlib import Path
@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from packager.onhost.configure.model import Party
 from packager.onhost.deploy.cli import main
 from packager.onhost.deploy.emit import plays
 from packager.onhost.deploy.inventory import (
@@ -21,37 +20,8 @@ from packager.onhost.deploy.inventory import (
 )
 from packager.onhost.deploy.plan import make_plan
 from packager.onhost.deploy.run import OutputReader
-
-SEED_HOSTS = """\
-[fate]
-192.168.0.1
-192.168.0.2
-
-[deploy_check]
-192.168.0.1
-
-[all:vars]
-ansible_connection=ssh
-ansible_ssh_port=22
-ansible_ssh_user=app
-#ansible_ssh_pass=test
-##method: sudo or su
-ansible_become_method=sudo
-ansible_become_user=root
-ansible_become_pass=
-"""
-
-
-def seed_party(nodemanagers=("192.168.0.2",)) -> Party:
-    a = "192.168.0.1"
-    return Party({"guest": {
-        "partyid": 9999,
-        "rollsite": {"ips": [a], "port": 9370},
-        "clustermanager": {"ips": [a], "port": 4670},
-        "nodemanager": {"ips": list(nodemanagers), "port": 4671},
-        "fate_flow": {"ips": [a], "grpcPort": 9360, "httpPort": 9380},
-        "fateboard": {"ips": [a], "port": 8080},
-        "mysql": {"ips": [a], "port": 3306}}})
+from tests.support.deploy import SEED_HOSTS, c_locale_env, fake_bundle, seed_party
+from tests.support.units import REPO
 
 
 def test_the_seeds_inventory_is_taken_as_written(tmp_path):
@@ -181,44 +151,6 @@ def test_the_failure_named_is_the_host_that_failed_not_those_stopped_by_it():
                                       "'fate_preflight : pre-flight checks': m")
 
 
-PRIMARY = """<?xml version="1.0" encoding="UTF-8"?>
-<metadata xmlns="http://linux.duke.edu/metadata/common"
- xmlns:rpm="http://linux.duke.edu/metadata/rpm" packages="{n}">{body}</metadata>"""
-PACKAGE = """<package type="rpm"><name>{name}</name>
-<size package="10" installed="100" archive="20"/><location href="rpms/{name}.rpm"/>
-<format><rpm:provides>{provides}</rpm:provides><rpm:requires>{requires}</rpm:requires>
-{files}</format></package>"""
-
-
-def fake_bundle(root, packages: dict) -> str:
-    """A bundle directory whose repodata holds ``packages``: name -> (provides, requires,
-    files); each RPM is a few bytes (only the metadata is read)."""
-    import gzip
-    import hashlib
-
-    top = root / "fate-bundle-1.4.5-el7.x86_64"
-    (top / "rpms").mkdir(parents=True)
-    (top / "repodata").mkdir()
-    body = ""
-    for name, (provides, requires, files) in packages.items():
-        (top / "rpms" / f"{name}.rpm").write_bytes(name.encode())
-        body += PACKAGE.format(
-            name=name, provides="".join(f'<rpm:entry name="{p}"/>' for p in provides),
-            requires="".join(f'<rpm:entry name="{r}"/>' for r in requires),
-            files="".join(f"<file>{f}</file>" for f in files))
-    (top / "repodata/primary.xml.gz").write_bytes(gzip.compress(
-        PRIMARY.format(n=len(packages), body=body).encode()))
-    (top / "repodata/repomd.xml").write_text(
-        '<repomd xmlns="http://linux.duke.edu/metadata/repo"><data type="primary">'
-        '<location href="repodata/primary.xml.gz"/></data></repomd>')
-    (top / "install.sh").write_text("#!/bin/bash\n")
-    (top / "packages.txt").write_text("fate-eggroll\n")
-    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(top)}\n"
-                   for p in sorted(top.rglob("*")) if p.is_file())
-    (top / "SHA256SUMS").write_text(sums)
-    return str(top)
-
-
 def test_a_host_gets_every_in_bundle_provider_of_its_closure_and_nothing_else(tmp_path):
     from packager.onhost.deploy import bundle
 
@@ -312,3 +244,54 @@ def test_what_the_roles_print_for_the_summary_is_read_back():
     assert report.preflight_cpus(result) == {"10.0.0.2": 3}
     assert report.toy_result(result, "10.0.0.1")["ok"] == "yes"
     assert '"service": "fate-flow"' in report.host_report(result, "10.0.0.1")["status"]
+
+
+
+def test_a_signed_bundle_is_checked_with_its_own_key(tmp_path):
+    """SHA256SUMS.asc against the bundle's RPM-GPG-KEY-fate, with gpg as the controller
+    has it, also in the C locale with a user id gpg reports in UTF-8; a signature by another
+    key is refused before any host is touched."""
+    import hashlib
+    import shutil
+    import subprocess
+    import sys
+
+    from packager.onhost.deploy import bundle
+
+    gpg = shutil.which("gpg") or shutil.which("gpg2")
+    if gpg is None:
+        pytest.skip("gpg is not installed here (scripts/apt-packages.txt: gnupg)")
+    path = Path(fake_bundle(tmp_path, {"fate-tools": ((), (), ())}))
+    quiet = {"check": True, "stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+
+    def new_key(name: str, uid: str) -> Path:
+        home = tmp_path / name
+        home.mkdir(mode=0o700)
+        subprocess.run([gpg, "--homedir", str(home), "--batch", "--passphrase", "",
+                        "--quick-gen-key", uid, "ed25519", "sign", "never"], **quiet)
+        return home
+
+    def sign(home: Path) -> None:
+        subprocess.run([gpg, "--homedir", str(home), "--batch", "--yes", "--armor",
+                        "--detach-sign", "-o", str(path / "SHA256SUMS.asc"),
+                        str(path / "SHA256SUMS")], **quiet)
+
+    def load_in_the_c_locale() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-s", "-c", "import sys; from packager.onhost.deploy import "
+             "bundle; print(' '.join(bundle.load(sys.argv[1]).listed))", str(path)],
+            cwd=str(REPO), env=c_locale_env(), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, timeout=60)
+
+    ours = new_key("ours", "\u00c9quipe FATE \u670d\u52a1 <ours@fate-pkg.invalid>")
+    key = subprocess.run([gpg, "--homedir", str(ours), "--armor", "--export"], **quiet).stdout
+    (path / bundle.KEY_FILE).write_bytes(key)
+    with open(str(path / "SHA256SUMS"), "a") as sums:
+        sums.write(f"{hashlib.sha256(key).hexdigest()}  {bundle.KEY_FILE}\n")
+    sign(ours)
+    assert bundle.KEY_FILE in bundle.load(str(path)).listed
+    proc = load_in_the_c_locale()
+    assert proc.returncode == 0 and bundle.KEY_FILE in proc.stdout.decode(), proc.stderr
+    sign(new_key("other", "other <other@fate-pkg.invalid>"))
+    with pytest.raises(bundle.BundleError, match="not a good signature by RPM-GPG-KEY-fate"):
+        bundle.load(str(path))

@@ -9,10 +9,9 @@ import yaml
 from packager.onhost.configure.example import render_example
 from packager.onhost.configure.loader import load_text
 from packager.onhost.configure.schema import json_schema, validate_schema
+from tests.support.configure import DATA, party_file, snapshot
 
-from .conftest import DATA, party_file, snapshot
-
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_import_seed_guest_var_file_gives_a_valid_party(fc):

@@ -8,8 +8,7 @@ import threading
 import pytest
 
 from packager.onhost import probe
-
-from .conftest import closed_port
+from tests.support.units import closed_port
 
 #: A MySQL 8.0 protocol-10 greeting, byte for byte as the server's first packet starts.
 GREETING = (b"\x0a" + b"8.0.13\x00" + struct.pack("<I", 42) + b"abcdefgh\x00"

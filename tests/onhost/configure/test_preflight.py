@@ -9,8 +9,7 @@ from packager.onhost.configure.model import Party
 from packager.onhost.configure.paths import Root
 from packager.onhost.configure.preflight import run_checks
 from packager.onhost.configure.schema import validate_schema
-
-from .conftest import DATA
+from tests.support.configure import DATA
 
 
 def party() -> Party:

@@ -1,7 +1,7 @@
 """--init supervisor: program files from the units' single source of truth, same env."""
 
 
-from .conftest import DATA, party_file, snapshot
+from tests.support.configure import DATA, party_file, snapshot
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()
 PROGRAMS = "data/projects/common/supervisord/supervisord.d"

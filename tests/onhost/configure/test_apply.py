@@ -7,8 +7,7 @@ import yaml
 
 from packager.onhost.configure.passwords import generate, load
 from packager.onhost.configure.paths import Root
-
-from .conftest import APP_UID, DATA, party_file, snapshot
+from tests.support.configure import APP_UID, DATA, party_file, snapshot
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()
 SECRET_VALUES = ("Sample-Fate-Pw-1", "Sample-Root-Pw-1")

@@ -19,8 +19,7 @@ from packager.onhost.configure.model import Party
 from packager.onhost.configure.pipeline import load_party
 from packager.onhost.configure.plan import make_plan
 from packager.onhost.configure.schema import validate_schema
-
-from .conftest import DATA, UNITS
+from tests.support.configure import DATA, UNITS
 
 SECRETS = {"mysql_fate": "Sample-Fate-Pw-1", "mysql_root": "Sample-Root-Pw-1"}
 PARTY = DATA / "guest-3hosts.yaml"

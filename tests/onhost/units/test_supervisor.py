@@ -16,8 +16,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from packager.onhost import catalogue, services
-
-from .conftest import PYTHON, REPO, read_unit, values, write_exe
+from tests.support.units import PYTHON, REPO, read_unit, values, write_exe
 
 ALL = ["mysql", "clustermanager", "nodemanager", "rollsite", "fate_flow", "fateboard"]
 PROGRAMS = {"fate-mysql", "fate-clustermanager", "fate-nodemanager", "fate-rollsite",

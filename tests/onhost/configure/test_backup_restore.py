@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from packager.onhost.ctl import cli as ctl
+from tests.support.configure import make_root, party_file, snapshot
 
-from .conftest import make_root, party_file, snapshot
 from .mariadb import MariaDB, install_tree
 from .test_mysql import EGGROLL_SQL, FATE_PW, ROOT_PW, configure, party_text
 

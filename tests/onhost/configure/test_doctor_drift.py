@@ -1,8 +1,8 @@
 """fate-ctl doctor's drift check is the configurator's own dry run, against a real apply."""
 
 from packager.onhost.ctl import cli as ctl_cli
+from tests.support.configure import DATA, party_file
 
-from .conftest import DATA, party_file
 from .test_apply import EGG, apply
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()

@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from packager.onhost.ctl import cli as ctl
-
-from .conftest import APP_UID, DATA, make_root, party_file
+from tests.support.configure import APP_UID, DATA, make_root, party_file
 
 KEYS = "data/projects/data/fate/keys"
 
@@ -67,11 +66,12 @@ def test_init_makes_the_1_4_5_files_with_modes_and_owners(parties, capsys):
     assert stat.S_IMODE((root / "etc/fate/ca").stat().st_mode) == 0o700
     for leaf in ("guest-server.pem", "host-client.pem"):
         proc = subprocess.run(["openssl", "verify", "-CAfile", str(keys / "guest-ca.pem"),
-                               str(keys / leaf)], capture_output=True, text=True)
+                               str(keys / leaf)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, universal_newlines=True)
         assert proc.returncode == 0 and ": OK" in proc.stdout, proc.stdout + proc.stderr
     text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in",
-                           str(keys / "guest-server.pem")], capture_output=True,
-                          text=True).stdout
+                           str(keys / "guest-server.pem")], stdout=subprocess.PIPE,
+                          universal_newlines=True).stdout
     assert "IP Address:10.0.1.1" in text and "TLS Web Server Authentication" in text
 
 
@@ -85,7 +85,9 @@ def _handshake(server_files, client_files) -> str:
     cli.check_hostname = False
     cli.load_cert_chain(client_files[0], client_files[1])
     cli.load_verify_locations(client_files[2])
-    listener = socket.create_server(("127.0.0.1", 0))
+    listener = socket.socket()   # not socket.create_server: 3.8
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
     errors = []
 
     def serve():

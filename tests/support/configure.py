@@ -1,17 +1,17 @@
-"""Fixtures for fate-configure: a scratch install root, the CLI run in-process, snapshots."""
+"""What the fate-configure and fate-ctl tests share: the test inputs, a scratch tree that looks
+like an installed host, party files and snapshots of a tree.
+
+On-host test helpers: Python 3.6, nothing of the build side (they run in the 3.6 pass of
+tests/onhost/test_on_python36.py too). The fixtures are in tests/onhost/configure/conftest.py.
+"""
 
 import hashlib
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Dict, NamedTuple, Tuple
 
-import pytest
-
-from packager.onhost.configure import cli
-
-DATA = Path(__file__).parent / "data"
+#: The test inputs (ansible-nfate var files, a party over three hosts): see its README.
+DATA = Path(__file__).resolve().parents[1] / "onhost" / "configure" / "data"
 UNITS = ("fate-mysql", "fate-clustermanager", "fate-nodemanager", "fate-rollsite", "fate-flow",
          "fate-board")
 APP_UID = 6000  # the reference's app:apps (gid 6000); exists only inside the scratch root
@@ -39,32 +39,6 @@ def make_root(root: Path) -> Path:
     (unit_dir / "fate.target").write_text("[Unit]\nDescription=FATE\n\n[Install]\n"
                                           "WantedBy=multi-user.target\n")
     return root
-
-
-@pytest.fixture
-def scratch_root(tmp_path: Path) -> Path:
-    return make_root(tmp_path / "root")
-
-
-@pytest.fixture
-def short_root():
-    """Like scratch_root, but with a short path: a MySQL socket path must fit 107 bytes."""
-    base = Path(tempfile.mkdtemp(prefix="fc-"))
-    os.chmod(base, 0o755)
-    try:
-        yield make_root(base)
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-
-
-@pytest.fixture
-def fc(capsys):
-    """Run ``fate-configure ARGS`` in-process; returns (rc, stdout, stderr)."""
-    def run(*args: str) -> Result:
-        rc = cli.main([str(a) for a in args])
-        captured = capsys.readouterr()
-        return Result(rc, captured.out, captured.err)
-    return run
 
 
 def party_file(tmp_path: Path, text: str, name: str = "party.yaml") -> Path:

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from packager.onhost.ctl import cli
-
-from .conftest import PYTHON, closed_port, write_exe
+from tests.support.units import PYTHON, closed_port, write_exe
 
 FLOW_LOG = "data/logs/fate/fate_flow/fate_flow_stat.log"
 ROLLSITE_LOG = "data/logs/fate/eggroll/bootstrap.rollsite.err"

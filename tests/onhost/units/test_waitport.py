@@ -9,8 +9,7 @@ import time
 import pytest
 
 from packager.onhost import waitport
-
-from .conftest import PYTHON, REPO, closed_port
+from tests.support.units import PYTHON, REPO, closed_port
 
 
 def run_waitport(*args: str, preexec=None, timeout: float = 30) -> subprocess.CompletedProcess:
