@@ -3,7 +3,8 @@
 The RPM is installed root-owned and FATE's services run unprivileged: without ``.pyc`` in
 the package, every process start (fate_flow, each egg_pair of each session) compiles what
 it imports in memory and cannot cache it. FATE's own deploy (pip on the host) and every
-distro RPM (brp-python-bytecompile) ship byte code; so does fate-python, made here:
+distro RPM (brp-python-bytecompile) ship byte code; so do fate-python (the python-env
+step) and FATE's own trees (fate-flow, fate-eggroll: the bytecode step), made here:
 
 - by the release's own Python (the staged Miniconda's ``bin/python3``), so the magic
   number is the target's;
@@ -119,6 +120,14 @@ def compile_trees(python: Path, trees: list[Path], stage_root: Path, sde: int | 
               f"{len(chunks)} chunks, {done.seconds:.1f} s; {len(done.failed)} not valid "
               "Python 3.6:\n" + "".join(f"  {f}\n" for f in done.failed))
     return done
+
+
+def refuse_leftovers(what: str, leftovers: list[Path]) -> None:
+    """Fail the build on files that still name the staging path (the host has no such
+    path: a ``.pyc`` naming it, or a relocated file, would be wrong there)."""
+    if leftovers:
+        raise UserError(f"{what}: staging path left in {leftovers[0]} (and "
+                        f"{len(leftovers) - 1} more)")
 
 
 def _normalise(compiled: list[Path], stage: bytes) -> list[Path]:

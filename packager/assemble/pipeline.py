@@ -27,7 +27,7 @@ from packager.assemble import space
 from packager.assemble.isolate import netns_available
 from packager.assemble.specs import BuildSpec, load_specs, to_package
 from packager.assemble.stage import STAGED_DIRS, Stager
-from packager.assemble.steps import STEPS, StepContext
+from packager.assemble.steps import BYTECODE, PYTHON_ENV, STEPS, StepContext, closure
 from packager.errors import UserError
 from packager.fetch.cache import Cache
 from packager.filestate import digest_record, load_state, save_state, sha256_file
@@ -91,10 +91,6 @@ def ensure_sample(releases: list[Release], cache: Cache) -> None:
             cache.add(path, sample.artifact(path.name))
 
 
-#: The build step that makes a Python environment (venv + pip: space.HEADROOM).
-PYTHON_ENV = "python-env"
-
-
 def _inputs(releases: list[Release], cache: Cache, names: set[str]) -> list[Path]:
     """The cached files of the artifacts ``names`` (of the release or its includes)."""
     found = (cache.lookup(a) for r in releases for a in r.artifacts if a.name in names)
@@ -102,11 +98,11 @@ def _inputs(releases: list[Release], cache: Cache, names: set[str]) -> list[Path
 
 
 def _artifacts_of(spec: BuildSpec, contexts: dict[str, StepContext]) -> set[str]:
-    """Names of the artifacts one spec's RPM is made from: its files' and its steps'."""
+    """Names of the artifacts one spec's RPM is made from: its files' and its steps' (and
+    theirs: the steps their inputs name)."""
     used = set(spec.artifacts)
-    for step in sorted(spec.steps):
-        if step in STEPS:  # the stager names an unknown step when it is asked for it
-            used |= STEPS[step].inputs(contexts[step]).artifacts
+    for step in closure(spec.steps, contexts):  # unknown steps: the stager names them
+        used |= STEPS[step].inputs(contexts[step]).artifacts
     return used
 
 
@@ -135,19 +131,21 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
     variables = {"version": release.version, "release": opts.build_release,
                  "user": opts.account[0], "group": opts.account[1]}
     specs = load_specs(opts.specs_dir, variables)
+    sde = opts.sde if opts.sde is not None else release.source_date_epoch
+    # from every spec, --only or not: the spec built may use a step another configures
+    # (fate-flow's byte code needs the Python env fate-python's spec describes)
+    contexts = step_contexts(specs, releases, opts, sde)
     if opts.only:
         unknown = set(opts.only) - {s.name for s in specs}
         if unknown:
             raise UserError(f"--only: no package spec named {', '.join(sorted(unknown))}")
         specs = [s for s in specs if s.name in opts.only]
-    sde = opts.sde if opts.sde is not None else release.source_date_epoch
     created = not opts.out_dir.exists()
     opts.out_dir.mkdir(parents=True, exist_ok=True)
     clean_stale_temporaries(opts.out_dir)
     for stale in opts.out_dir.glob(".fate-pkg-work-*"):  # left by a killed build
         shutil.rmtree(stale, ignore_errors=True)
     state = load_state(opts.out_dir / STATE_FILE)
-    contexts = step_contexts(specs, releases, opts, sde)
     fingerprints = {s.name: _fingerprint(s, releases, contexts, opts, sde) for s in specs}
     todo = [s for s in specs if not _up_to_date(state, s.name, fingerprints[s.name],
                                                 opts.out_dir)]
@@ -158,7 +156,8 @@ def run_build(opts: BuildOptions, on_event: Callable[[str, str], None] | None = 
         # what is built now (--only, or the specs that changed), not the whole release
         names = set().union(*(_artifacts_of(s, contexts) for s in todo))
         need, inputs = space.estimate(_inputs(releases, opts.cache, names),
-                                      python_env=any(PYTHON_ENV in s.steps for s in todo))
+                                      python_env=any(PYTHON_ENV in closure(s.steps, contexts)
+                                                      for s in todo))
         try:
             space.require(opts.out_dir, need, inputs)
         except UserError:
@@ -240,7 +239,8 @@ def step_contexts(specs: list[BuildSpec], releases: list[Release],
     """Each build step's context; its config is the ``stage:`` block that names it.
 
     A step configured by two specs differently would build a different tree depending on
-    which spec is built: refused.
+    which spec is built: refused. The bytecode step's config is every spec's trees marked
+    ``bytecode: true``.
     """
     config: dict[str, tuple[str, dict]] = {}
     for spec in specs:
@@ -252,6 +252,12 @@ def step_contexts(specs: list[BuildSpec], releases: list[Release],
                 raise UserError(f"{spec.path}: stage.{name} differs from the one in "
                                 f"{config[name][0]}; configure a step in one spec")
             config[name] = (str(spec.path), cfg)
+    trees = sorted((t for s in specs for t in s.bytecode_trees), key=lambda t: t["dst"])
+    if trees:
+        if BYTECODE in config:
+            raise UserError(f"{config[BYTECODE][0]}: stage.{BYTECODE} is made from the "
+                            "file entries marked bytecode: true; it takes no stage block")
+        config[BYTECODE] = ("", {"trees": trees})
     return {name: StepContext(releases, config.get(name, ("", {}))[1], opts.account,
                               releases[0].version, sde) for name in STEPS}
 
@@ -388,9 +394,11 @@ def _fingerprint(spec: BuildSpec, releases: list[Release], contexts: dict[str, S
         opts.signer.key_id if opts.signer else None, sorted(opts.allow_abi),
         releases[0].os_requires.get(spec.name))
     by_name = {a.name: a for r in releases for a in r.artifacts}
-    for step in sorted(s for s in spec.steps if s in STEPS):
-        add(step, *(_tree_hash(p) if p.is_dir() else sha256_file(p)
-                    for p in STEPS[step].inputs(contexts[step]).files))
+    for step in closure(spec.steps, contexts):
+        # its config too: another spec's (fate-python's) may say which interpreter it is
+        add(step, repr(contexts[step].config),
+            *(_tree_hash(p) if p.is_dir() else sha256_file(p)
+              for p in STEPS[step].inputs(contexts[step]).files))
     for name in sorted(_artifacts_of(spec, contexts)):
         art = by_name.get(name)
         blob = opts.cache.lookup(art) if art else None

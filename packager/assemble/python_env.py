@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection
 
-from packager.assemble.bytecode import compile_trees
+from packager.assemble.bytecode import compile_trees, refuse_leftovers
 from packager.assemble.isolate import offline_command, offline_env
 from packager.assemble.relocate import relocate
 from packager.assemble.wheels import install, resolve, wheelhouse
@@ -79,9 +79,7 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path,
             leftovers += done.leftovers
         if not leftovers:
             leftovers = compile_trees(py, [conda, venv], stage_root, sde, out).leftovers
-    if leftovers:
-        raise UserError(f"python env: staging path left in {leftovers[0]} (and "
-                        f"{len(leftovers) - 1} more) after relocation")
+    refuse_leftovers("python env", leftovers)
 
 
 def install_requirements(requirements: Path, wheels: Path, venv: Path, log) -> set[str]:

@@ -6,6 +6,8 @@ release build knows:
 - ``{version}``, ``{release}``, ``{user}``, ``{group}`` anywhere in the text;
 - ``from:`` + ``path:`` on a file entry: the source inside a release artifact chain
   (``[outer.tar.gz, inner.tar.gz]``) or a build step's tree (``"@python-env"``);
+- ``bytecode: true`` on a ``tree: true`` entry with ``from:``: the tree ships byte code
+  for its ``dst`` (made by the ``bytecode`` build step with the release's Python);
 - ``systemd_units:``: units this package ships; their el7 scriptlets (rule 16) are added
   (a mapping ``{unit: {restart: false}}`` keeps a unit from being try-restarted on upgrade);
 - ``stage:``: configuration of build steps (e.g. ``python-env``);
@@ -22,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from packager.assemble.stage import Stager
+from packager.assemble.steps import BYTECODE
 from packager.errors import UserError
 from packager.onhost import catalogue, yamlfile
 from packager.rpm.model import Package
@@ -55,6 +58,13 @@ class BuildSpec:
         return names
 
     @property
+    def bytecode_trees(self) -> list[dict[str, Any]]:
+        """The trees this spec ships with byte code: ``{"from", "path", "dst"}`` each."""
+        return [{"from": f["from"], "path": f.get("path", ""), "dst": f["dst"]}
+                for f in self.data.get("files") or []
+                if isinstance(f, dict) and f.get("bytecode")]
+
+    @property
     def abi_allow(self) -> list[str]:
         return [str(p) for p in self.data.get("abi_allow") or []]
 
@@ -81,6 +91,12 @@ def load_specs(directory: Path, variables: dict[str, str]) -> list[BuildSpec]:
             raise UserError(f"{path}: a package spec is a mapping with at least 'name'")
         origins = [f["from"] for f in data.get("files") or []
                    if isinstance(f, dict) and "from" in f]
+        for i, f in enumerate(data.get("files") or []):
+            if isinstance(f, dict) and f.get("bytecode"):
+                if not (f.get("tree") and "from" in f and "dst" in f):
+                    raise UserError(f"{path}: files[{i}]: bytecode is for a tree entry "
+                                    "(tree: true) with from: and dst:")
+                origins.append("@" + BYTECODE)
         for step in (data.get("stage") or {}).values():
             origins += [v["from"] for v in step.values() if isinstance(v, dict) and "from" in v]
         specs.append(BuildSpec(str(data["name"]), path, text, data, origins))
@@ -100,6 +116,8 @@ def to_package(spec: BuildSpec, stager: Stager, os_requires: list[str]) -> Packa
         if isinstance(item, dict) and "from" in item:
             origin = item.pop("from")
             inner = item.pop("path", "")
+            if item.pop("bytecode", False):  # the same tree, compiled, in the step's tree
+                origin, inner = "@" + BYTECODE, str(item["dst"]).lstrip("/")
             try:
                 item["src"] = str(stager.source(origin, inner))
             except UserError as exc:

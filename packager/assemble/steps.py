@@ -1,14 +1,16 @@
 """Build steps: trees no single artifact holds (``from: "@name"`` in package specs).
 
 Every step answers two questions, so the pipeline asks instead of knowing its insides:
-what its tree is made from (:meth:`Step.inputs`: release artifacts and files of this
-project, hashed into the fingerprint of every RPM that uses the step) and how the tree is
-made (:meth:`Step.make`). A step's configuration is the ``stage: {name: ...}`` block of the
-package spec that uses it.
+what its tree is made from (:meth:`Step.inputs`: release artifacts, files of this
+project and other steps' trees, hashed into the fingerprint of every RPM that uses the
+step) and how the tree is made (:meth:`Step.make`, which gets another step's tree from the
+stager). A step's configuration is the ``stage: {name: ...}`` block of the package spec
+that uses it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import packager.onhost
 from packager import resources
+from packager.assemble.bytecode import compile_trees, refuse_leftovers
 from packager.assemble.python_env import PythonEnvSpec, build_python_env
 from packager.errors import UserError
 from packager.onhost import services
@@ -26,6 +29,10 @@ if TYPE_CHECKING:
     from packager.assemble.stage import Stager
 
 TOOLS_PREFIX = "usr/lib/fate-tools"
+#: The step that makes the Python environment (and so the release's interpreter).
+PYTHON_ENV = "python-env"
+#: The step that byte-compiles the trees of file entries marked ``bytecode: true``.
+BYTECODE = "bytecode"
 #: Console commands of fate-tools: name -> the on-host module:function it runs.
 COMMANDS = {
     "fate-configure": "packager.onhost.configure.cli:main",
@@ -51,10 +58,12 @@ class StepContext:
 
 @dataclass(frozen=True)
 class Inputs:
-    """What a step's tree is made from: release artifacts by name, files of this project."""
+    """What a step's tree is made from: release artifacts by name, files of this project,
+    and the steps whose trees :meth:`Step.make` reads (their inputs count too)."""
 
     artifacts: frozenset[str] = frozenset()
     files: tuple[Path, ...] = ()
+    steps: frozenset[str] = frozenset()
 
 
 class Step(Protocol):
@@ -98,12 +107,49 @@ class PythonEnvStep:
         )
         build_python_env(spec, out, stager.work / "python-env.log", ctx.sde)
 
+    def python(self, stager: Stager) -> Path:
+        """The release's Python 3.6 (the staged Miniconda's), made by this step if it was
+        not yet: what byte-compiles for the target."""
+        tree = stager.step(PYTHON_ENV)
+        return tree / self._config(stager.contexts[PYTHON_ENV])["conda_prefix"].lstrip("/") \
+            / "bin" / "python3"
+
     @staticmethod
     def _config(ctx: StepContext) -> dict[str, Any]:
         if not ctx.config:
             raise UserError("@python-env is used but no package spec configures "
                             "stage.python-env")
         return ctx.config
+
+
+class BytecodeStep:
+    """FATE's own Python trees (fate_flow, federatedml, eggroll's client), each a tree entry
+    of a package spec marked ``bytecode: true``, with byte code for where they are installed.
+
+    Each tree is linked (not copied) from its staged archive into ``out/<dst>`` and compiled
+    there by the release's Python, as the python-env step compiles its own trees
+    (:func:`packager.assemble.bytecode.compile_trees`). Config: ``{"trees": [{"from",
+    "path", "dst"}, ...]}``, gathered from the specs' entries (see ``step_contexts``).
+    """
+
+    def __init__(self, env: PythonEnvStep) -> None:
+        self._env = env
+
+    def inputs(self, ctx: StepContext) -> Inputs:
+        return Inputs(steps=frozenset({PYTHON_ENV}))
+
+    def make(self, stager: Stager, ctx: StepContext, out: Path) -> None:
+        python = self._env.python(stager)
+        trees = []
+        for tree in ctx.config.get("trees") or []:
+            target = out / tree["dst"].lstrip("/")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(stager.source(tree["from"], tree["path"]), target, symlinks=True,
+                            copy_function=os.link)
+            trees.append(target)
+        with open(stager.work / "bytecode.log", "w") as log:
+            done = compile_trees(python, trees, out, ctx.sde, log)
+        refuse_leftovers("byte code", done.leftovers)
 
 
 class ToolsStep:
@@ -181,5 +227,19 @@ def _example() -> Path:
     return example
 
 
-STEPS: dict[str, Step] = {"units": UnitsStep(), "python-env": PythonEnvStep(),
-                          "tools": ToolsStep()}
+_PYTHON_ENV_STEP = PythonEnvStep()
+STEPS: dict[str, Step] = {"units": UnitsStep(), PYTHON_ENV: _PYTHON_ENV_STEP,
+                          BYTECODE: BytecodeStep(_PYTHON_ENV_STEP), "tools": ToolsStep()}
+
+
+def closure(names: set[str], contexts: dict[str, StepContext]) -> list[str]:
+    """``names`` and every step their inputs name, transitively, sorted (what an RPM made
+    from ``names`` depends on: the byte code step's RPMs on the Python env's inputs)."""
+    seen: set[str] = set()
+    todo = [n for n in names if n in STEPS]
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo += [s for s in STEPS[name].inputs(contexts[name]).steps if s in STEPS]
+    return sorted(seen)

@@ -134,27 +134,29 @@ for name in sys.argv[1:]:
 """
 
 
-def test_installed_python_env_runs_from_its_byte_code(sample_build, tmp_path):
-    """Installed root-owned, read-only: CPython 3.6 loads every module of the env from
-    the shipped .pyc (fresh: mtime and size as installed) and compiles none; the code
-    names its final path. Before, nothing was shipped: each start compiled in memory."""
-    _, dist, _ = sample_build
-    path = rpms(dist)["fate-python"]
-    root = tmp_path / "root"
-    if os.geteuid() == 0:  # as on the host: rpm sets each file's mtime from the header
+def _install(paths: list[Path], root: Path) -> None:
+    """The RPMs' files under ``root``: as on the host (rpm sets each file's mtime from the
+    header) when root, else their payloads (cpio -m: the same recorded mtimes)."""
+    if os.geteuid() == 0:
         (root / "var/lib/rpm").mkdir(parents=True)
-        rpm_in_root(root, "-i", "--nodeps", "--noscripts", str(path))
+        rpm_in_root(root, "-i", "--nodeps", "--noscripts", *map(str, paths))
     else:
         root.mkdir()
-        subprocess.run(f"rpm2cpio {path} | cpio -idm --quiet", shell=True, cwd=root,
-                       check=True)
-    env = root / "data/projects/fate/common"
-    sites = [str(env / "python/venv/lib/python3.6/site-packages"),
-             str(env / "miniconda3/lib/python3.6/site-packages")]
-    code = (f"import sys; sys.path[:0] = {sites!r}; import {', '.join(_IMPORTS)}; "
+        for path in paths:
+            subprocess.run(f"rpm2cpio {path} | cpio -idm --quiet", shell=True, cwd=root,
+                           check=True)
+
+
+def _import_read_only(root: Path, path: list[str], imports: tuple[str, ...],
+                      finals: tuple[str, ...]) -> tuple[list[str], dict[str, str]]:
+    """``import imports`` by CPython 3.6 (-v) with ``path`` (final paths) under ``root``
+    mounted read-only, as for the unprivileged service user; returns the modules loaded
+    from a .pyc under ``root`` (after asserting none was compiled from source, stale or
+    not writable) and the co_filename each ``.pyc`` of ``finals`` holds."""
+    sites = [str(root / p.lstrip("/")) for p in path]
+    code = (f"import sys; sys.path[:0] = {sites!r}; import {', '.join(imports)}; "
             f"exec({_CO_FILENAMES!r})")
-    cmd = [str(py36.python36()), "-S", "-v", "-c", code, "fate_sample_mysql",
-           "virtualenv.__main__"]
+    cmd = [str(py36.python36()), "-S", "-v", "-c", code, *finals]
     # read-only as for the unprivileged service user: a bind mount (root writes anywhere)
     ro = ["unshare", "-m", "sh", "-c", 'mount --bind -r "$0" "$0" && exec "$@"', str(root)] \
         if os.geteuid() == 0 else []
@@ -172,16 +174,94 @@ def test_installed_python_env_runs_from_its_byte_code(sample_build, tmp_path):
                    ln not in from_pyc]
     assert not from_source, from_source[:5]
     assert not [ln for ln in lines if "bytecode is stale" in ln or "could not create" in ln]
-    assert len(from_pyc) > 100, "\n".join(lines[:20])
+    return from_pyc, dict(ln.split() for ln in r.stdout.splitlines())
+
+
+def test_installed_python_env_runs_from_its_byte_code(sample_build, tmp_path):
+    """Installed root-owned, read-only: CPython 3.6 loads every module of the env from
+    the shipped .pyc (fresh: mtime and size as installed) and compiles none; the code
+    names its final path. Before, nothing was shipped: each start compiled in memory."""
+    _, dist, _ = sample_build
+    root = tmp_path / "root"
+    _install([rpms(dist)["fate-python"]], root)
+    from_pyc, finals = _import_read_only(
+        root, [_VENV_SITE, "/data/projects/fate/common/miniconda3/lib/python3.6/site-packages"],
+        _IMPORTS, ("fate_sample_mysql", "virtualenv.__main__"))
+    assert len(from_pyc) > 100, "\n".join(from_pyc[:20])
     assert any("/miniconda3/" in ln for ln in from_pyc) and any(
         "/venv/lib/python3.6/site-packages/fate_sample_kit/" in ln for ln in from_pyc)
-    finals = dict(ln.split() for ln in r.stdout.splitlines())
-    assert finals["fate_sample_mysql"] == (
-        "/data/projects/fate/common/python/venv/lib/python3.6/site-packages/"
-        "fate_sample_mysql/__init__.py")
+    assert finals["fate_sample_mysql"] == f"{_VENV_SITE}/fate_sample_mysql/__init__.py"
     assert finals["virtualenv.__main__"] == (
         "/data/projects/fate/common/miniconda3/lib/python3.6/site-packages/virtualenv/"
         "__main__.py")
+
+
+_VENV_SITE = "/data/projects/fate/common/python/venv/lib/python3.6/site-packages"
+#: FATE's own trees and where each is on sys.path (fate_flow's PYTHONPATH, eggroll's).
+_FATE_TREES = {"fate-flow": "/data/projects/fate/python",
+               "fate-eggroll": "/data/projects/fate/eggroll/python"}
+_FATE_IMPORTS = ("fate_flow.settings", "federatedml.toy_example.secure_add_guest",
+                 "federatedml.toy_example.secure_add_host", "eggroll.core.session",
+                 "eggroll.roll_pair.egg_pair")
+# Each .pyc's header (magic, source mtime, source size) and code's co_filename, by 3.6.
+_PYC_HEADERS = """
+import importlib.util, marshal, sys
+for pyc in sys.argv[1:]:
+    data = open(pyc, "rb").read()
+    print(pyc, data[:4] == importlib.util.MAGIC_NUMBER, int.from_bytes(data[4:8], "little"),
+          int.from_bytes(data[8:12], "little"), marshal.loads(data[12:]).co_filename)
+"""
+
+
+def test_fate_trees_ship_fresh_byte_code_for_every_module(sample_build, tmp_path):
+    """fate-flow and fate-eggroll: a .pyc beside every .py 3.6 can compile, naming the
+    final path, its header the mtime and size the RPM records for its source (what 3.6
+    compares with the installed file)."""
+    _, dist, _ = sample_build
+    for name, top in _FATE_TREES.items():
+        rpm = read_rpm(rpms(dist)[name])
+        names = rpm.filenames()
+        sizes = rpm.header.array(t.FILESIZES) or rpm.header.array(t.LONGFILESIZES)
+        recorded = dict(zip(names, zip(rpm.header.array(t.FILEMTIMES), sizes)))
+        sources = [n for n in names if n.startswith(top + "/") and n.endswith(".py")]
+        pycs = {n: f"{os.path.dirname(n)}/__pycache__/{os.path.basename(n)[:-3]}"
+                   ".cpython-36.pyc" for n in sources}
+        assert len(sources) >= 5, sources
+        root = tmp_path / name
+        _install([rpms(dist)[name]], root)
+        missing = [src for src, pyc in pycs.items() if pyc not in recorded]
+        if missing:  # only what 3.6 cannot compile (Python 2 test data) may lack one
+            check = "import sys; [compile(open(f).read(), f, 'exec') for f in sys.argv[1:]]"
+            for src in missing:
+                r = subprocess.run([str(py36.python36()), "-c", check,
+                                    str(root / src.lstrip("/"))], capture_output=True)
+                assert r.returncode != 0, f"{src}: valid Python 3.6 but no .pyc shipped"
+        shipped = [pyc for pyc in pycs.values() if pyc in recorded]
+        assert len(shipped) == len(sources) - len(missing) > 0
+        out = subprocess.run([str(py36.python36()), "-c", _PYC_HEADERS,
+                              *(str(root / p.lstrip("/")) for p in shipped)],
+                             capture_output=True, text=True, check=True).stdout
+        by_pyc = {line.split()[0]: line.split()[1:] for line in out.splitlines()}
+        for src, pyc in pycs.items():
+            if pyc in recorded:
+                mtime, size = recorded[src]
+                assert by_pyc[str(root / pyc.lstrip("/"))] == [
+                    "True", str(mtime), str(size), src], pyc
+
+
+def test_installed_fate_trees_import_from_their_byte_code(sample_build, tmp_path):
+    """fate_flow, federatedml and eggroll's client, installed with the env, read-only:
+    every module of theirs that is imported is loaded from its .pyc, none compiled."""
+    _, dist, _ = sample_build
+    root = tmp_path / "root"
+    _install([rpms(dist)[n] for n in ("fate-python", *_FATE_TREES)], root)
+    from_pyc, finals = _import_read_only(
+        root, [*_FATE_TREES.values(), _VENV_SITE], _FATE_IMPORTS, _FATE_IMPORTS)
+    for top in _FATE_TREES.values():
+        assert len([ln for ln in from_pyc if f"{root}{top}/" in ln]) >= 4, from_pyc
+    for module in _FATE_IMPORTS:
+        top = _FATE_TREES["fate-eggroll" if module.startswith("eggroll") else "fate-flow"]
+        assert finals[module] == f"{top}/{module.replace('.', '/')}.py"
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="chroot scriptlets need root")
@@ -249,10 +329,16 @@ def test_changing_one_spec_rebuilds_only_that_rpm(dist_copy, tmp_path, monkeypat
 
 
 def test_two_builds_are_byte_identical(sample_build, tmp_path):
+    """Staged at another path (another length), the same bytes: byte code included (3.6's
+    marshal is not deterministic by itself, see packager/assemble/bytecode.py)."""
     cache, dist, _ = sample_build
     run_build(sample_options(cache, tmp_path / "again"))
     for path in dist.glob("*.rpm"):
         assert (tmp_path / "again" / path.name).read_bytes() == path.read_bytes(), path.name
+    found = rpms(dist)
+    for name in ("fate-python", *_FATE_TREES):  # what was compared holds byte code
+        assert [n for n in read_rpm(found[name]).filenames() if n.endswith(".cpython-36.pyc")
+                ], name
 
 
 def test_missing_artifacts_are_listed(tmp_path):
