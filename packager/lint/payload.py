@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import bz2
 import lzma
+import queue
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -64,6 +66,56 @@ class Member:
         return iter(lambda: self.read(size), b"")
 
 
+class _Prefetch:
+    """Runs ``produce`` (the decompressor) in a thread of its own, up to ``depth`` chunks
+    ahead of the reader. zlib, lzma and bz2 release the GIL while they work, so a payload
+    is inflated on one core while the lint parses its cpio entries and ELF files on the
+    other; in the reader's thread, inflating was 25 of the lint's 52 s at scale 1 (160k
+    paths). Memory: ``depth`` chunks of at most ``_STEP`` bytes. An error of ``produce``
+    is raised by :meth:`get`, in the reader's thread."""
+
+    def __init__(self, produce: Callable[[], bytes | None], depth: int = 4) -> None:
+        self._queue: queue.Queue = queue.Queue(depth)
+        self._stop = threading.Event()
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, args=(produce,), daemon=True,
+                                        name="fate-pkg-lint-inflate")
+        self._thread.start()
+
+    def _run(self, produce: Callable[[], bytes | None]) -> None:
+        try:
+            while not self._stop.is_set():
+                chunk = produce()
+                self._put(chunk)
+                if chunk is None:
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            self._put(exc)
+
+    def _put(self, item: object) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def get(self) -> bytes | None:
+        if self._ended:
+            return None
+        item = self._queue.get()
+        if isinstance(item, BaseException):
+            self._ended = True
+            raise item
+        if item is None:
+            self._ended = True
+        return item
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class _Decompressed:
     """A file-like reader over the decompressed payload bytes.
 
@@ -82,6 +134,7 @@ class _Decompressed:
         self._pos = 0
         self.extra_streams = 0
         self._done = False
+        self._ahead: _Prefetch | None = None
 
     def _new(self):
         if self._fmt == "gzip":
@@ -102,20 +155,33 @@ class _Decompressed:
         return self._ended or self._fmt == "gzip" or self._dec.needs_input
 
     def _fill(self) -> bool:
-        """Decompress some more into the buffer; False at the end of the payload."""
-        while not self._done:
+        """Take the next decompressed chunk into the buffer; False at the end."""
+        if self._done:
+            return False
+        if self._ahead is None:
+            self._ahead = _Prefetch(self._next_chunk)
+        chunk = self._ahead.get()
+        if chunk is None:
+            self._done = True
+            return False
+        self._buf += chunk
+        return True
+
+    def close(self) -> None:
+        """Stop the decompressing thread (a walk left before the end)."""
+        if self._ahead is not None:
+            self._ahead.close()
+
+    def _next_chunk(self) -> bytes | None:
+        """Decompress the next chunk of output; None at the end of the payload. Runs in
+        the :class:`_Prefetch` thread."""
+        while True:
             if self._dec is None:
-                chunk = next(self._source, None)
-                if chunk is None:
-                    self._done = True
-                    return False
-                self._buf += chunk
-                return True
+                return next(self._source, None)
             if self._wants_input():
                 chunk = next(self._source, None)
                 if chunk is None:
-                    self._done = True
-                    return False
+                    return None
                 self._pending = chunk
             if self._ended:
                 if not self._pending.strip(b"\0"):
@@ -126,9 +192,7 @@ class _Decompressed:
             out = self._step()
             self._full = len(out) >= _STEP
             if out:
-                self._buf += out
-                return True
-        return False
+                return out
 
     def _step(self) -> bytes:
         data, self._pending = self._pending, b""
@@ -178,6 +242,13 @@ def walk(rpm: RpmFile, fmt: str) -> Iterator[Member]:
     the walker skips whatever the caller did not read. Raises :class:`PayloadError`.
     """
     stream = _Decompressed(rpm, fmt)
+    try:
+        yield from _walk(stream, fmt)
+    finally:
+        stream.close()
+
+
+def _walk(stream: _Decompressed, fmt: str) -> Iterator[Member]:
     offset = 0
     while True:
         header = stream.exact(_HEADER_LEN)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import lzma
+import threading
+import time
 import tracemalloc
 
 import pytest
@@ -46,3 +48,25 @@ def test_a_huge_zero_file_is_streamed_in_bounded_memory(tmp_path, kind):
     assert sizes["/opt/fate-lint/zeros"] == BIG
     assert sizes["/opt/fate-lint/data.txt"] == len("data\n")
     assert peak < 12 << 20, f"peak {peak >> 20} MiB while streaming {BIG >> 20} MiB"
+
+
+def test_the_inflating_thread_ends_with_the_walk_even_when_left_early(tmp_path):
+    """The payload is inflated by a thread of its own (packager.lint.payload._Prefetch):
+    a walk left early must not leave that thread blocked behind its full queue (the
+    payload here inflates to 24x the queue), and a walk to the end gives every member."""
+    good = build(tmp_path / "out", package(tmp_path))
+    cpio = cpio_of(good)
+    trailer_at = cpio.rindex(b"070701")
+    archive = (cpio[:trailer_at] + cpio_entry(b"./opt/fate-lint/zeros", BIG, 99)
+               + b"\0" * BIG + cpio[trailer_at:])
+    rpm = read_rpm(rewrite(good, tmp_path / "zeros.rpm", payload=gzip.compress(archive, 1)))
+    names = [m.name for m in walk(rpm, "gzip")]
+    assert {"/opt/fate-lint/data.txt", "/opt/fate-lint/zeros"} <= set(names)
+    members = walk(rpm, "gzip")
+    next(members)
+    started = [t for t in threading.enumerate() if t.name == "fate-pkg-lint-inflate"]
+    assert len(started) == 1, "the payload is inflated in a thread of its own"
+    time.sleep(0.3)  # the thread fills its queue and waits
+    members.close()
+    started[0].join(timeout=5)
+    assert not started[0].is_alive(), "the inflating thread outlived the walk"
