@@ -274,18 +274,23 @@ def _build(todo: list[BuildSpec], releases: list[Release], contexts: dict[str, S
     instead of reading gigabytes again (packager/bundle/writer.py)."""
     t0 = time.monotonic()
     stager = Stager(opts.cache, releases, work, STEPS, contexts)
+    stager.prefetch((o,) if isinstance(o, str) else tuple(o) for s in todo for o in s.origins
+                    if isinstance(o, list) or not o.startswith("@"))
     packages = []
-    for spec in todo:
-        note("stage", spec.name)
-        pkg = to_package(spec, stager, releases[0].os_requires.get(spec.name, []))
-        try:
-            split = split_package(pkg, BUDGET)
-        except BuildError as exc:
-            raise UserError(str(exc)) from None
-        if len(split) > 1:
-            note("split", f"{spec.name}: header over {BUDGET >> 20} MiB, into "
-                          f"{', '.join(p.name for p in split)}")
-        packages += [(spec, p) for p in split]
+    try:
+        for spec in todo:
+            note("stage", spec.name)
+            pkg = to_package(spec, stager, releases[0].os_requires.get(spec.name, []))
+            try:
+                split = split_package(pkg, BUDGET)
+            except BuildError as exc:
+                raise UserError(str(exc)) from None
+            if len(split) > 1:
+                note("split", f"{spec.name}: header over {BUDGET >> 20} MiB, into "
+                              f"{', '.join(p.name for p in split)}")
+            packages += [(spec, p) for p in split]
+    finally:
+        stager.close()
     t1 = time.monotonic()
     _abi_check(todo, stager, opts, note)
     t2 = time.monotonic()

@@ -10,8 +10,10 @@ Python environment, the rendered units, the target tools), also made once.
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable
 
 from packager.errors import UserError
 from packager.fetch.cache import Cache
@@ -35,8 +37,42 @@ class Stager:
         self.work = work
         self.steps = steps
         self.contexts = contexts
-        self._extracted: dict[tuple[str, ...], Path] = {}
+        # each chain extracted once, by whichever thread asks first; the others wait for it
+        self._extracted: dict[tuple[str, ...], Future] = {}
+        self._lock = threading.Lock()
         self._stepped: dict[str, Path] = {}
+        self._stop = threading.Event()
+        self._prefetcher: threading.Thread | None = None
+
+    def prefetch(self, chains: Iterable[tuple[str, ...]]) -> None:
+        """Extract ``chains`` in a thread of its own, in the given order, ahead of need.
+
+        Staging is one thread that mostly waits while the python-env step runs the
+        release's installer, the wheel installs and the compilers in child processes
+        (scale 1: about a minute); the JDK, MySQL and FATE's archives are extracted in that
+        time instead of after it. An extraction that fails keeps its error for the thread
+        that asks for that chain (so errors are raised where and in the order they were
+        before); :meth:`close` stops the prefetching between two archives."""
+        todo = list(dict.fromkeys(chains))
+
+        def run() -> None:
+            for chain in todo:
+                if self._stop.is_set():
+                    return
+                try:
+                    self.tree(chain)
+                except BaseException:  # noqa: BLE001 - raised again by tree() where needed
+                    pass
+
+        self._prefetcher = threading.Thread(target=run, daemon=True,
+                                            name="fate-pkg-stage-prefetch")
+        self._prefetcher.start()
+
+    def close(self) -> None:
+        """Stop prefetching (after the archive being extracted) and wait for it."""
+        self._stop.set()
+        if self._prefetcher is not None:
+            self._prefetcher.join()
 
     def artifact(self, name: str) -> Path:
         for release in self.releases:
@@ -50,9 +86,25 @@ class Stager:
         raise UserError(f"no artifact named {name!r} in the release (known: {known})")
 
     def tree(self, chain: tuple[str, ...]) -> Path:
-        """The extracted contents of the last archive of ``chain``."""
-        if chain in self._extracted:
-            return self._extracted[chain]
+        """The extracted contents of the last archive of ``chain`` (thread-safe)."""
+        with self._lock:
+            done = self._extracted.get(chain)
+            if done is None:
+                done = self._extracted[chain] = Future()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            return done.result()
+        try:
+            dest = self._extract(chain)
+        except BaseException as exc:
+            done.set_exception(exc)
+            raise
+        done.set_result(dest)
+        return dest
+
+    def _extract(self, chain: tuple[str, ...]) -> Path:
         if len(chain) == 1:
             archive = self.artifact(chain[0])
         else:
@@ -63,7 +115,6 @@ class Stager:
         dest = self.work / STAGED_DIRS[0] / key
         dest.parent.mkdir(parents=True, exist_ok=True)
         extract(archive, dest)
-        self._extracted[chain] = dest
         return dest
 
     def source(self, origin: str | list[str], path: str) -> Path:
