@@ -27,7 +27,13 @@ _SWAP = sys.byteorder == "little"  # RPM integers are big-endian
 
 
 class IntColumn(array):
-    """An RPM integer array (CHAR, INT8/16/32/64) as an ``array``; equal to its list."""
+    """An RPM integer array (CHAR, INT8/16/32/64) as an ``array``; equal to its list, and
+    a slice of it is a list (as a slice of the list was)."""
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return array.__getitem__(self, i).tolist()
+        return array.__getitem__(self, i)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, tuple)):
