@@ -64,10 +64,14 @@ class Compiled:
     leftovers: list[Path] = field(default_factory=list)
 
 
-def sources(trees: Iterable[Path]) -> list[Path]:
-    """Every regular ``*.py`` under ``trees``, sorted (symlinks are left: their target is
-    compiled where it lives, if it lives in a tree)."""
-    found: list[Path] = []
+def sources(trees: Iterable[Path]) -> list[str]:
+    """Every regular ``*.py`` under ``trees``, in the order of their paths' components (as
+    sorted ``Path`` objects were: the chunks, and so the bytes, follow it); symlinks are
+    left: their target is compiled where it lives, if it lives in a tree.
+
+    Strings, not ``Path`` objects: a venv has 10^5 sources, and a ``Path`` of one is ~680
+    bytes against ~230 (issue #12: the staging phase's memory)."""
+    found: list[str] = []
     for tree in trees:
         for root, dirs, files in os.walk(tree):
             if root == str(tree):
@@ -75,17 +79,24 @@ def sources(trees: Iterable[Path]) -> list[Path]:
             dirs[:] = [d for d in dirs if d != "__pycache__"]
             for name in files:
                 if name.endswith(".py"):
-                    path = Path(root, name)
-                    if not path.is_symlink():
+                    path = os.path.join(root, name)
+                    if not os.path.islink(path):
                         found.append(path)
-    return sorted(found)
+    found.sort(key=_by_parts)
+    return found
 
 
-def clamp_sources(paths: Iterable[Path], sde: int | None) -> None:
+def _by_parts(path: str) -> str:
+    """A sort key that orders paths as their lists of components compare (``Path``'s
+    order): NUL, below every character, in place of each separator."""
+    return path.replace("/", "\0")
+
+
+def clamp_sources(paths: Iterable[str | Path], sde: int | None) -> None:
     """Set each source's mtime to the whole second the RPM writer will record for it, so
     the ``.pyc`` header (mtime, size) matches the installed file."""
     for path in paths:
-        mtime = clamp_mtime(path.stat().st_mtime_ns // 10**9, sde) * 10**9
+        mtime = clamp_mtime(os.stat(path).st_mtime_ns // 10**9, sde) * 10**9
         os.utime(path, ns=(mtime, mtime))
 
 
@@ -101,8 +112,8 @@ def compile_trees(python: Path, trees: list[Path], stage_root: Path, sde: int | 
     env = offline_env({"PYTHONHASHSEED": "0", "PYTHONIOENCODING": "utf-8:backslashreplace"})
     cmd = offline_command([str(python), "-S", "-B", "-c", _DRIVER])
 
-    def one(chunk: list[Path]) -> subprocess.CompletedProcess:
-        pairs = [s for p in chunk for s in (str(p), "/" + os.path.relpath(p.parent, root))]
+    def one(chunk: list[str]) -> subprocess.CompletedProcess:
+        pairs = [s for p in chunk for s in (p, "/" + os.path.relpath(os.path.dirname(p), root))]
         data = "\0".join(pairs).encode("utf-8", "surrogateescape")
         return subprocess.run(cmd, input=data, capture_output=True, env=env)
 
@@ -130,16 +141,19 @@ def refuse_leftovers(what: str, leftovers: list[Path]) -> None:
                         f"{len(leftovers) - 1} more)")
 
 
-def _normalise(compiled: list[Path], stage: bytes) -> list[Path]:
+def _normalise(compiled: list[str], stage: bytes) -> list[Path]:
     """The modes of what was written (whatever the build's umask: 0755 dirs, 0644 files),
     and the ``.pyc`` that still name the staging path."""
     leftovers = []
-    for cache in sorted({p.parent / "__pycache__" for p in compiled}):
-        if not cache.is_dir():
+    caches = {os.path.join(os.path.dirname(p), "__pycache__") for p in compiled}
+    for cache in sorted(caches, key=_by_parts):
+        if not os.path.isdir(cache):
             continue  # nothing in this directory compiled
         os.chmod(cache, 0o755)
-        for pyc in sorted(cache.iterdir()):
+        for name in sorted(os.listdir(cache)):
+            pyc = os.path.join(cache, name)
             os.chmod(pyc, 0o644)
-            if stage in pyc.read_bytes():
-                leftovers.append(pyc)
+            with open(pyc, "rb") as f:
+                if stage in f.read():
+                    leftovers.append(Path(pyc))
     return leftovers

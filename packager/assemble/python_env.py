@@ -77,6 +77,7 @@ def build_python_env(spec: PythonEnvSpec, stage_root: Path, log: Path,
             done = relocate(tree, prefix, "", skip=verbatim)
             normalise_dist_info(tree, done.changed)
             leftovers += done.leftovers
+        del verbatim  # a path per file copied from a wheel: not held while compiling
         if not leftovers:
             leftovers = compile_trees(py, [conda, venv], stage_root, sde, out).leftovers
     refuse_leftovers("python env", leftovers)

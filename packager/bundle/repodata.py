@@ -60,6 +60,9 @@ def write_repodata(repo_dir: Path, rpms: Mapping[str, tuple[Path, str]], epoch: 
             for xml, db in zip(xmls, dbs):
                 xml.add_pkg(pkg)
                 db.add_pkg(pkg)
+            # before the next is read: createrepo_c holds every file of it (~200 bytes a
+            # path; two 10^5-path parts follow each other: issue #12, the bundle's peak)
+            del pkg
     for xml in xmls:
         xml.close()
 

@@ -25,7 +25,7 @@ from packager.lint.config import LintConfig, load_config
 from packager.lint.finding import Finding
 from packager.lint.header_rules import EL7_COMPRESSORS, check_header
 from packager.lint.payload import Member, PayloadError, sniff, walk
-from packager.lint.python import PythonFile, check_python, is_python
+from packager.lint.python import PythonSpool, is_python
 from packager.lint.repodata import check_repo_file, check_repodata
 from packager.rpm import tags as t
 from packager.rpm.reader import NotAnRpm, RpmFile, read_rpm
@@ -78,20 +78,27 @@ class _Package:
 
     @classmethod
     def of(cls, label: str, path: Path, rpm: RpmFile, foreign: bool) -> _Package:
-        names = rpm.filenames()
+        sonames: set[str] = set()
+        unit_files: list[str] = []
+        has_preset = False
+        for f in rpm.iter_filenames():  # one at a time: ~150 bytes a path as a list
+            base = posixpath.basename(f)
+            if ".so" in base:
+                sonames.add(base)
+            if f.startswith(units.UNIT_DIR) and units.is_unit_path(f):
+                unit_files.append(f)
+            has_preset = has_preset or (f.startswith(units.PRESET_DIR)
+                                        and f.endswith(".preset"))
         return cls(label, path, rpm.name, foreign,
                    {rpm.name, *(d for d, _, _ in rpm.deps("provides"))},
-                   {d for d, _, _ in rpm.deps("requires")},
-                   {b for b in map(posixpath.basename, names) if ".so" in b},
-                   [f for f in names if f.startswith(units.UNIT_DIR) and units.is_unit_path(f)],
-                   any(f.startswith(units.PRESET_DIR) and f.endswith(".preset") for f in names),
+                   {d for d, _, _ in rpm.deps("requires")}, sonames, unit_files, has_preset,
                    links.LinkPackage.from_rpm(label, rpm, foreign))
 
 
 @dataclass
 class _Collected:
     scripts: list[shell.Script] = field(default_factory=list)
-    python: list[PythonFile] = field(default_factory=list)
+    python: PythonSpool = field(default_factory=PythonSpool)  # on disk until checked
 
 
 def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None,
@@ -108,6 +115,7 @@ def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None
     collected = _Collected()
     rpm_paths: list[tuple[str, Path]] = []
     with contextlib.ExitStack() as stack:
+        stack.callback(collected.python.close)
         for raw in paths:
             path = Path(raw)
             if not os.path.lexists(path):
@@ -157,7 +165,7 @@ def check_paths(paths: Iterable[Path | str], options: CheckOptions | None = None
         findings += _check_presets(packages)
         findings += links.check_links([p.links for p in packages if p.links])
         findings += shell.check_scripts(collected.scripts, config)
-        findings += check_python(collected.python)
+        findings += collected.python.check()
     summary.scripts = len(collected.scripts)
     summary.python_files = len(collected.python)
     return sorted(set(findings), key=_order)
@@ -224,7 +232,7 @@ def _check_payload(pkg: _Package, rpm: RpmFile, packages: list[_Package],
                    summary: Summary, lint_unit: UnitLinter | None) -> list[Finding]:
     label = pkg.label
     findings: list[Finding] = []
-    for path in rpm.filenames():
+    for path in rpm.iter_filenames():
         findings += units.placement_findings(label, path)
     with open(rpm.path, "rb") as f:
         f.seek(rpm.payload_offset)
@@ -278,7 +286,7 @@ def _check_payload(pkg: _Package, rpm: RpmFile, packages: list[_Package],
                     where, data.decode("utf-8", "surrogateescape"), dialect or "bash", own,
                     own and bool(member.mode & 0o111)))
             elif wants_py:
-                collected.python.append(PythonFile(where, data))
+                collected.python.add(where, data)
     except PayloadError as exc:
         findings.append(Finding("1", label, str(exc)))
     findings += _abi_findings(pkg, elves, packages, options)

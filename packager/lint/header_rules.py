@@ -60,14 +60,13 @@ def rule3_sizes(rpm: RpmFile, name: str) -> Iterator[Finding]:
     for tag, label in SIG_LONG_TAGS.items():
         if tag in rpm.signature.values:
             yield Finding("3", name, f"signature header has {label} (64-bit size)")
-    files = rpm.filenames()
-    if files and rpm.header.types.get(t.FILESIZES) != t.T.INT32:
+    if rpm.file_count() and rpm.header.types.get(t.FILESIZES) != t.T.INT32:
         yield Finding("3", name, "FILESIZES (1028) missing or not 32-bit")
     if rpm.header.types.get(t.SIZE) != t.T.INT32:
         yield Finding("3", name, "SIZE (1009) missing or not 32-bit")
     if rpm.signature.types.get(t.SIG_SIZE) != t.T.INT32:
         yield Finding("3", name, "signature SIZE (1000) missing or not 32-bit")
-    for path, size in zip(files, rpm.header.array(t.FILESIZES)):
+    for path, size in zip(rpm.iter_filenames(), rpm.header.array(t.FILESIZES)):
         if size >= LIMIT_32:
             yield Finding("3", name, f"{path}: {size} bytes; each file must stay below 4 GiB")
     total = rpm.tag(t.SIZE) or 0
@@ -80,7 +79,7 @@ def rule4_header_size(rpm: RpmFile, name: str) -> Iterator[Finding]:
     for label, header in (("header", rpm.header), ("signature header", rpm.signature)):
         if header.data_length >= HEADER_DATA_MAX:
             yield Finding("4", name, f"{label} data is {header.data_length} bytes for "
-                          f"{len(rpm.filenames())} files; rpm 4.11 refuses 16 MiB or more "
+                          f"{rpm.file_count()} files; rpm 4.11 refuses 16 MiB or more "
                           "(HEADER_DATA_MAX; split the package)")
         if header.index_count > HEADER_TAGS_MAX:
             yield Finding("4", name, f"{label} has {header.index_count} index entries; "
@@ -152,7 +151,7 @@ def rule9_identity(rpm: RpmFile, name: str) -> Iterator[Finding]:
 
 def rule10_system_dirs(rpm: RpmFile, name: str) -> Iterator[Finding]:
     owned = system_dirs()
-    for path, mode in zip(rpm.filenames(), rpm.header.array(t.FILEMODES)):
+    for path, mode in zip(rpm.iter_filenames(), rpm.header.array(t.FILEMODES)):
         if path.rstrip("/") in owned or path == "/":
             if stat.S_ISLNK(mode):
                 continue  # reported by rule 11 as a collision
@@ -161,13 +160,14 @@ def rule10_system_dirs(rpm: RpmFile, name: str) -> Iterator[Finding]:
 
 
 def rule11_links(rpm: RpmFile, name: str) -> Iterator[Finding]:
-    files = rpm.filenames()
     modes = rpm.header.array(t.FILEMODES)
     inodes = rpm.header.array(t.FILEINODES)
     devices = rpm.header.array(t.FILEDEVICES)
-    seen: dict[tuple[int, int], str] = {}
+    # (device, inode) -> the index of the first file with it (its path made again if it is
+    # named): a path per regular file held here was the largest part of the rule's memory
+    seen: dict[tuple[int, int], int] = {}
     symlinks: set[str] = set()
-    for i, (path, mode) in enumerate(zip(files, modes)):
+    for i, (path, mode) in enumerate(zip(rpm.iter_filenames(), modes)):
         if stat.S_ISLNK(mode):
             symlinks.add(path)
             if path in system_dirs():
@@ -176,15 +176,15 @@ def rule11_links(rpm: RpmFile, name: str) -> Iterator[Finding]:
         if stat.S_ISREG(mode) and i < len(inodes) and i < len(devices):
             key = (devices[i], inodes[i])
             if key in seen:
-                yield Finding("11", name, f"{path} is a hardlink of {seen[key]} (same inode); "
-                              "write duplicates as separate files")
-            seen.setdefault(key, path)
+                yield Finding("11", name, f"{path} is a hardlink of {rpm.filename(seen[key])} "
+                              "(same inode); write duplicates as separate files")
+            seen.setdefault(key, i)
     if not symlinks:
         return
     # Each directory is looked at once: a 90k-file venv has ~10k directories, and walking
     # every file's whole parent chain was the lint's largest per-file cost.
     clean: set[str] = set()
-    for path in files:
+    for path in rpm.iter_filenames():
         chain = []
         parent = path.rpartition("/")[0]
         while parent and parent not in clean:

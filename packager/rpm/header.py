@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Any, Callable, Union
+from typing import Any, Callable, Sequence, Union
 
+from packager.rpm.columns import ARRAYS, StrColumn, int_column
 from packager.rpm.tags import HEADERIMMUTABLE, HEADERSIGNATURES, T
 
 MAGIC = b"\x8e\xad\xe8\x01\x00\x00\x00\x00"
@@ -154,12 +155,16 @@ class ParsedHeader:
     def get(self, tag: int, default: Any = None) -> Any:
         return self.values.get(tag, default)
 
-    def array(self, tag: int) -> list:
+    def array(self, tag: int) -> Sequence:
         v = self.values.get(tag, [])
-        return v if isinstance(v, list) else [v]
+        return v if isinstance(v, ARRAYS) else [v]
 
 
 def decode(buf: bytes, offset: int = 0) -> ParsedHeader:
+    """The header at ``offset``; its string arrays keep referring to ``buf`` (copied first
+    when it is mutable)."""
+    if not isinstance(buf, bytes):
+        buf = bytes(buf)
     if buf[offset : offset + 8] != MAGIC:
         raise ValueError("bad header magic")
     nindex, dlen = struct.unpack_from(">II", buf, offset + 8)
@@ -182,16 +187,19 @@ def decode(buf: bytes, offset: int = 0) -> ParsedHeader:
 
 
 def _decode_value(buf: bytes, pos: int, typ: T, count: int) -> Any:
+    """A STRING as ``str``, BIN as ``bytes``; arrays as compact columns (packager.rpm.columns:
+    equal to the lists an eager decoder makes, a few bytes a value instead of an object)."""
     if typ in _INT_FMT:
-        vals = list(struct.unpack_from(">" + _INT_FMT[typ] * count, buf, pos))
-        return vals
-    if typ in (T.STRING, T.I18NSTRING, T.STRING_ARRAY):
+        return int_column(buf, pos, struct.calcsize(_INT_FMT[typ]), count)
+    if typ == T.STRING:  # one value: decoded now, every string of its count checked
         out = []
         for _ in range(count):
             end = buf.index(b"\0", pos)
             out.append(buf[pos:end].decode("utf-8", "surrogateescape"))
             pos = end + 1
-        return out[0] if typ == T.STRING else out
+        return out[0]
+    if typ in (T.I18NSTRING, T.STRING_ARRAY):
+        return StrColumn(buf, pos, count)
     if typ == T.BIN:
         return bytes(buf[pos : pos + count])
     raise ValueError(f"unsupported type {typ}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from packager.rpm import tags as t
+from packager.rpm.columns import ARRAYS
 from packager.rpm.header import ParsedHeader, decode
 
 LEAD_SIZE = 96
@@ -37,7 +38,7 @@ class RpmFile:
     def tag(self, tag: int, default=None):
         """A tag's value; one-element integer and i18n values (EPOCH, SUMMARY) unwrapped."""
         v = self.header.get(tag, default)
-        if (isinstance(v, list) and len(v) == 1 and tag not in _ARRAY_TAGS
+        if (isinstance(v, ARRAYS) and len(v) == 1 and tag not in _ARRAY_TAGS
                 and self.header.types.get(tag) != t.T.STRING_ARRAY):
             return v[0]
         return v
@@ -58,9 +59,23 @@ class RpmFile:
                         self.header.array(version)))
 
     def filenames(self) -> list[str]:
-        dirs = self.header.array(t.DIRNAMES)
-        return [dirs[i] + b for i, b in zip(self.header.array(t.DIRINDEXES),
-                                            self.header.array(t.BASENAMES))]
+        return list(self.iter_filenames())
+
+    def iter_filenames(self) -> Iterator[str]:
+        """The paths one at a time: a list of them is ~150 bytes a path, and a rule that
+        only walks them need not hold 10^5 at once."""
+        dirs = list(self.header.array(t.DIRNAMES))  # few, each used by many files
+        return (dirs[i] + b for i, b in zip(self.header.array(t.DIRINDEXES),
+                                            self.header.array(t.BASENAMES)))
+
+    def file_count(self) -> int:
+        """``len(self.filenames())``, without making them."""
+        return min(len(self.header.array(t.DIRINDEXES)), len(self.header.array(t.BASENAMES)))
+
+    def filename(self, i: int) -> str:
+        """``self.filenames()[i]`` (i in range)."""
+        return self.header.array(t.DIRNAMES)[self.header.array(t.DIRINDEXES)[i]] + \
+            self.header.array(t.BASENAMES)[i]
 
     def payload(self) -> Iterator[bytes]:
         with open(self.path, "rb") as f:
@@ -125,6 +140,7 @@ def _read(f: BinaryIO, path: Path) -> RpmFile:
 
 
 def _read_header_bytes(f: BinaryIO, path: Path) -> bytes:
+    start = f.tell()
     intro = f.read(16)
     if len(intro) < 16:
         raise NotAnRpm(f"{path}: truncated header")
@@ -132,7 +148,8 @@ def _read_header_bytes(f: BinaryIO, path: Path) -> bytes:
     # Looser than rpm 4.11 (65535 entries, 16 MiB of data): the lint (rule 4) names those.
     if nindex > 0x000FFFFF or dlen > 0x0FFFFFFF:
         raise NotAnRpm(f"{path}: implausible header size")
-    rest = f.read(16 * nindex + dlen)
-    if len(rest) < 16 * nindex + dlen:
+    f.seek(start)  # read again with its intro: one buffer, not a second copy of 10 MB
+    whole = f.read(16 + 16 * nindex + dlen)
+    if len(whole) < 16 + 16 * nindex + dlen:
         raise NotAnRpm(f"{path}: truncated header")
-    return intro + rest
+    return whole

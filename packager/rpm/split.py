@@ -68,13 +68,14 @@ def split_package(pkg: Package, budget: int = BUDGET) -> list[Package]:
                 f"{pkg.name}: header data would be {size} bytes for {len(table)} files and "
                 f"no subtree can be split off to stay under {budget} bytes")
         label = _LABEL.sub("-", posixpath.basename(split_dir) or "root").strip("-") or "root"
-        moved: set[int] = set()
+        moved = bytearray(len(table))  # a flag per entry: a set of ints is ~60 bytes each
         for group in groups:
             first = min(group, key=table.path)
             parts.append((_part_name(pkg.name, label, used), table.take(group),
                           posixpath.dirname(table.path(first))))
-            moved.update(group)
-        remaining = array("I", (i for i in remaining if i not in moved))
+            for i in group:
+                moved[i] = 1
+        remaining = array("I", (i for i in remaining if not moved[i]))
     evr = pkg.evr
     exact = t.SENSE_EQUAL
     parent = replace(pkg, files=table.take(remaining), requires=[
@@ -174,7 +175,7 @@ class _Nodes:
         kids += [(self.table.path(i), i) for i in self.files_in.get(node, ())]
         return sorted(kids)
 
-    def pack(self, split_dir: str, capacity: int) -> list[list[int]]:
+    def pack(self, split_dir: str, capacity: int) -> list[array]:
         """Greedy, in name order: the children of ``split_dir`` (a child too big for one part
         is divided into its own children) packed into groups of at most ``capacity``."""
         root = "" if split_dir == "/" else split_dir
@@ -211,7 +212,8 @@ class _Nodes:
                     owner_entry[entry] = g
                 else:
                     owner_dir[path] = g
-        members: list[list[int]] = [[] for _ in groups]
+        # entry indexes as arrays (4 bytes each), not lists of ints (36)
+        members: list[array] = [array("I") for _ in groups]
         table = self.table
         for i in self.indexes:
             if i in owner_entry:

@@ -108,4 +108,20 @@ def test_condas_package_cache_is_not_compiled(tmp_path):
     (conda / top / "python-3.6.5/lib/os.py").write_text("x = 1\n")
     (conda / "lib").mkdir()
     (conda / "lib/os.py").write_text("x = 1\n")
-    assert bytecode.sources([conda]) == [conda / "lib/os.py"]
+    assert bytecode.sources([conda]) == [str(conda / "lib/os.py")]
+
+
+def test_sources_are_in_the_order_sorted_paths_were(tmp_path):
+    """The chunks of CHUNK sources (and so the byte code) follow this order: strings sorted
+    as ``Path`` objects sort, by components ("b/y.py" before "b-c/x.py", which a plain
+    string sort puts first)."""
+    tree = tmp_path / "venv"
+    names = ["b/y.py", "b-c/x.py", "b.py", "b0/z.py", "b/c/w.py", "a.py", "b/__init__.py",
+             "caf\u00e9/m.py", "B/q.py"]
+    for name in names:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        (tree / name).write_text("x = 1\n")
+    (tree / "b/link.py").symlink_to("y.py")
+    expected = [str(p) for p in sorted(tree / n for n in names)]
+    assert expected != sorted(expected)  # the case where the two orders differ is here
+    assert bytecode.sources([tree]) == expected

@@ -16,6 +16,7 @@ from typing import Callable
 
 from packager.rpm import FileEntry, Package, build_rpm, read_rpm
 from packager.rpm import tags as t
+from packager.rpm.columns import ARRAYS
 from packager.rpm.header import Header
 from packager.rpm.reader import LEAD_SIZE
 from packager.rpm.tags import T
@@ -48,8 +49,10 @@ def entries(parsed) -> Entries:
     out: Entries = {}
     for tag, value in parsed.values.items():
         typ = parsed.types[tag]
-        if typ == T.I18NSTRING and isinstance(value, list):
+        if typ == T.I18NSTRING and isinstance(value, ARRAYS):
             value = value[0]
+        elif isinstance(value, ARRAYS):
+            value = list(value)  # the tests edit them in place
         out[tag] = (typ, value)
     return out
 
