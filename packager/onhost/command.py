@@ -11,10 +11,21 @@ ends ``yes | head``: quietly, with 141 (128 + SIGPIPE), no traceback. Python ign
 SIGPIPE, so the closed pipe shows up as ``BrokenPipeError`` on a write or on the final
 flush; either way the command stops there, as after a Ctrl-C (each write is atomic).
 
+What a command prints may hold any character (an operator's text from the party YAML, a
+journal line, a file name, the seed's "§"). Python 3.6 in the C locale (LANG unset, or ssh
+from a Mac sending LC_CTYPE=UTF-8, which Linux does not know; CentOS 7's python3) writes
+stdout as strict ASCII, so the first such character ended the command in a
+UnicodeEncodeError; 3.7 and later switch to UTF-8 there by themselves (PEP 538, 540). So
+``main`` first makes stdout and stderr write UTF-8 in place of ASCII and, in any other
+non-UTF-8 locale, escape (``\\xe9``) what its encoding lacks instead of failing; an explicit
+``PYTHONIOENCODING`` is left as it is.
+
 On-host code (Python 3.6); the build side's ``fate-pkg`` uses it too.
 """
 
 import argparse
+import codecs
+import io
 import os
 import re
 import signal
@@ -39,10 +50,37 @@ def main(prog: str, parser: argparse.ArgumentParser, argv: Optional[Sequence[str
     ``interrupted`` tells the operator what a Ctrl-C left behind (it is always something
     safe: each command writes atomically).
     """
+    escaping_stdio()
     try:
         return _main(prog, parser, argv, run, interrupted)
     except BrokenPipeError:
         return _reader_gone()
+
+
+def escaping_stdio() -> None:
+    """Make ``sys.stdout`` and ``sys.stderr`` write what they are given whatever the locale:
+    UTF-8 where the locale says ASCII (the C locale), else the locale's encoding with
+    backslash escapes for what it lacks. Python 3.6 has no ``TextIOWrapper.reconfigure``:
+    the byte stream gets a new text layer, buffered as the old one was (line by line on a
+    terminal, in blocks on a pipe, unbuffered with ``-u``). A stream that already writes
+    UTF-8 (3.7+, a UTF-8 locale, pytest's capture) is left alone."""
+    if os.environ.get("PYTHONIOENCODING"):
+        return
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            encoding = codecs.lookup(stream.encoding).name
+        except (AttributeError, LookupError, TypeError):  # not a text file of io's
+            continue
+        if encoding == "utf-8" or not hasattr(stream, "detach"):
+            continue
+        stream.flush()
+        line_buffering = stream.line_buffering
+        binary = stream.detach()
+        setattr(sys, name, io.TextIOWrapper(
+            binary, encoding="utf-8" if encoding == "ascii" else encoding,
+            errors="backslashreplace", line_buffering=line_buffering,
+            write_through=not isinstance(binary, io.BufferedIOBase)))
 
 
 def _reader_gone() -> int:
