@@ -61,12 +61,17 @@ def c_locale_env() -> Dict[str, str]:
     return env
 
 
-def run_in_c_locale(module: str, args: Sequence[str], timeout: float = 120
-                    ) -> "subprocess.CompletedProcess[bytes]":
-    """``MODULE.main()`` with ``args`` in a new interpreter in the C locale, as the /usr/bin
-    wrappers run it; stdout and stderr as bytes (the test decodes them as UTF-8)."""
-    return subprocess.run(
-        [PYTHON, "-s", "-c", f"import sys; from {module} import main; sys.exit(main())",
-         *[str(a) for a in args]],
-        cwd=str(REPO), env=c_locale_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        timeout=timeout)
+def python_in_c_locale(code: str, args: Sequence[object] = (), timeout: float = 120
+                       ) -> "subprocess.CompletedProcess[bytes]":
+    """``python -c CODE ARGS`` in a new interpreter (this one) in the C locale, from the
+    checkout (or the 3.6 pass's tree); stdout and stderr as bytes: the test decodes them."""
+    return subprocess.run([PYTHON, "-s", "-c", code, *[str(a) for a in args]], cwd=str(REPO),
+                          env=c_locale_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout)
+
+
+def main_in_c_locale(module: str, args: Sequence[object], timeout: float = 120
+                     ) -> "subprocess.CompletedProcess[bytes]":
+    """``MODULE.main()`` with ``args`` in the C locale, as the /usr/bin wrappers run it."""
+    return python_in_c_locale(f"import sys; from {module} import main; sys.exit(main())", args,
+                              timeout)

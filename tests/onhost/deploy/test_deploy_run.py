@@ -20,7 +20,7 @@ import yaml
 import packager.onhost
 from packager.onhost.deploy.cli import main
 from tests.support.deploy import SEED_HOSTS, fake_bundle, seed_party
-from tests.support.units import run_in_c_locale
+from tests.support.units import main_in_c_locale
 
 A, B, C = "192.168.0.1", "192.168.0.2", "192.168.0.3"
 #: The RPMs the seed party needs (each host's are checked against the bundle).
@@ -232,7 +232,7 @@ def test_in_the_c_locale_what_ansible_prints_in_utf8_is_read_and_shown(tmp_path,
     127 must not end the run in a traceback, with the hosts half done and no summary."""
     bundle_dir(tmp_path)
     party = write_party(tmp_path)
-    proc = run_in_c_locale("packager.onhost.deploy.cli", [
+    proc = main_in_c_locale("packager.onhost.deploy.cli", [
         "run", party, "--bundle", tmp_path / "b", "--workdir", tmp_path / "work",
         "--ansible-playbook", playbook(RUN_CHECK_UTF8, rc=2), "--check"])
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")

@@ -1,0 +1,85 @@
+"""fate-configure and the programs it runs, in the C locale: CentOS 7's python3 (3.6) with
+LANG unset, or over ssh from a Mac (LC_CTYPE=UTF-8, unknown to Linux), reads pipes and
+writes stdout as ASCII, so an operator's non-ASCII text ended a run in a traceback. Each
+test runs the real code in a new interpreter in the C locale; on the build venv (3.7+
+switches to UTF-8 by itself) they pass either way: the 3.6 pass
+(tests/onhost/test_on_python36.py) is the one that tells, and each failed there before the
+fix it names.
+"""
+
+from pathlib import Path
+
+from packager.onhost.configure import paths
+from tests.support.configure import DATA, party_file
+from tests.support.units import main_in_c_locale, python_in_c_locale, write_exe
+
+BASE = (DATA / "guest-3hosts.yaml").read_text()
+CLI = "packager.onhost.configure.cli"
+EGGROLL = paths.EGGROLL_CONF.lstrip("/")
+
+
+def test_diff_of_a_hand_edited_file_with_a_non_ascii_password_in_the_party(tmp_path,
+                                                                            scratch_root, fc):
+    """stdout (command.main): the ``-`` line of an operator's Chinese comment raised
+    UnicodeEncodeError; the party's non-ASCII password stays masked."""
+    party = party_file(tmp_path, BASE.replace("Sample-Fate-Pw-1", "P\u00e4sswort-1"))
+    assert fc(party, "--root", scratch_root, "--host", "10.0.1.2").rc == 0
+    egg = scratch_root / EGGROLL
+    egg.write_text("# \u6570\u636e\u5e93 \u2014 edited by ops\n" + egg.read_text(encoding="utf-8"),
+                   encoding="utf-8")
+    proc = main_in_c_locale(CLI, [party, "--root", scratch_root, "--host", "10.0.1.2",
+                                  "--check", "--diff"])
+    out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+    assert proc.returncode == 0 and "Traceback" not in err, err
+    assert "-# \u6570\u636e\u5e93 \u2014 edited by ops" in out.splitlines()
+    assert "--- /" + EGGROLL in out.splitlines()
+    assert "P\u00e4sswort" not in out
+
+
+def test_an_error_shows_the_character_the_operator_typed(tmp_path):
+    """stderr (command.main): a full-width comma from a Chinese input method, the one
+    character that makes the address wrong, was shown as \\uff0c."""
+    party = party_file(tmp_path, BASE.replace("ips: [10.0.1.2, 10.0.1.3]",
+                                              "ips: [10.0.1.2\uff0c10.0.1.3]"))
+    proc = main_in_c_locale(CLI, ["check", party])
+    err = proc.stderr.decode("utf-8")
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert "'10.0.1.2\uff0c10.0.1.3' is not an IPv4 address" in err
+
+
+def test_mysql_client_writes_a_non_ascii_password_and_reads_utf8_rows(tmp_path):
+    """configure/mysql.py: the option file and the SQL were encoded as ASCII, mysql's
+    output decoded as ASCII."""
+    root = tmp_path / "root"
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    write_exe(root / paths.MYSQL_HOME.lstrip("/") / "bin/mysql", f"""#!/bin/sh
+for a; do case "$a" in --defaults-extra-file=*) creds="${{a#*=}}";; esac; done
+grep '^password=' "$creds" > {seen}/password
+cat > {seen}/sql
+printf '1\\tcaf\\303\\251\\n'
+""")
+    password, sql = "P\u00e4sswort-1", "SELECT '\u670d\u52a1';"
+    proc = python_in_c_locale(
+        "import sys; from packager.onhost.configure.mysql import Client; "
+        "from packager.onhost.configure.paths import Root; "
+        f"print(ascii(Client(Root(sys.argv[1]), {password!a}).run({sql!a})))", [root])
+    assert proc.returncode == 0, proc.stderr.decode("utf-8")
+    assert proc.stdout.decode("ascii").strip() == ascii([["1", "caf\u00e9"]])
+    assert (seen / "password").read_bytes() == f"password={password}\n".encode()
+    assert (seen / "sql").read_bytes() == sql.encode()
+
+
+def test_swap_on_a_file_with_a_non_ascii_name_is_counted(tmp_path: Path):
+    """configure/facts.py: /proc/swaps (the path of a swap file) was read as ASCII."""
+    proc_dir = tmp_path / "proc"
+    proc_dir.mkdir()
+    (proc_dir / "swaps").write_bytes(
+        b"Filename\t\t\t\tType\t\tSize\tUsed\tPriority\n"
+        b"/dev/dm-1                               partition\t8388604\t0\t-2\n"
+        + "/data/\u4ea4\u6362.swap                         file\t1048572\t0\t-3\n"
+        .encode("utf-8"))
+    proc = python_in_c_locale("import sys; from packager.onhost.configure.facts import "
+                              "swap_kib; print(swap_kib(sys.argv[1]))", [proc_dir])
+    assert proc.returncode == 0, proc.stderr.decode("utf-8")
+    assert proc.stdout.decode("ascii").strip() == str(8388604 + 1048572)
