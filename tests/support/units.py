@@ -11,7 +11,7 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -48,6 +48,19 @@ def write_exe(path: Path, text: str) -> Path:
     path.write_text(text)
     path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
     return path
+
+
+def into_closed_pipe(argv: Sequence[str], env: Optional[Dict[str, str]] = None
+                     ) -> "subprocess.CompletedProcess[str]":
+    """``argv`` with stdout a real pipe whose reader has already gone (``| head`` that
+    read what it wanted): the first write or the final flush meets EPIPE. stderr as text."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        return subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, encoding="utf-8",
+                              errors="replace", cwd=str(REPO), env=env, timeout=120)
+    finally:
+        os.close(write)
 
 
 def c_locale_env() -> Dict[str, str]:

@@ -11,22 +11,36 @@ from pathlib import Path
 
 from packager.onhost.configure import paths
 from tests.support.configure import DATA, party_file
-from tests.support.units import main_in_c_locale, python_in_c_locale, write_exe
+from tests.support.units import (
+    PYTHON,
+    c_locale_env,
+    into_closed_pipe,
+    main_in_c_locale,
+    python_in_c_locale,
+    write_exe,
+)
 
 BASE = (DATA / "guest-3hosts.yaml").read_text()
 CLI = "packager.onhost.configure.cli"
 EGGROLL = paths.EGGROLL_CONF.lstrip("/")
 
 
-def test_diff_of_a_hand_edited_file_with_a_non_ascii_password_in_the_party(tmp_path,
-                                                                            scratch_root, fc):
-    """stdout (command.main): the ``-`` line of an operator's Chinese comment raised
-    UnicodeEncodeError; the party's non-ASCII password stays masked."""
+def hand_edited(tmp_path: Path, scratch_root: Path, fc) -> Path:
+    """A host configured from a party with a non-ASCII password, then one of its files
+    commented by an operator in Chinese; the party file."""
     party = party_file(tmp_path, BASE.replace("Sample-Fate-Pw-1", "P\u00e4sswort-1"))
     assert fc(party, "--root", scratch_root, "--host", "10.0.1.2").rc == 0
     egg = scratch_root / EGGROLL
     egg.write_text("# \u6570\u636e\u5e93 \u2014 edited by ops\n" + egg.read_text(encoding="utf-8"),
                    encoding="utf-8")
+    return party
+
+
+def test_diff_of_a_hand_edited_file_with_a_non_ascii_password_in_the_party(tmp_path,
+                                                                            scratch_root, fc):
+    """stdout (command.main): the ``-`` line of an operator's Chinese comment raised
+    UnicodeEncodeError; the party's non-ASCII password stays masked."""
+    party = hand_edited(tmp_path, scratch_root, fc)
     proc = main_in_c_locale(CLI, [party, "--root", scratch_root, "--host", "10.0.1.2",
                                   "--check", "--diff"])
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
@@ -34,6 +48,19 @@ def test_diff_of_a_hand_edited_file_with_a_non_ascii_password_in_the_party(tmp_p
     assert "-# \u6570\u636e\u5e93 \u2014 edited by ops" in out.splitlines()
     assert "--- /" + EGGROLL in out.splitlines()
     assert "P\u00e4sswort" not in out
+
+
+def test_a_diff_in_utf8_into_a_closed_pipe_still_ends_quietly(tmp_path, scratch_root, fc):
+    """``| head`` in the C locale: the text layer command.main puts on stdout there keeps its
+    BrokenPipe handling (141, nothing on stderr: no traceback, no "Exception ignored" from
+    the interpreter's last flush) and the dry run changes nothing. (Its first line is
+    flushed at once, so this one passed before the fix too: it guards the fix.)"""
+    party = hand_edited(tmp_path, scratch_root, fc)
+    before = (scratch_root / EGGROLL).read_bytes()
+    proc = into_closed_pipe([PYTHON, "-s", "-m", CLI, str(party), "--root", str(scratch_root),
+                             "--host", "10.0.1.2", "--check", "--diff"], env=c_locale_env())
+    assert (proc.returncode, proc.stderr) == (141, ""), proc.stderr
+    assert (scratch_root / EGGROLL).read_bytes() == before
 
 
 def test_an_error_shows_the_character_the_operator_typed(tmp_path):
