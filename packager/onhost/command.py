@@ -80,8 +80,9 @@ def escaping_stdio() -> None:
     UTF-8 where the locale says ASCII (the C locale), else the locale's encoding, and
     :func:`_escape` what it cannot. Python 3.6 has no ``TextIOWrapper.reconfigure``: the byte
     stream gets a new text layer, buffered as the old one was (line by line on a terminal,
-    in blocks on a pipe, unbuffered with ``-u``). A stream that already writes UTF-8 (3.7+,
-    a UTF-8 locale, pytest's capture) is left alone."""
+    in blocks on a pipe, unbuffered with ``-u``), stderr line by line always (as 3.9 has
+    it: an error shows when it happens, also in a log). A stream that already writes UTF-8
+    (3.7+, a UTF-8 locale, pytest's capture) is left alone."""
     if os.environ.get("PYTHONIOENCODING"):
         return
     for name in ("stdout", "stderr"):
@@ -93,7 +94,7 @@ def escaping_stdio() -> None:
         if encoding == "utf-8" or not hasattr(stream, "detach"):
             continue
         stream.flush()
-        line_buffering = stream.line_buffering
+        line_buffering = stream.line_buffering or name == "stderr"
         binary = stream.detach()
         setattr(sys, name, io.TextIOWrapper(
             binary, encoding="utf-8" if encoding == "ascii" else encoding, errors=ESCAPE,

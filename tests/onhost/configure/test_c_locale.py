@@ -1,18 +1,24 @@
-"""fate-configure and the programs it runs, in the C locale: CentOS 7's python3 (3.6) with
-LANG unset, or over ssh from a Mac (LC_CTYPE=UTF-8, unknown to Linux), reads pipes and
-writes stdout as ASCII, so an operator's non-ASCII text ended a run in a traceback. Each
-test runs the real code in a new interpreter in the C locale; on the build venv (3.7+
-switches to UTF-8 by itself) they pass either way: the 3.6 pass
-(tests/onhost/test_on_python36.py) is the one that tells, and each failed there before the
-fix it names.
+"""fate-configure, the programs it runs and every command's entry, in the C locale: CentOS
+7's python3 (3.6) with LANG unset, or over ssh from a Mac (LC_CTYPE=UTF-8, unknown to Linux),
+reads pipes and writes stdout as ASCII, so an operator's non-ASCII text ended a run in a
+traceback. Each test runs the real code in a new interpreter in the C locale. The build venv
+(3.7+ switch to UTF-8 there by themselves) cannot see the bug: the 3.6 pass
+(tests/onhost/test_on_python36.py) is the one that tells, and each test failed there before
+the fix it names (the closed-pipe one apart: it guards the fix).
 """
 
+import os
+import pty
+import subprocess
 from pathlib import Path
+
+import pytest
 
 from packager.onhost.configure import paths
 from tests.support.configure import DATA, party_file
 from tests.support.units import (
     PYTHON,
+    REPO,
     c_locale_env,
     into_closed_pipe,
     main_in_c_locale,
@@ -110,3 +116,23 @@ def test_swap_on_a_file_with_a_non_ascii_name_is_counted(tmp_path: Path):
                               "swap_kib; print(swap_kib(sys.argv[1]))", [proc_dir])
     assert proc.returncode == 0, proc.stderr.decode("utf-8")
     assert proc.stdout.decode("ascii").strip() == str(8388604 + 1048572)
+
+
+@pytest.mark.parametrize("terminal", [True, False], ids=["tty", "pipe"])
+def test_the_new_stdout_is_utf8_and_buffered_as_the_old_one(terminal):
+    """command.escaping_stdio: line by line on a terminal (an operator watching), in blocks
+    on a pipe, as Python 3.6 had it; stderr line by line (3.6 had it in blocks on a pipe)."""
+    env = {k: v for k, v in c_locale_env().items() if k != "PYTHONUNBUFFERED"}
+    code = ("import sys; from packager.onhost import command; command.escaping_stdio(); "
+            "sys.stderr.write(repr([(s.encoding, s.line_buffering, s.isatty()) "
+            "for s in (sys.stdout, sys.stderr)]))")
+    parent, child = pty.openpty() if terminal else os.pipe()
+    try:
+        proc = subprocess.run([PYTHON, "-s", "-c", code], stdout=child, stderr=subprocess.PIPE,
+                              cwd=str(REPO), env=env, timeout=60)
+    finally:
+        os.close(parent)
+        os.close(child)
+    assert proc.returncode == 0, proc.stderr.decode("utf-8")
+    assert proc.stderr.decode("ascii") == repr([("utf-8", terminal, terminal),
+                                                 ("utf-8", True, False)])
