@@ -11,15 +11,26 @@ ends ``yes | head``: quietly, with 141 (128 + SIGPIPE), no traceback. Python ign
 SIGPIPE, so the closed pipe shows up as ``BrokenPipeError`` on a write or on the final
 flush; either way the command stops there, as after a Ctrl-C (each write is atomic).
 
+What a command prints may hold any character (an operator's text from the party YAML, a
+journal line, a file name, the seed's "§"). Python 3.6 in the C locale (LANG unset, or ssh
+from a Mac sending LC_CTYPE=UTF-8, which Linux does not know; CentOS 7's python3) writes
+stdout as strict ASCII, so the first such character ended the command in a
+UnicodeEncodeError; 3.7 and later switch to UTF-8 there by themselves (PEP 538, 540). So
+``main`` first makes stdout and stderr write UTF-8 in place of ASCII and, in any other
+non-UTF-8 locale, escape (``\\xe9``) what its encoding lacks instead of failing; file names
+and arguments still print as typed; an explicit ``PYTHONIOENCODING`` is left as it is.
+
 On-host code (Python 3.6); the build side's ``fate-pkg`` uses it too.
 """
 
 import argparse
+import codecs
+import io
 import os
 import re
 import signal
 import sys
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 _POSITIONED = re.compile(r"^\S+:\d+ ")
 
@@ -39,10 +50,56 @@ def main(prog: str, parser: argparse.ArgumentParser, argv: Optional[Sequence[str
     ``interrupted`` tells the operator what a Ctrl-C left behind (it is always something
     safe: each command writes atomically).
     """
+    escaping_stdio()
     try:
         return _main(prog, parser, argv, run, interrupted)
     except BrokenPipeError:
         return _reader_gone()
+
+
+#: The error handler of the streams ``escaping_stdio`` makes (registered with codecs).
+ESCAPE = "fate-escape"
+
+
+def _escape(error: UnicodeError) -> Tuple[Union[str, bytes], int]:
+    """What the streams' encoding cannot write: the bytes a file name or an argument had
+    where the C locale's decoding kept them as surrogates (``surrogateescape``: an argument
+    ``/root/\u5907\u4efd.tar`` prints as typed), a backslash escape for anything else."""
+    if isinstance(error, UnicodeEncodeError):
+        chunk = error.object[error.start:error.end]
+        if all(0xDC80 <= ord(c) <= 0xDCFF for c in chunk):
+            return bytes(ord(c) - 0xDC00 for c in chunk), error.end
+    return codecs.backslashreplace_errors(error)
+
+
+codecs.register_error(ESCAPE, _escape)
+
+
+def escaping_stdio() -> None:
+    """Make ``sys.stdout`` and ``sys.stderr`` write what they are given whatever the locale:
+    UTF-8 where the locale says ASCII (the C locale), else the locale's encoding, and
+    :func:`_escape` what it cannot. Python 3.6 has no ``TextIOWrapper.reconfigure``: the byte
+    stream gets a new text layer, buffered as the old one was (line by line on a terminal,
+    in blocks on a pipe, unbuffered with ``-u``), stderr line by line always (as 3.9 has
+    it: an error shows when it happens, also in a log). A stream that already writes UTF-8
+    (3.7+, a UTF-8 locale, pytest's capture) is left alone."""
+    if os.environ.get("PYTHONIOENCODING"):
+        return
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        try:
+            encoding = codecs.lookup(stream.encoding).name
+        except (AttributeError, LookupError, TypeError):  # not a text file of io's
+            continue
+        if encoding == "utf-8" or not hasattr(stream, "detach"):
+            continue
+        stream.flush()
+        line_buffering = stream.line_buffering or name == "stderr"
+        binary = stream.detach()
+        setattr(sys, name, io.TextIOWrapper(
+            binary, encoding="utf-8" if encoding == "ascii" else encoding, errors=ESCAPE,
+            line_buffering=line_buffering,
+            write_through=not isinstance(binary, io.BufferedIOBase)))
 
 
 def _reader_gone() -> int:

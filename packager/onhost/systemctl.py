@@ -2,7 +2,9 @@
 
 Against a live host, or with ``--root=DIR`` for a tree without a running systemd (image
 builds, tests: enable/disable/is-enabled work there). Output is text with stderr merged,
-so an error message reaches the operator whole. systemd 219 (CentOS 7) has no
+so an error message reaches the operator whole, decoded as UTF-8 (systemd's, the journal's)
+rather than by the locale: Python 3.6 in the C locale would decode ASCII and fail on the
+first other byte. systemd 219 (CentOS 7) has no
 ``show --value``; :func:`show` parses ``KEY=value`` lines.
 """
 
@@ -22,7 +24,7 @@ def run(*args: str, root: Optional[str] = None,
     argv = ["systemctl"] + ([f"--root={root}"] if root else []) + list(args)
     try:
         return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, check=False,  # noqa: UP021 (3.6)
+                              encoding="utf-8", errors="replace", check=False,
                               timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise SystemctlError(f"cannot run {' '.join(argv)}: "

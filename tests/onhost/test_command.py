@@ -4,18 +4,15 @@ quietly with 141, as it ends ``yes | head``; no traceback, no "Exception ignored
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from tests.support.configure import DATA, make_root
+from tests.support.units import into_closed_pipe
 
-REPO = Path(__file__).resolve().parents[2]
 SIGPIPE_EXIT = 141
 #: One of each main: fate-configure, fate-ctl, the build side's fate-pkg (UNIT and ROOT are
 #: filled in per test). ``--help`` is not among them: argparse prints it on its own terms.
@@ -26,18 +23,6 @@ COMMANDS = {
                                "status", "--json"],
     "fate-pkg units lint --json": ["packager.cli", "units", "lint", "--json", "UNIT"],
 }
-
-
-def into_closed_pipe(argv: list[str]) -> subprocess.CompletedProcess:
-    """``argv`` with stdout a real pipe whose reader has already gone (``| head`` that
-    read what it wanted): the first write or the final flush meets EPIPE."""
-    read, write = os.pipe()
-    os.close(read)
-    try:
-        return subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, text=True,
-                              cwd=REPO, timeout=120)
-    finally:
-        os.close(write)
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -7,7 +7,6 @@ tests/onhost/test_on_python36.py too).
 
 import gzip
 import hashlib
-import os
 from pathlib import Path
 from typing import Dict, Sequence, Tuple
 
@@ -81,14 +80,3 @@ def fake_bundle(root: Path, packages: Dict[str, Spec]) -> str:
                    for p in sorted(top.rglob("*")) if p.is_file())
     (top / "SHA256SUMS").write_text(sums)
     return str(top)
-
-
-
-def c_locale_env() -> Dict[str, str]:
-    """The environment with the C locale: what a control host's python3 gets over ssh from a
-    Mac (LC_CTYPE=UTF-8, unknown to Linux). Python 3.6 then decodes pipes and encodes stdout
-    as ASCII; 3.7 and later switch to UTF-8 by themselves (PEP 538, 540)."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("LC_", "LANG", "PYTHONUTF8", "PYTHONIOENCODING"))}
-    env["LC_ALL"] = "C"
-    return env

@@ -37,7 +37,7 @@ def ipv4_addresses() -> List[str]:
     """Addresses from ``ip -4 -o addr`` (iproute is in CentOS 7 @core), loopback last."""
     try:
         out = subprocess.run(["ip", "-4", "-o", "addr", "show"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, universal_newlines=True,  # noqa: UP021 (3.6)
+                             stderr=subprocess.DEVNULL, encoding="utf-8", errors="replace",
                              check=False).stdout
     except OSError:
         out = ""
@@ -78,7 +78,8 @@ def swap_kib(proc: str = "/proc") -> int:
     """Total swap from /proc/swaps, in KiB (the seed's `cat /proc/swaps`)."""
     total = 0
     try:
-        with open(os.path.join(proc, "swaps")) as handle:
+        # a swap file's path may be any bytes: UTF-8, not the locale's (ASCII in the C locale)
+        with open(os.path.join(proc, "swaps"), encoding="utf-8", errors="replace") as handle:
             next(handle, None)
             for line in handle:
                 fields = line.split()
@@ -138,7 +139,8 @@ def port_owners(proc: str = "/proc") -> Dict[int, str]:
                 port = inodes[link[8:-1]]
                 if port not in owners:
                     try:
-                        with open(os.path.join(proc, pid, "comm")) as handle:
+                        with open(os.path.join(proc, pid, "comm"), encoding="utf-8",
+                                  errors="replace") as handle:
                             comm = handle.read().strip()
                     except OSError:
                         comm = "?"
@@ -152,7 +154,7 @@ def account_limits(user: str) -> Optional[Tuple[int, int]]:
     try:
         proc = subprocess.run(["su", "-s", "/bin/bash", "-c", "ulimit -Sn; ulimit -Su", user],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                              universal_newlines=True, timeout=20)  # noqa: UP021 (3.6)
+                              encoding="utf-8", errors="replace", timeout=20)
     except (OSError, subprocess.TimeoutExpired):
         return None
     words = proc.stdout.split()

@@ -70,13 +70,13 @@ class Client:
         pw = self.password if password is None else password
         fd, creds = tempfile.mkstemp(prefix="fate-configure-", suffix=".cnf")
         try:
-            with os.fdopen(fd, "w") as handle:  # mkstemp: 0600, owned by us
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:  # mkstemp: 0600, ours
                 handle.write(f"[client]\nuser=root\npassword={pw}\nsocket={self.socket}\n")
             proc = subprocess.run(  # noqa: UP022 (capture_output is 3.7)
                 [self.binary, "--defaults-extra-file=" + creds, "--batch",
                  "--skip-column-names", "--raw"],
                 input=sql, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                universal_newlines=True, check=False)  # noqa: UP021 (3.6)
+                encoding="utf-8", errors="replace", check=False)
         finally:
             os.unlink(creds)
         if proc.returncode != 0:
@@ -126,7 +126,7 @@ class MysqlSteps:
                "--defaults-file=" + self.root(paths.MYSQL_CNF), "--initialize-insecure",
                "--user=" + self.db.account] + self.relocated()
         proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              universal_newlines=True, check=False)  # noqa: UP021 (3.6)
+                              encoding="utf-8", errors="replace", check=False)
         if proc.returncode != 0 or not self.initialized():
             tail = proc.stdout.strip().splitlines()[-1:] or ["no output"]
             raise ApplyError(f"mysqld --initialize-insecure failed ({tail[0]}); see "

@@ -53,7 +53,8 @@ def restart(root: Root, units: Sequence[str], report: Callable[[str], None]) -> 
         return
     for args in (["update"], ["restart"] + programs):
         proc = subprocess.run([ctl, "-c", SUPERVISORD_CONF] + args, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, check=False)  # noqa: UP021 (3.6)
+                              stderr=subprocess.STDOUT, encoding="utf-8", errors="replace",
+                              check=False)
         if proc.returncode != 0:
             raise ApplyError("supervisorctl {} failed: {}".format(" ".join(args),
                                                                   proc.stdout.strip()))

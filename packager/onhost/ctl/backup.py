@@ -96,7 +96,7 @@ def installed_rpms(host: Host) -> Dict[str, str]:
         argv += ["--root", host.root]
     try:
         out = subprocess.run(argv + list(FATE_RPMS), stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, universal_newlines=True,  # noqa: UP021
+                             stderr=subprocess.DEVNULL, encoding="utf-8", errors="replace",
                              timeout=60).stdout
     except (OSError, subprocess.TimeoutExpired):
         return {}
@@ -111,7 +111,7 @@ def installed_rpms(host: Host) -> Dict[str, str]:
 def mysql_credentials(host: Host, password: str) -> str:
     """A 0600 client option file (never a password on a command line); caller unlinks."""
     fd, creds = tempfile.mkstemp(prefix="fate-ctl-", suffix=".cnf")
-    with os.fdopen(fd, "w") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(f"[client]\nuser=root\npassword={password}\nsocket={host.path(paths.MYSQL_SOCKET)}\n")
     return creds
 
@@ -135,7 +135,7 @@ def dump_databases(host: Host, databases: List[str], password: str, target: str)
         version = subprocess.run(
             [host.path(paths.MYSQL_HOME + "/bin/mysql"), "--defaults-extra-file=" + creds,
              "--batch", "--skip-column-names", "-e", "SELECT VERSION();"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,  # noqa: UP021
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, encoding="utf-8", errors="replace",
             timeout=60).stdout.strip()
     finally:
         os.unlink(creds)

@@ -56,7 +56,7 @@ def openssl(*args: str, stdin: Optional[str] = None) -> str:
     try:
         proc = subprocess.run(  # noqa: UP022 (capture_output is 3.7)
             ("openssl",) + args, input=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            universal_newlines=True, timeout=120)  # noqa: UP021
+            encoding="utf-8", errors="replace", timeout=120)
     except OSError as exc:
         raise CertError(f"cannot run openssl: {exc.strerror} (CentOS 7: yum install openssl)"
                         ) from None
@@ -108,7 +108,7 @@ def _new_key(path: str) -> None:
     raw = openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout")
     pkcs8 = openssl("pkcs8", "-topk8", "-nocrypt", stdin=raw)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(pkcs8)
 
 
@@ -124,7 +124,7 @@ class Maker:
         self.days = str(days)
         self.work = tempfile.mkdtemp(prefix="fate-certs-")
         self.ext = os.path.join(self.work, "ext.cnf")
-        with open(self.ext, "w") as handle:
+        with open(self.ext, "w", encoding="utf-8") as handle:
             handle.write(_EXT.format(san=", ".join(san)))
         self.subject = f"/O=FATE/OU={party.label}"
 
@@ -157,7 +157,7 @@ def _write(path: str, text: str, mode: int, ids: Tuple[int, int]) -> None:
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = path + ".fate-ctl.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
         os.fchown(handle.fileno(), ids[0], ids[1])
         os.fchmod(handle.fileno(), mode)

@@ -38,14 +38,6 @@ def _say(line: str) -> None:
     print(f"{PROG}: {line}", file=sys.stderr, flush=True)
 
 
-def _show(text: str) -> None:
-    """print() of what came from the hosts (a --check diff, the summary): a character the
-    terminal's encoding lacks is escaped, not a UnicodeEncodeError after the run. Python 3.6
-    in the C locale writes stdout as ASCII (3.7 would pick UTF-8, PEP 538/540)."""
-    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
-    print(text.encode(encoding, "backslashreplace").decode(encoding))
-
-
 def build_parser() -> argparse.ArgumentParser:
     summary, epilog = __doc__.split("\n\n", 1)
     parser = argparse.ArgumentParser(prog=PROG, description=summary.replace("``", ""),
@@ -185,9 +177,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             for finding in row["preflight"]:
                 _say(f"{host}: {finding}")
             if args.check and row["check"]:
-                _show(f"--- {host}: fate-configure --check --diff")
-                _show(row["check"].rstrip())
-        _show(report.table(summary))
+                print(f"--- {host}: fate-configure --check --diff")
+                print(row["check"].rstrip())
+        print(report.table(summary))
     failure = report.first_failure(summary)
     if failure:
         _say("FAILED: " + failure)

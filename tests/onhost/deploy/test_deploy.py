@@ -20,8 +20,8 @@ from packager.onhost.deploy.inventory import (
 )
 from packager.onhost.deploy.plan import make_plan
 from packager.onhost.deploy.run import OutputReader
-from tests.support.deploy import SEED_HOSTS, c_locale_env, fake_bundle, seed_party
-from tests.support.units import REPO
+from tests.support.deploy import SEED_HOSTS, fake_bundle, seed_party
+from tests.support.units import REPO, c_locale_env
 
 
 def test_the_seeds_inventory_is_taken_as_written(tmp_path):

@@ -11,8 +11,6 @@ Python of its Ansible 2.9 instead.
 
 import json
 import stat
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -21,8 +19,8 @@ import yaml
 
 import packager.onhost
 from packager.onhost.deploy.cli import main
-from tests.support.deploy import SEED_HOSTS, c_locale_env, fake_bundle, seed_party
-from tests.support.units import REPO
+from tests.support.deploy import SEED_HOSTS, fake_bundle, seed_party
+from tests.support.units import main_in_c_locale
 
 A, B, C = "192.168.0.1", "192.168.0.2", "192.168.0.3"
 #: The RPMs the seed party needs (each host's are checked against the bundle).
@@ -234,16 +232,14 @@ def test_in_the_c_locale_what_ansible_prints_in_utf8_is_read_and_shown(tmp_path,
     127 must not end the run in a traceback, with the hosts half done and no summary."""
     bundle_dir(tmp_path)
     party = write_party(tmp_path)
-    proc = subprocess.run(
-        [sys.executable, "-s", "-c", "import sys; from packager.onhost.deploy.cli import main; "
-         "sys.exit(main())", "run", str(party), "--bundle", str(tmp_path / "b"),
-         "--workdir", str(tmp_path / "work"), "--ansible-playbook",
-         str(playbook(RUN_CHECK_UTF8, rc=2)), "--check"],
-        cwd=str(REPO), env=c_locale_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=120)
+    proc = main_in_c_locale("packager.onhost.deploy.cli", [
+        "run", party, "--bundle", tmp_path / "b", "--workdir", tmp_path / "work",
+        "--ansible-playbook", playbook(RUN_CHECK_UTF8, rc=2), "--check"])
     out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
     assert proc.returncode == 1 and "Traceback" not in err, err
     assert f"FAILED: {B} failed at 'install each host" in err and "Keine Berechtigung f" in err
-    assert f"--- {A}: fate-configure --check --diff" in out and "+# caf" in out
+    assert f"--- {A}: fate-configure --check --diff" in out
+    assert "+# caf\u00e9 \u2014 \u670d\u52a1" in out  # as written, not escaped
     (log,) = (tmp_path / "work" / "logs").glob("deploy-*.log")
     assert "Berechtigung f\u00fcr /var/lib/rpm \u2013" in log.read_text(encoding="utf-8")
 

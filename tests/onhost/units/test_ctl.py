@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from packager.onhost.configure import paths
 from packager.onhost.ctl import cli
-from tests.support.units import PYTHON, closed_port, write_exe
+from tests.support.configure import DATA
+from tests.support.units import PYTHON, closed_port, main_in_c_locale, write_exe
 
 FLOW_LOG = "data/logs/fate/fate_flow/fate_flow_stat.log"
 ROLLSITE_LOG = "data/logs/fate/eggroll/bootstrap.rollsite.err"
@@ -56,6 +58,31 @@ def test_status_table_shows_state_ports_and_last_error(host, capsys):
     assert "init eggroll session failed" in flow
     rollsite = next(line for line in lines if line.startswith("fate-rollsite "))
     assert rollsite.rstrip().endswith("-")
+
+
+def test_status_text_in_the_c_locale_shows_utf8_from_systemctl_the_logs_and_the_hint(host):
+    """CentOS 7's python3 (3.6) in the C locale read systemctl's output as ASCII (a unit's
+    description in UTF-8 ended ``status`` in a UnicodeDecodeError) and wrote stdout as
+    ASCII (a last error line in Chinese, the hint's "seed \u00a7" in UnicodeEncodeError)."""
+    root = host["root"]
+    state = host["fake"] / "state" / "fate-flow.service"
+    state.write_text(state.read_text() + "Description=FATE Flow \u2014 \u8c03\u5ea6\n",
+                     encoding="utf-8")
+    log = root / FLOW_LOG
+    log.write_text("[ERROR] [2026-11-29 10:00:03] session.py[line:33]: \u8fde\u63a5\u5931\u8d25 "
+                   "clustermanager 10.0.0.1:4670\n", encoding="utf-8")
+    conf = root / paths.EGGROLL_CONF.lstrip("/")
+    conf.parent.mkdir(parents=True)
+    conf.write_text("eggroll.session.processors.per.node=6\n")
+    (root / paths.APPLIED_PARTY.lstrip("/")).write_text(
+        (DATA / "guest-3hosts.yaml").read_text())  # 2 nodemanagers
+    proc = main_in_c_locale("packager.onhost.ctl.cli", [
+        "--root", root, "--manager", "systemd", "status"])
+    out, err = proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+    assert proc.returncode == 1 and not err, err  # 1: fate-flow's second port is down
+    flow = next(line for line in out.splitlines() if line.startswith("fate-flow "))
+    assert "active/running" in flow and "\u8fde\u63a5\u5931\u8d25 clustermanager" in flow
+    assert "use partition 12 for a job's tables (seed \u00a77.1)" in out
 
 
 def test_status_json(host, capsys):
