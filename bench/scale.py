@@ -177,8 +177,8 @@ def main() -> int:
                     help="artifacts `python -m packager.sample DIR --profile fate-1.4.5-full "
                     "--scale S` already wrote (the same S): not generated again, not removed")
     ap.add_argument("--build-only", action="store_true",
-                    help="the build, the no-op rebuild and the compressor alone: the per-file "
-                    "costs at this scale, without the peers' comparisons")
+                    help="the build, the no-op rebuild, the compressor alone and the floor: "
+                    "the per-file costs at this scale, without the peers' comparisons")
     args = ap.parse_args()
     comp = parse_compression(args.compression)
     level = comp.resolved_level()

@@ -395,3 +395,42 @@ def test_rollsite_heap_reaches_the_unit_env(max_memory, mem_kib, expect):
     plan = make_plan(party, "10.0.1.1", dict(SECRETS), text, UNITS, mem_kib=mem_kib)
     env = env_file(files_of(plan)["/etc/fate/env/fate-rollsite.env"].content)
     assert env["FATE_ROLLSITE_XMX"] == expect
+
+
+def test_a_properties_value_is_written_as_java_reads_it_back():
+    """Expected texts written by hand from the .properties grammar (java.util.Properties):
+    outside printable ASCII, UTF-16 \\uXXXX units; a backslash and control characters
+    escaped; a leading blank kept by a backslash."""
+    from packager.onhost.configure.render import prop
+    assert prop("Sample-Pw=1:#!") == "Sample-Pw=1:#!"
+    assert prop("p\u00e4ss\u5bc6\u7801") == "p\\u00e4ss\\u5bc6\\u7801"
+    assert prop("\U0001f600") == "\\ud83d\\ude00"
+    assert prop("a\\b\tc\nd") == "a\\\\b\\tc\\nd"
+    assert prop(" lead") == "\\ lead"
+
+
+JAVA_READER = """
+import java.io.*; import java.util.*;
+public class Read { public static void main(String[] a) throws Exception {
+  Properties p = new Properties();
+  try (InputStream in = new FileInputStream(a[0])) { p.load(in); }
+  String v = p.getProperty("pw"); StringBuilder out = new StringBuilder();
+  for (int i = 0; i < v.length(); i++) out.append(String.format("%04x ", (int) v.charAt(i)));
+  System.out.println(out.toString().trim()); } }
+"""
+
+
+@pytest.mark.skipif(not __import__("shutil").which("java"),
+                    reason="needs a JDK (java) to read the file as eggroll and fateboard do")
+def test_java_reads_back_every_password_the_schema_allows(tmp_path):
+    from packager.onhost.configure.render import prop
+    value = " p\u00e4ss\\\u5bc6\u7801\U0001f600=:#"
+    (tmp_path / "Read.java").write_text(JAVA_READER)
+    (tmp_path / "x.properties").write_bytes(("pw=" + prop(value) + "\n").encode("utf-8"))
+    r = subprocess.run(["java", str(tmp_path / "Read.java"), str(tmp_path / "x.properties")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    units = value.encode("utf-16-be", "surrogatepass")
+    expected = " ".join(units[i:i + 2].hex() for i in range(0, len(units), 2))
+    assert r.stdout.strip() == expected
