@@ -261,8 +261,10 @@ def test_a_crashed_service_is_restarted(container):
 
 def test_stop_target_stops_everything(container):
     container.run("systemctl", "stop", "fate.target", timeout=120)
-    for unit in ENV:
-        assert container.show(f"{unit}.service", "ActiveState")["ActiveState"] == "inactive"
+    states = {unit: container.show(f"{unit}.service", "ActiveState", "SubState", "Result")
+              for unit in ENV}
+    assert {u: s["ActiveState"] for u, s in states.items()} == {u: "inactive" for u in ENV}, \
+        states
 
 
 def test_preun_on_erase_disables_and_stops(container):
