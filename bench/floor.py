@@ -22,7 +22,6 @@ fate-pkg itself adds (checks, the lint, the RPM format, moving bytes between ste
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -75,5 +74,4 @@ def bare_tools(work: Path, artifacts: list[Path]) -> dict:
     out["wheels"] = len(wheels)
     subprocess.run(["rm", "-rf", str(root)], check=True)
     listing.unlink()
-    shutil.rmtree(root, ignore_errors=True)
     return {k: round(v, 2) if isinstance(v, float) else v for k, v in out.items()}
