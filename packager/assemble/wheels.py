@@ -216,10 +216,11 @@ def install(wheels: list[Wheel], venv: Path, jobs: int | None = None,
     site = libs[0]
     jobs = jobs or os.cpu_count() or 1
     groups = _independent_groups(wheels, venv, site)
-    if jobs < 2 or len(groups) < 2 or sum(w.path.stat().st_size for w in wheels) < parallel_from:
+    size = {w.path: w.path.stat().st_size for w in wheels}
+    if jobs < 2 or len(groups) < 2 or sum(size.values()) < parallel_from:
         return _install_group(wheels, venv, site)
     # the biggest first, so no process starts a long group when the others are done
-    groups.sort(key=lambda g: -sum(w.path.stat().st_size for w in g))
+    groups.sort(key=lambda g: -sum(size[w.path] for w in g))
     verbatim: set[str] = set()
     # spawn, not fork: the build may hold threads (progress, writers) when it stages
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
