@@ -5,7 +5,10 @@ Why these flags: this host's PID 1 is not systemd, so nspawn cannot register wit
 (``--register=no``) nor move itself into a scope (``--keep-unit``); machinectl cannot reach
 the container either, hence nsenter. nspawn runs in its own session so that a Ctrl-C meant
 for pytest does not hit it half-way; every container is tracked and powered off by the
-fixture finalizers, at interpreter exit and on SIGTERM, so no run leaves one behind.
+fixture finalizers, at interpreter exit and on SIGTERM, so no run leaves one behind. Each
+runs in a cgroup of its own (tests/support/nspawn.py says why), and a fresh container
+that boots degraded is refused with its failed units: a host whose boot went wrong is not
+one to test FATE on.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+from tests.support.nspawn import argv_in, own_cgroup, remove
 
 _LIVE: set[Container] = set()
 
@@ -52,6 +57,7 @@ class Container:
         self.proc: subprocess.Popen | None = None
         self.pid = 0
         self.boots = 0
+        self.cgroups: list[Path] = []
         self.layer = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=rootfs.parent))
         self.merged = self.layer / "merged"
         for sub in ("upper", "work", "merged"):
@@ -79,9 +85,11 @@ class Container:
                     else "--private-network")
         for dest, src in self.binds.items():
             argv.append(f"--bind-ro={src}:{dest}")
+        self.cgroups = own_cgroup(self.name)
         log = (self.workdir / f"{self.name}.nspawn.log").open("a")
-        self.proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        self.proc = subprocess.Popen(argv_in(self.cgroups, argv), stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
         log.close()
         state = ""
         while time.monotonic() - started < timeout:
@@ -92,6 +100,9 @@ class Container:
             if kids:
                 self.pid = int(kids[0])
                 state = self.run("systemctl", "is-system-running", check=False).stdout.strip()
+                if state == "degraded" and self.boots == 1:
+                    raise RuntimeError(f"container {self.name} booted degraded: "
+                                       f"{self.failed_units()}")
                 if state in ("running", "degraded"):
                     return time.monotonic() - started
             time.sleep(0.3)
@@ -124,6 +135,7 @@ class Container:
                 except subprocess.TimeoutExpired:
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
+        remove(self.cgroups)
         if self.layer.exists():
             subprocess.run(["umount", str(self.merged)], capture_output=True, timeout=60)
             if not os.path.ismount(self.merged):
@@ -144,6 +156,12 @@ class Container:
                                 f"--- stdout\n{proc.stdout[-4000:]}\n--- stderr\n"
                                 f"{proc.stderr[-4000:]}")
         return proc
+
+    def failed_units(self) -> str:
+        """Each failed unit with the last lines its journal has of it."""
+        return self.sh("for u in $(systemctl --failed --no-legend --plain | cut -d' ' -f1); "
+                       "do journalctl -b --no-pager -o cat -n 5 -u \"$u\"; done",
+                       check=False).stdout.strip()
 
     def sh(self, script: str, **kw) -> subprocess.CompletedProcess:
         return self.run("/bin/bash", "-ec", script, **kw)

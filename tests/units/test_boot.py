@@ -25,6 +25,7 @@ import pytest
 from packager.assemble.steps import lay_out_onhost
 from packager.onhost import catalogue, services
 from packager.systemd_scriptlets import scriptlets
+from tests.support.nspawn import argv_in, own_cgroup, remove
 
 pytestmark = [pytest.mark.root, pytest.mark.slow]
 
@@ -120,13 +121,14 @@ def stage(tmp_path: Path) -> Path:
 class Container:
     def __init__(self, tmp_path: Path, stage_dir: Path):
         self.log = tmp_path / "nspawn.log"
-        self.proc = subprocess.Popen(
-            ["systemd-nspawn", "-D", str(ensure_rootfs()), "--ephemeral", "--boot",
+        self.cgroups = own_cgroup(f"fateunits{os.getpid()}")
+        self.proc = subprocess.Popen(argv_in(self.cgroups, [
+            "systemd-nspawn", "-D", str(ensure_rootfs()), "--ephemeral", "--boot",
              "--console=pipe", "--register=no", "--keep-unit", "--private-network",
              "--capability=CAP_SYS_RESOURCE",
              "-M", f"fateunits{os.getpid()}",
              f"--bind-ro={stage_dir}:/fate-stage", f"--bind-ro={stage_dir / 'tools'}:/opt/fate-pkg",
-             f"--bind-ro={SITE}:/opt/site"],
+             f"--bind-ro={SITE}:/opt/site"]),
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         self.pid = 0
         deadline = time.monotonic() + 60
@@ -173,6 +175,7 @@ class Container:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        remove(self.cgroups)
 
 
 @pytest.fixture(scope="module")
