@@ -22,23 +22,43 @@ from pathlib import Path
 PREFIX = "fate-e2e-"
 
 
-def _hierarchies() -> list[Path]:
-    """Our cgroup in each hierarchy nspawn places a container by: ``name=systemd`` (cgroup
-    v1) and the unified tree, which nspawn 252 reads first even on a v1 host."""
-    ours: dict[str, str] = {}
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
+#: The hierarchies nspawn places a container by, as /proc/PID/cgroup names them: cgroup v1's
+#: ``name=systemd`` and the unified tree ("", which nspawn 252 reads first even on v1).
+HIERARCHIES = ("name=systemd", "")
+
+
+def cgroups_in(text: str) -> dict[str, str]:
+    """The cgroup path in each of HIERARCHIES a /proc/PID/cgroup ``text`` lists."""
+    paths = {}
+    for line in text.splitlines():
         _id, controllers, path = line.split(":", 2)
-        ours[controllers] = path
+        if controllers in HIERARCHIES:
+            paths[controllers] = path
+    return paths
+
+
+def cgroups_of(pid: object = "self") -> dict[str, str]:
+    """The process's cgroup path in each of HIERARCHIES it is in."""
+    return cgroups_in(Path(f"/proc/{pid}/cgroup").read_text())
+
+
+def _hierarchies() -> list[Path]:
+    """Our cgroup's directory in each of HIERARCHIES that is mounted."""
+    ours = cgroups_of()
     found: dict[str, Path] = {}
     for line in Path("/proc/self/mountinfo").read_text().splitlines():
         fields, _, rest = line.partition(" - ")
         fstype, _source, options = rest.split(" ", 2)
         root, mount = fields.split(" ")[3:5]
-        key = {"cgroup2": ""}.get(fstype, "name=systemd" if fstype == "cgroup" and
-                                  "name=systemd" in options.split(",") else None)
+        if fstype == "cgroup2":
+            key = ""
+        elif fstype == "cgroup" and "name=systemd" in options.split(","):
+            key = "name=systemd"
+        else:
+            continue
         if key in ours and key not in found and ours[key].startswith(root):
             found[key] = Path(mount) / ours[key][len(root):].lstrip("/")
-    return [found[key] for key in ("name=systemd", "") if key in found]
+    return [found[key] for key in HIERARCHIES if key in found]
 
 
 def own_cgroup(name: str) -> list[Path]:
