@@ -121,12 +121,13 @@ def stage(tmp_path: Path) -> Path:
 class Container:
     def __init__(self, tmp_path: Path, stage_dir: Path):
         self.log = tmp_path / "nspawn.log"
-        self.cgroups = own_cgroup(f"fateunits{os.getpid()}")
+        name = f"fateunits{os.getpid()}"
+        self.cgroups = own_cgroup(name)
         self.proc = subprocess.Popen(argv_in(self.cgroups, [
             "systemd-nspawn", "-D", str(ensure_rootfs()), "--ephemeral", "--boot",
              "--console=pipe", "--register=no", "--keep-unit", "--private-network",
              "--capability=CAP_SYS_RESOURCE",
-             "-M", f"fateunits{os.getpid()}",
+             "-M", name,
              f"--bind-ro={stage_dir}:/fate-stage", f"--bind-ro={stage_dir / 'tools'}:/opt/fate-pkg",
              f"--bind-ro={SITE}:/opt/site"]),
             stdout=self.log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
